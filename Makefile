@@ -1,0 +1,55 @@
+# Aisle's two commands: `make run` and `make test`. Everything installs itself:
+# uv comes from PyPI into .tools/ when missing, the machine's Python is used.
+PYTHON ?= python3
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run serve test lint format check-migrations messages clean help
+
+help:
+	@echo "make run    install, migrate, load demo data and serve on http://$(HOST):$(PORT)"
+	@echo "make test   install and run lint-imports, ruff and the whole test suite"
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "Aisle is starting at http://$(HOST):$(PORT)/ (stop with Ctrl-C). The demo logins are above."
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check-migrations: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: lint check-migrations
+	$(PY) -m pytest
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: install
+	$(PY) manage.py makemessages --locale zh_Hans --ignore ".venv/*" --ignore ".tools/*" --no-obsolete
+	$(PY) manage.py compilemessages --locale zh_Hans --ignore ".venv/*" --ignore ".tools/*"
+
+clean:
+	rm -rf $(VENV) .tools aisle.sqlite3 aisle.sqlite3-* staticfiles

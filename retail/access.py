@@ -1,0 +1,213 @@
+"""The one place that decides access in Aisle.
+
+Views, admin and the API ask this module who a user is (their role), which
+areas they may open, which stores they may act in, and which rows they may
+see. Nothing else in the code base compares roles or store ids by itself.
+
+Areas: ``store`` (the tablet, `/store/`), ``kiosk`` (`/kiosk/`), ``hq``
+(`/hq/`) and ``admin`` (`/admin/`). HQ areas also need the second factor in
+this session: see :func:`hq_second_factor`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from retail.models import AuditLog, Customer, Role, StaffProfile, Store
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+STORE_SESSION_KEY = "aisle_store_id"
+
+
+class Area(enum.StrEnum):
+    STORE = "store"
+    KIOSK = "kiosk"
+    HQ = "hq"
+    ADMIN = "admin"
+
+
+AREA_ROLES: dict[Area, frozenset[str]] = {
+    Area.STORE: frozenset({Role.ASSOCIATE, Role.STORE_MANAGER}),
+    Area.KIOSK: frozenset({Role.KIOSK}),
+    Area.HQ: frozenset({Role.HQ_ADMIN}),
+    Area.ADMIN: frozenset({Role.HQ_ADMIN}),
+}
+SECOND_FACTOR_AREAS = frozenset({Area.HQ, Area.ADMIN})
+
+
+def _profile(user) -> StaffProfile | None:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if not hasattr(user, "_aisle_profile"):
+        try:
+            user._aisle_profile = StaffProfile.objects.select_related("home_store").get(
+                user_id=user.pk
+            )
+        except StaffProfile.DoesNotExist:
+            user._aisle_profile = None
+    return user._aisle_profile
+
+
+def role_of(user) -> str | None:
+    """The user's role, or None for anonymous users and users without a profile.
+
+    A superuser without a staff profile (made by `createsuperuser`) counts as an
+    HQ admin, and like every HQ admin still needs the second factor.
+    """
+    profile = _profile(user)
+    if profile is not None:
+        return profile.role
+    if getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser:
+        return Role.HQ_ADMIN
+    return None
+
+
+def is_manager(user) -> bool:
+    return role_of(user) == Role.STORE_MANAGER
+
+
+def can_open(user, area: Area | str) -> bool:
+    """May this user open the area at all (before the second-factor check)?"""
+    return role_of(user) in AREA_ROLES[Area(area)]
+
+
+def store_ids_for(user) -> frozenset[int]:
+    """Ids of the stores where the user may act (HQ: every store)."""
+    if not hasattr(user, "_aisle_store_ids"):
+        role = role_of(user)
+        if role == Role.HQ_ADMIN:
+            ids = frozenset(Store.objects.values_list("pk", flat=True))
+        elif role is None:
+            ids = frozenset()
+        else:
+            profile = _profile(user)
+            ids = {profile.home_store_id} if profile.home_store_id else set()
+            if role != Role.KIOSK:
+                ids |= set(profile.other_stores.values_list("pk", flat=True))
+            ids = frozenset(ids)
+        user._aisle_store_ids = ids
+    return user._aisle_store_ids
+
+
+def stores_for(user) -> QuerySet[Store]:
+    """The stores where the user may act, as a queryset."""
+    return Store.objects.filter(pk__in=store_ids_for(user))
+
+
+def can_act_in(user, store: Store | int | None) -> bool:
+    if store is None:
+        return False
+    store_id = store if isinstance(store, int) else store.pk
+    return store_id in store_ids_for(user)
+
+
+def customers_for(user) -> QuerySet[Customer]:
+    """Customer profiles are network-wide for staff and HQ; kiosks see none."""
+    if role_of(user) in (Role.ASSOCIATE, Role.STORE_MANAGER, Role.HQ_ADMIN):
+        return Customer.objects.all()
+    return Customer.objects.none()
+
+
+def audit_logs_for(user) -> QuerySet[AuditLog]:
+    if role_of(user) == Role.HQ_ADMIN:
+        return AuditLog.objects.all()
+    return AuditLog.objects.none()
+
+
+def admin_queryset(user, queryset: QuerySet) -> QuerySet:
+    """What a Django admin list may show this user: everything for HQ, else nothing."""
+    return queryset if can_open(user, Area.ADMIN) else queryset.none()
+
+
+# --- The second factor for HQ -------------------------------------------------
+
+
+class SecondFactor(enum.StrEnum):
+    PASSED = "passed"
+    SETUP_NEEDED = "setup"
+    VERIFY_NEEDED = "verify"
+
+
+def hq_second_factor(request: HttpRequest) -> SecondFactor:
+    """Has this HQ admin's session passed TOTP? If not, what must they do first?"""
+    from allauth.account.authentication import get_authentication_records
+    from allauth.mfa.models import Authenticator
+
+    user = request.user
+    if not Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists():
+        return SecondFactor.SETUP_NEEDED
+    for record in get_authentication_records(request, user):
+        if record.get("method") == "mfa":
+            return SecondFactor.PASSED
+    return SecondFactor.VERIFY_NEEDED
+
+
+def may_enter(request: HttpRequest, area: Area | str) -> bool:
+    """The full check for a request into an area, second factor included."""
+    area = Area(area)
+    if not can_open(request.user, area):
+        return False
+    if area in SECOND_FACTOR_AREAS:
+        return hq_second_factor(request) == SecondFactor.PASSED
+    return True
+
+
+# --- Current store -------------------------------------------------------------
+
+
+def current_store(request: HttpRequest) -> Store | None:
+    """The store the user is working in now: the one chosen in this session,
+    else their only store (or home store). Always one they may act in."""
+    if hasattr(request, "_aisle_current_store"):
+        return request._aisle_current_store
+    user = request.user
+    allowed = store_ids_for(user)
+    store = None
+    chosen = request.session.get(STORE_SESSION_KEY) if hasattr(request, "session") else None
+    if chosen in allowed:
+        store = Store.objects.filter(pk=chosen).first()
+    elif role_of(user) != Role.HQ_ADMIN:
+        profile = _profile(user)
+        if profile is not None and len(allowed) == 1 and profile.home_store_id in allowed:
+            store = profile.home_store
+    request._aisle_current_store = store
+    return store
+
+
+def choose_store(request: HttpRequest, store: Store) -> None:
+    if not can_act_in(request.user, store):
+        raise PermissionDenied
+    request.session[STORE_SESSION_KEY] = store.pk
+    request._aisle_current_store = store
+
+
+# --- View decorator --------------------------------------------------------------
+
+
+def area_required(area: Area | str) -> Callable:
+    """Guard a view: anonymous users go to login, others need the area (and, for
+    HQ areas, the second factor, which the middleware asks for first)."""
+    area = Area(area)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not may_enter(request, area):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.aisle_area = area
+        return wrapped
+
+    return decorator

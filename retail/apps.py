@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AisleAdminConfig(AdminConfig):
+    default_site = "retail.admin_site.AisleAdminSite"
+
+
+class RetailConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "retail"
+    verbose_name = _("Retail core")
+
+    def ready(self) -> None:
+        from allauth.mfa import signals as mfa_signals
+
+        from retail import roles
+
+        # Roles are ensured after every migrate, so they survive test flushes too.
+        post_migrate.connect(roles.ensure_role_groups, dispatch_uid="aisle_ensure_role_groups")
+        mfa_signals.authenticator_added.connect(
+            roles.record_totp_setup_as_passed, dispatch_uid="aisle_totp_setup_passed"
+        )

@@ -1,0 +1,17 @@
+from django.conf import settings
+
+from retail import access
+
+
+def aisle(request):
+    """What every page's shell needs: the role, the current store and the currency."""
+    user = getattr(request, "user", None)
+    role = access.role_of(user) if user is not None else None
+    store = None
+    if role is not None and request.path.startswith(("/store/", "/kiosk/")):
+        store = access.current_store(request)
+    return {
+        "aisle_role": role,
+        "aisle_store": store,
+        "aisle_currency": settings.AISLE_CURRENCY,
+    }

@@ -1,0 +1,434 @@
+"""The shared core every Aisle app stands on: stores, catalog, customers, staff, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from retail.validators import validate_ean13, validate_time_zone
+
+
+class Role(models.TextChoices):
+    """The staff roles of the design; each is also a Django group of the same name."""
+
+    ASSOCIATE = "associate", _("Associate")
+    STORE_MANAGER = "store_manager", _("Store manager")
+    HQ_ADMIN = "hq_admin", _("HQ admin")
+    KIOSK = "kiosk", _("Kiosk")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person (or kiosk device) who logs in; identified by e-mail, never by a username."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+store_code_validator = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9-]{1,15}$",
+    _("A store code is 2 to 16 capital letters, digits or hyphens, e.g. S01."),
+)
+
+
+class Store(models.Model):
+    code = models.CharField(
+        _("code"), max_length=16, unique=True, validators=[store_code_validator]
+    )
+    name = models.CharField(_("name"), max_length=120)
+    address_line1 = models.CharField(_("address"), max_length=200)
+    address_line2 = models.CharField(_("address (line 2)"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    postcode = models.CharField(_("postcode"), max_length=20)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use the two-letter ISO code, e.g. GB."))],
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
+    pickup_enabled = models.BooleanField(_("offers pickup"), default=True)
+    pickup_hold_days = models.PositiveSmallIntegerField(
+        _("pickup hold (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("How long a ready pickup is held before it expires."),
+    )
+    is_open = models.BooleanField(
+        _("open"), default=True, help_text=_("A closed store takes no orders and no pickups.")
+    )
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_now(self) -> dt.datetime:
+        return timezone.now().astimezone(self.tz)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class OpeningHours(models.Model):
+    """A store's hours on one weekday, in its own time zone; a day without a row is closed."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["store", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "weekday"], name="openinghours_one_per_day"),
+            models.CheckConstraint(
+                condition=Q(opens__lt=models.F("closes")), name="openinghours_opens_before_closes"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self) -> None:
+        if self.opens and self.closes and self.opens >= self.closes:
+            raise ValidationError({"closes": _("A store must close after it opens.")})
+
+
+class Category(models.Model):
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    tax_rate = models.DecimalField(
+        _("tax rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text=_("Prices include this tax; every sold line knows its tax share."),
+    )
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0, tax_rate__lte=100), name="category_tax_rate_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductQuerySet(models.QuerySet):
+    def active(self) -> ProductQuerySet:
+        return self.filter(active=True)
+
+
+class Product(models.Model):
+    """A style: what the customer thinks of as one product, sold in variants."""
+
+    style_code = models.CharField(_("style code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    brand = models.CharField(_("brand"), max_length=100, db_index=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
+    description = models.TextField(_("description"), blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    image = models.ImageField(_("image"), upload_to="products/", blank=True)
+    final_sale = models.BooleanField(
+        _("final sale"), default=False, help_text=_("Final-sale products cannot be returned.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.name}"
+
+
+class Variant(models.Model):
+    """A sellable variant of a product: one SKU, one size and colour, one price."""
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="variants", verbose_name=_("product")
+    )
+    sku = models.CharField(
+        _("SKU"),
+        max_length=40,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                _("A SKU is letters, digits, dots, hyphens and underscores."),
+            )
+        ],
+    )
+    size = models.CharField(_("size"), max_length=20, blank=True)
+    colour = models.CharField(_("colour"), max_length=40, blank=True)
+    barcode = models.CharField(
+        _("barcode (EAN-13)"),
+        max_length=13,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_ean13],
+    )
+    price = models.DecimalField(
+        _("price (tax included)"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        ordering = ["sku"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="variant_price_positive")
+        ]
+
+    def __str__(self) -> str:
+        details = " / ".join(x for x in (self.size, self.colour) if x)
+        return f"{self.sku} {self.product.name}" + (f" ({details})" if details else "")
+
+
+class CustomerQuerySet(models.QuerySet):
+    def search(self, query: str) -> CustomerQuerySet:
+        """Customers matching a name, e-mail, part of a phone number or customer_ref."""
+        query = query.strip()
+        if not query:
+            return self.none()
+        condition = (
+            Q(name__icontains=query) | Q(email__icontains=query) | Q(customer_ref__iexact=query)
+        )
+        digits = "".join(ch for ch in query if ch.isdigit())
+        if len(digits) >= 3:
+            condition |= Q(phone__contains=digits.lstrip("0") or digits)
+        return self.filter(condition)
+
+
+class Customer(models.Model):
+    """The one profile behind every channel: web, app, store, kiosk."""
+
+    customer_ref = models.CharField(
+        _("customer reference"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("The online channel's id for this customer; empty for walk-ins."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True, db_index=True)
+    preferred_store = models.ForeignKey(
+        Store,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="preferred_customers",
+        verbose_name=_("preferred store"),
+    )
+    language = models.CharField(
+        _("language"), max_length=10, default="en", help_text=_("For messages to the customer.")
+    )
+    sizes = models.JSONField(
+        _("sizes"), default=dict, blank=True, help_text=_('For example {"top": "M", "shoe": "42"}.')
+    )
+    preferences = models.TextField(_("preferences"), blank=True)
+    tracking_consent = models.BooleanField(_("tracking consent"), default=False)
+    tracking_consent_at = models.DateTimeField(
+        _("tracking consent given or withdrawn"), null=True, blank=True
+    )
+    marketing_consent = models.BooleanField(_("marketing consent"), default=False)
+    marketing_consent_at = models.DateTimeField(
+        _("marketing consent given or withdrawn"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split(" ", 1)[0] if self.name else ""
+
+
+class StaffProfile(models.Model):
+    """Who a staff member is at work: one role, a home store and any other stores."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="staff_profile", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    home_store = models.ForeignKey(
+        Store,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="home_staff",
+        verbose_name=_("home store"),
+    )
+    other_stores = models.ManyToManyField(
+        Store, blank=True, related_name="visiting_staff", verbose_name=_("other stores")
+    )
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+        ordering = ["user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    def clean(self) -> None:
+        if self.role in (Role.ASSOCIATE, Role.STORE_MANAGER, Role.KIOSK) and not self.home_store_id:
+            raise ValidationError({"home_store": _("Store staff and kiosks need a home store.")})
+
+
+class AuditLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditLog(models.Model):
+    """Who did what to which record, when, in which store. Append-only.
+
+    On PostgreSQL a trigger refuses UPDATE and DELETE as well (migration 0002).
+    Details never hold personal data: a record is named by its type and id.
+    """
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    target_type = models.CharField(_("record type"), max_length=64)
+    target_id = models.CharField(_("record id"), max_length=64)
+    store = models.ForeignKey(
+        Store,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("store"),
+    )
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = AuditLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="auditlog_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")

@@ -1,0 +1,36 @@
+"""Aisle's URLs. Each area asks `retail.access` in its views; the access-matrix
+test walks every pattern here for every role."""
+
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from retail import views
+
+admin.site.login = secure_admin_login(admin.site.login)
+
+store_patterns = [
+    path("", views.store_home, name="store_home"),
+    path("choose/", views.store_choose, name="store_choose"),
+    path("customers/", views.customer_search, name="customer_search"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+]
+
+retail_patterns = [
+    path("", views.home, name="home"),
+    path("store/", include(store_patterns)),
+    path("hq/", views.hq_overview, name="hq_overview"),
+]
+
+urlpatterns = [
+    path("", include((retail_patterns, "retail"))),
+    path("kiosk/", include("kiosk.urls")),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

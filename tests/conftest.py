@@ -1,0 +1,76 @@
+"""Fixtures every Aisle test may use."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from retail.celery import app as celery_app
+from tests import factories
+
+# Tests run Celery tasks eagerly whatever the environment says, except the tests
+# that start a real worker (they switch this off themselves).
+celery_app.conf.task_always_eager = True
+celery_app.conf.task_eager_propagates = True
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres` tests run whenever DATABASE_URL points at PostgreSQL."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and cached values live in the cache; each test starts clean."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def store(db):
+    return factories.StoreFactory(code="S01", name="London Oxford Street")
+
+
+@pytest.fixture
+def other_store(db):
+    return factories.StoreFactory(code="S02", name="Manchester Arndale")
+
+
+@pytest.fixture
+def associate(store):
+    return factories.StaffFactory(role="associate", home_store=store)
+
+
+@pytest.fixture
+def manager(store):
+    return factories.StaffFactory(role="store_manager", home_store=store)
+
+
+@pytest.fixture
+def kiosk_user(store):
+    return factories.StaffFactory(role="kiosk", home_store=store)
+
+
+@pytest.fixture
+def hq_user(db):
+    return factories.StaffFactory(role="hq_admin", home_store=None)
+
+
+@pytest.fixture
+def hq_client(client, hq_user):
+    """A client logged in as an HQ admin whose session passed TOTP."""
+    factories.login_with_totp(client, hq_user)
+    return client

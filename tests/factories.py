@@ -1,0 +1,167 @@
+"""factory_boy factories for Aisle's records."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import factory
+from django.contrib.auth.hashers import make_password
+
+from retail import roles
+from retail.models import (
+    Category,
+    Customer,
+    OpeningHours,
+    Product,
+    StaffProfile,
+    Store,
+    User,
+    Variant,
+)
+from retail.validators import ean13_check_digit
+
+PASSWORD = "aisle-test-pass"
+_PASSWORD_HASH = make_password(PASSWORD)
+
+
+class StoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Store
+        django_get_or_create = ("code",)
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"T{n:02d}")
+    name = factory.Faker("city")
+    address_line1 = factory.Faker("street_address")
+    city = factory.Faker("city")
+    postcode = "W1D 1AN"
+    country = "GB"
+    latitude = Decimal("51.515000")
+    longitude = Decimal("-0.141000")
+    time_zone = "Europe/London"
+
+    @factory.post_generation
+    def hours(self, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        import datetime as dt
+
+        for weekday in range(7):
+            OpeningHours.objects.get_or_create(
+                store=self,
+                weekday=weekday,
+                defaults={"opens": dt.time(9), "closes": dt.time(20 if weekday < 6 else 17)},
+            )
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"cat-{n}")
+    name = factory.Sequence(lambda n: f"Category {n}")
+    tax_rate = Decimal("20.00")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    style_code = factory.Sequence(lambda n: f"STY-{n:05d}")
+    name = factory.Sequence(lambda n: f"Merino crew jumper {n}")
+    brand = "Northwind"
+    category = factory.SubFactory(CategoryFactory)
+
+
+def _barcode(n: int) -> str:
+    first12 = f"50{n:010d}"
+    return first12 + str(ean13_check_digit(first12))
+
+
+class VariantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Variant
+
+    product = factory.SubFactory(ProductFactory)
+    sku = factory.Sequence(lambda n: f"SKU-{n:06d}")
+    size = "M"
+    colour = "navy"
+    barcode = factory.Sequence(_barcode)
+    price = Decimal("59.90")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    customer_ref = factory.Sequence(lambda n: f"WEB-{n:06d}")
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    phone = factory.Sequence(lambda n: f"+4477009{n % 100000:05d}")
+    tracking_consent = True
+    marketing_consent = False
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"staff{n}@test.aisle")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = _PASSWORD_HASH
+
+
+class StaffFactory(UserFactory):
+    """A user with a staff profile: `StaffFactory(role="associate", home_store=store)`."""
+
+    @factory.post_generation
+    def profile(self, create, extracted, **kwargs):
+        if not create:
+            return
+        params = self._aisle_params
+        profile = StaffProfile.objects.create(
+            user=self, role=params["role"], home_store=params["home_store"]
+        )
+        if params["other_stores"]:
+            profile.other_stores.set(params["other_stores"])
+        roles.sync_user_with_role(self, params["role"])
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        params = {
+            "role": kwargs.pop("role", "associate"),
+            "home_store": kwargs.pop("home_store", None),
+            "other_stores": kwargs.pop("other_stores", ()),
+        }
+        user = super()._create(model_class, *args, **kwargs)
+        user._aisle_params = params
+        return user
+
+
+def totp_activate(user) -> str:
+    """Give the user an activated TOTP authenticator; returns its base32 secret."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def login_with_totp(client, user) -> None:
+    """Log the client in as `user` with a session that passed TOTP (what allauth
+    records after its TOTP step)."""
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    totp_activate(user)
+    client.force_login(user)
+    session = client.session
+    session["account_authentication_methods_user"] = str(user.pk)
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": time.time(), "email": user.email},
+        {"method": "mfa", "at": time.time(), "type": "totp"},
+    ]
+    session.save()

@@ -1,0 +1,259 @@
+"""Every URL pattern of the project, for every role, answers as the access rules say.
+
+A URL pattern missing from MATRIX (or from a group rule below) fails the test,
+so a new page cannot forget its access check.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests import factories
+
+ROLES = ("anonymous", "associate", "manager", "kiosk", "hq_no_totp", "hq_totp")
+
+# Expected answers
+OK = "ok"  # 200
+LOGIN = "login"  # redirect to the login page
+DENIED = "denied"  # 403
+MFA_SETUP = "mfa_setup"  # redirect to TOTP setup
+REDIRECT = "redirect"  # any 302 (to the person's own area)
+NOT_ALLOWED = "405"  # method not allowed for GET
+
+
+def row(anonymous, associate, manager, kiosk, hq_no_totp, hq_totp):
+    return dict(
+        zip(ROLES, (anonymous, associate, manager, kiosk, hq_no_totp, hq_totp), strict=True)
+    )
+
+
+# Aisle's own pages: one exact row each.
+MATRIX = {
+    "retail:home": row(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
+    "retail:store_home": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "retail:store_choose": row(LOGIN, OK, OK, DENIED, DENIED, DENIED),
+    "retail:customer_search": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "retail:customer_detail": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "retail:hq_overview": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "kiosk:home": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
+    "set_language": row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
+}
+
+# Third-party groups: a rule for every pattern of the group.
+ADMIN_GROUP = "admin:*"
+GROUP_RULES = {
+    # Django admin: only HQ with TOTP gets in; everyone else is turned away.
+    ADMIN_GROUP: "admin",
+    # allauth's account and MFA pages: public login; the rest needs a login.
+    "account_*": "allauth",
+    "mfa_*": "allauth",
+}
+
+
+@dataclass
+class World:
+    store: object
+    other_store: object
+    customer: object
+    users: dict
+
+
+@pytest.fixture
+def world(db):
+    store = factories.StoreFactory(code="S01")
+    other = factories.StoreFactory(code="S02")
+    customer = factories.CustomerFactory(preferred_store=store)
+    factories.VariantFactory()
+    users = {
+        "associate": factories.StaffFactory(role="associate", home_store=store),
+        # A manager working in two stores must choose one first.
+        "manager": factories.StaffFactory(
+            role="store_manager", home_store=store, other_stores=[other]
+        ),
+        "kiosk": factories.StaffFactory(role="kiosk", home_store=store),
+        "hq_no_totp": factories.StaffFactory(role="hq_admin"),
+        "hq_totp": factories.StaffFactory(role="hq_admin"),
+    }
+    return World(store, other, customer, users)
+
+
+def all_patterns(resolver=None, prefix="", namespace=""):
+    """(name, route regex) for every pattern, walking includes."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            full_ns = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            yield from all_patterns(entry, prefix + str(entry.pattern), full_ns)
+        elif isinstance(entry, URLPattern):
+            name = entry.name
+            if name and namespace:
+                name = f"{namespace}:{name}"
+            yield name, prefix + str(entry.pattern), entry
+
+
+def rule_for(name: str | None, route: str = ""):
+    if name is None and route.startswith("admin/"):
+        return "admin"  # admin's unnamed redirects and its catch-all view
+    if name in MATRIX:
+        return MATRIX[name]
+    if name:
+        for pattern, rule in GROUP_RULES.items():
+            if re.fullmatch(pattern.replace("*", ".*"), name):
+                return rule
+    return None
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    missing = [
+        (name, route)
+        for name, route, _ in all_patterns()
+        if rule_for(name, route) is None and not route.startswith("media/")
+    ]
+    assert missing == [], f"URL patterns without an access rule: {missing}"
+
+
+def concrete_url(name: str, route: str, world: World, entry: URLPattern) -> str | None:
+    """A real URL for the pattern, with real objects for its arguments."""
+    kwargs = {}
+    for key in entry.pattern.converters:
+        if key == "pk":
+            kwargs[key] = world.customer.pk
+        elif key == "object_id":
+            return None  # admin object pages are covered by the admin walk below
+        else:
+            return None
+    try:
+        return reverse(name, kwargs=kwargs)
+    except Exception:
+        return None
+
+
+def client_for(role: str, world: World, client):
+    if role == "anonymous":
+        return client
+    user = world.users[role]
+    if role == "hq_totp":
+        factories.login_with_totp(client, user)
+    else:
+        client.force_login(user)
+    return client
+
+
+def check(response, expected: str, role: str) -> None:
+    status = response.status_code
+    location = response.get("Location", "")
+    if expected == OK:
+        assert status == 200, (status, location)
+    elif expected == LOGIN:
+        assert status == 302 and "/accounts/login/" in location, (status, location)
+    elif expected == DENIED:
+        assert status == 403, (status, location)
+    elif expected == MFA_SETUP:
+        assert status == 302 and reverse("mfa_activate_totp") in location, (status, location)
+    elif expected == REDIRECT:
+        assert (status in (302, 405) and "/accounts/login/" not in location) or role == "anonymous"
+    else:
+        raise AssertionError(expected)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_own_pages_answer_each_role_as_the_matrix_says(role, world, client):
+    c = client_for(role, world, client)
+    walked = 0
+    for name, route, entry in all_patterns():
+        if name not in MATRIX:
+            continue
+        url = concrete_url(name, route, world, entry)
+        assert url, name
+        response = c.get(url)
+        expected = MATRIX[name][role]
+        try:
+            check(response, expected, role)
+        except AssertionError as exc:
+            raise AssertionError(f"{role} GET {url} ({name}): expected {expected}, {exc}") from exc
+        walked += 1
+    assert walked == len(MATRIX)
+
+
+def admin_urls(world: World):
+    """Every admin pattern, with a real object for object pages."""
+    from django.contrib import admin
+
+    objects = {}
+    for model in admin.site._registry:
+        obj = model._default_manager.order_by("pk").first()
+        objects[(model._meta.app_label, model._meta.model_name)] = obj
+    urls = []
+    for name, route, entry in all_patterns():
+        if name is None and route.startswith("admin/"):
+            if route.endswith("<path:object_id>/"):
+                model_route = route.removesuffix("<path:object_id>/")
+                app_label, model_name = model_route.strip("/").split("/")[-2:]
+                obj = objects.get((app_label, model_name))
+                if obj is not None:
+                    urls.append((f"admin {model_route}", f"/{model_route}{obj.pk}/"))
+            else:
+                urls.append(("admin catch-all", "/admin/no-such-page/"))
+            continue
+        if not (name or "").startswith("admin:"):
+            continue
+        kwargs = {}
+        m = re.match(r"admin:(\w+?)_(\w+)_(\w+)$", name)
+        if name == "admin:app_list":
+            kwargs = {"app_label": "retail"}
+        elif "object_id" in entry.pattern.converters:
+            model_key = None
+            if m:
+                for app_label, model_name in objects:
+                    if name.startswith(f"admin:{app_label}_{model_name}_"):
+                        model_key = (app_label, model_name)
+            obj = objects.get(model_key)
+            if obj is None:
+                continue
+            kwargs["object_id"] = obj.pk
+        elif entry.pattern.converters:
+            continue  # view_on_site: a redirect helper with content type ids
+        urls.append((name, reverse(name, kwargs=kwargs)))
+    return urls
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_is_for_hq_admins_with_totp_only(role, world, client):
+    c = client_for(role, world, client)
+    urls = admin_urls(world)
+    assert len(urls) > 20
+    for name, url in urls:
+        if name in ("admin:logout", "admin:login", "admin:jsi18n"):
+            continue
+        response = c.get(url)
+        status, location = response.status_code, response.get("Location", "")
+        label = f"{role} GET {url} ({name}): {status} {location}"
+        if role == "hq_totp":
+            assert status < 500 and "/accounts/" not in location, label
+            assert status in (200, 302, 403, 404), label
+        elif role == "anonymous":
+            assert status == 302 and "login" in location, label
+        elif role == "hq_no_totp":
+            assert status == 302 and reverse("mfa_activate_totp") in location, label
+        else:
+            # Logged-in staff are sent to the admin login, which refuses them.
+            assert status in (302, 403), label
+            if status == 302:
+                assert c.get(location).status_code == 403, label
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_allauth_pages_never_fail_and_need_login_where_private(role, world, client):
+    c = client_for(role, world, client)
+    for name, _route, entry in all_patterns():
+        if rule_for(name) != "allauth" or entry.pattern.regex.groups:
+            continue
+        response = c.get(reverse(name))
+        assert response.status_code < 500, (role, name, response.status_code)
+        if role == "anonymous" and name.startswith("mfa_"):
+            assert response.status_code == 302 and "/accounts/login/" in response["Location"]
