@@ -1,0 +1,67 @@
+"""Production settings pass Django's deployment checks; the defaults embed SQLite."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, **env):
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_variables():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="aisle.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_manage("check", DEBUG="0", SECRET_KEY="", ALLOWED_HOSTS="aisle.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_embedded_default_is_sqlite_in_wal_mode_with_immediate_transactions():
+    code = (
+        "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'retail.settings');"
+        "import django; django.setup(); from django.conf import settings as s;"
+        "from django.db import connection as c; db = s.DATABASES['default'];"
+        "print(db['ENGINE'], db['OPTIONS']['transaction_mode'], s.CELERY_TASK_ALWAYS_EAGER);"
+        "cur = c.cursor(); cur.execute('PRAGMA journal_mode'); print(cur.fetchone()[0])"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")
+    }
+    env["DATABASE_URL"] = "sqlite:////tmp/aisle-settings-test.sqlite3"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    engine, mode, eager, journal = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert mode == "IMMEDIATE"
+    assert eager == "True"
+    assert journal == "wal"
