@@ -37,9 +37,12 @@ def test_postgresql_refuses_update_and_delete_of_an_audit_row(entry):
         f"UPDATE {table} SET action = 'tampered' WHERE id = %s",
         f"DELETE FROM {table} WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [entry.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [entry.pk])
     assert AuditLog.objects.get(pk=entry.pk).action == "customer.view"
 
 

@@ -30,9 +30,7 @@ def po_entries(path: Path) -> dict[str, str]:
             field = "msgstr"
             parts["msgstr"] = [json.loads(line.split(" ", 1)[1])]
             key = "".join(parts["msgid"])
-        elif line.startswith("msgstr["):
-            field = None
-        elif line.startswith("msgid_plural"):
+        elif line.startswith(("msgstr[", "msgid_plural")):
             field = None
         elif line.startswith('"') and field:
             parts[field].append(json.loads(line))
