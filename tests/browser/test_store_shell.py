@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 ASSOCIATE = "associate.s01@demo.aisle"
 DEMO_PASSWORD = "aisle-demo"
 CUSTOMER = "Mei Lin Chen"
-PHONE_DIGITS = "0900123"  # part of +44 7700 900123
+PHONE_DIGITS = "0900123"  # part of +44 7400 900123
 
 
 @pytest.fixture
