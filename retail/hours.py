@@ -1,0 +1,64 @@
+"""Opening hours: when a store is open, and the first moment it is open after a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from retail.models import OpeningHours, Store
+
+# How far ahead to look for an opening (a store closed for longer has no next opening).
+SEARCH_DAYS = 14
+
+
+def week_hours(store: Store) -> dict[int, tuple[dt.time, dt.time]]:
+    """weekday -> (opens, closes), using prefetched `opening_hours` when present."""
+    cache = getattr(store, "_prefetched_objects_cache", {})
+    rows = cache.get("opening_hours")
+    if rows is None:
+        rows = OpeningHours.objects.filter(store=store)
+    return {row.weekday: (row.opens, row.closes) for row in rows}
+
+
+def next_open_moment(
+    store: Store, after: dt.datetime, hours: dict[int, tuple[dt.time, dt.time]] | None = None
+) -> dt.datetime | None:
+    """The first moment at or after `after` when the store is open (aware, in the
+    store's time zone), or None when it opens on no day in the next two weeks."""
+    hours = week_hours(store) if hours is None else hours
+    if not hours or not store.is_open:
+        return None
+    local = after.astimezone(store.tz)
+    for offset in range(SEARCH_DAYS + 1):
+        day = local.date() + dt.timedelta(days=offset)
+        span = hours.get(day.weekday())
+        if span is None:
+            continue
+        opens = dt.datetime.combine(day, span[0], tzinfo=store.tz)
+        closes = dt.datetime.combine(day, span[1], tzinfo=store.tz)
+        if local < opens:
+            return opens
+        if opens <= local < closes:
+            return local
+    return None
+
+
+def ready_moment(
+    store: Store,
+    earliest: dt.datetime,
+    work: dt.timedelta,
+    hours: dict[int, tuple[dt.time, dt.time]] | None = None,
+) -> dt.datetime | None:
+    """When `work` (picking, receiving) started no earlier than `earliest` is done,
+    counting only opening hours: the moment a customer could collect."""
+    hours = week_hours(store) if hours is None else hours
+    moment = next_open_moment(store, earliest, hours)
+    remaining = work
+    for _ in range(SEARCH_DAYS + 1):
+        if moment is None:
+            return None
+        closes = dt.datetime.combine(moment.date(), hours[moment.weekday()][1], tzinfo=store.tz)
+        if moment + remaining <= closes:
+            return moment + remaining
+        remaining -= closes - moment
+        moment = next_open_moment(store, closes + dt.timedelta(seconds=1), hours)
+    return None
