@@ -30,6 +30,9 @@ run: install
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "Aisle is starting at http://$(HOST):$(PORT)/ (stop with Ctrl-C). The demo logins are above."
+	@echo "The scheduler runs the periodic tasks (outbox republishing, expiry, reminders) beside it."
+	trap 'kill 0' EXIT INT TERM; \
+	$(PY) manage.py run_scheduler & \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 lint: install
@@ -48,7 +51,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 messages: install
-	$(PY) manage.py makemessages --locale zh_Hans --ignore ".venv/*" --ignore ".tools/*" --ignore "tests/*" --ignore "bench/*" --no-obsolete
+	$(PY) manage.py makemessages --locale zh_Hans --ignore ".venv/*" --ignore ".tools/*" --ignore "tests/*" --ignore "bench/*" --no-obsolete --no-fuzzy-matching
 	$(PY) manage.py compilemessages --locale zh_Hans --ignore ".venv/*" --ignore ".tools/*"
 
 clean:

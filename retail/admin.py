@@ -1,8 +1,9 @@
 """HQ's Django admin for the core records. Every list asks `retail.access`."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from retail import access, roles
@@ -11,6 +12,9 @@ from retail.models import (
     Category,
     Customer,
     OpeningHours,
+    OutboundMessage,
+    OutboxEntry,
+    OutboxState,
     Product,
     StaffProfile,
     Store,
@@ -124,6 +128,53 @@ class CustomerAdmin(AisleModelAdmin):
     readonly_fields = ("tracking_consent_at", "marketing_consent_at", "created_at", "updated_at")
     list_select_related = ("preferred_store",)
     date_hierarchy = "created_at"
+    actions = ["merge_customers"]
+
+    @admin.action(description=_("Merge two selected customers"))
+    def merge_customers(self, request, queryset):
+        """Confirmation page listing what will move; the chosen survivor keeps it all."""
+        from django.template.response import TemplateResponse
+
+        from retail import services
+
+        customers = list(queryset.order_by("pk")[:3])
+        if len(customers) != 2:
+            self.message_user(
+                request, gettext("Select exactly two customers to merge."), messages.ERROR
+            )
+            return None
+        if request.POST.get("confirm") == "yes":
+            survivor_id = request.POST.get("survivor")
+            chosen = [c for c in customers if str(c.pk) == survivor_id]
+            if not chosen:
+                self.message_user(request, gettext("Choose which profile stays."), messages.ERROR)
+                return None
+            survivor = chosen[0]
+            duplicate = next(c for c in customers if c.pk != survivor.pk)
+            try:
+                services.customer_merge(survivor=survivor, duplicate=duplicate, by=request.user)
+            except services.MergeError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                gettext("%(dup)s was merged into %(survivor)s.")
+                % {"dup": duplicate, "survivor": survivor},
+                messages.SUCCESS,
+            )
+            return None
+        previews = {
+            c.pk: services.merge_preview(survivor=customers[1 - i], duplicate=c)
+            for i, c in enumerate(customers)
+        }
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Merge two customers"),
+            "customers": [(c, previews[c.pk]) for c in customers],
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/retail/customer/merge_confirm.html", context)
 
     def save_model(self, request, obj, form, change):
         from retail.services import consent_times_update
@@ -200,6 +251,69 @@ class AuditLogAdmin(AisleModelAdmin):
 
     def get_queryset(self, request):
         return access.audit_logs_for(request.user).select_related("actor", "store")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxEntry)
+class OutboxEntryAdmin(AisleModelAdmin):
+    """Pending, published, done and failed side effects, with the error and a retry."""
+
+    list_display = (
+        "pk",
+        "kind",
+        "name",
+        "receiver",
+        "state",
+        "attempts",
+        "created_at",
+        "available_at",
+    )
+    list_filter = ("state", "kind", "name")
+    search_fields = ("name", "receiver", "key", "last_error")
+    date_hierarchy = "created_at"
+    actions = ["retry_entries"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Retry the selected entries now"))
+    def retry_entries(self, request, queryset):
+        from retail import outbox
+
+        entries = list(queryset.exclude(state=OutboxState.DONE))
+        for entry in entries:
+            outbox.retry(entry)
+        self.message_user(
+            request, gettext("%(n)s entries queued again.") % {"n": len(entries)}, messages.SUCCESS
+        )
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(AisleModelAdmin):
+    """The log of e-mails to customers (read-only)."""
+
+    list_display = ("created_at", "template", "customer", "state", "sent_at", "language")
+    list_filter = ("state", "template", "language")
+    search_fields = ("key", "template", "customer__name", "customer__customer_ref")
+    date_hierarchy = "created_at"
+    list_select_related = ("customer",)
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]

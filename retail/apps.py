@@ -16,10 +16,11 @@ class RetailConfig(AppConfig):
     def ready(self) -> None:
         from allauth.mfa import signals as mfa_signals
 
-        from retail import roles
+        from retail import roles, services
 
         # Roles are ensured after every migrate, so they survive test flushes too.
         post_migrate.connect(roles.ensure_role_groups, dispatch_uid="aisle_ensure_role_groups")
+        services.register_customer_data()
         mfa_signals.authenticator_added.connect(
             roles.record_totp_setup_as_passed, dispatch_uid="aisle_totp_setup_passed"
         )

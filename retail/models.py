@@ -287,7 +287,7 @@ class CustomerQuerySet(models.QuerySet):
         digits = "".join(ch for ch in query if ch.isdigit())
         if len(digits) >= 3:
             condition |= Q(phone__contains=digits.lstrip("0") or digits)
-        return self.filter(condition)
+        return self.filter(condition, merged_into__isnull=True)
 
 
 class Customer(models.Model):
@@ -327,6 +327,16 @@ class Customer(models.Model):
     marketing_consent_at = models.DateTimeField(
         _("marketing consent given or withdrawn"), null=True, blank=True
     )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
+        help_text=_("Set on a duplicate profile kept as a tombstone after a merge."),
+    )
+    merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -432,3 +442,92 @@ class AuditLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+# --- Transactional outbox -------------------------------------------------------
+
+
+class OutboxKind(models.TextChoices):
+    TASK = "task", _("Task")
+    EVENT = "event", _("Domain event")
+    DELIVERY = "delivery", _("Event delivery to one receiver")
+
+
+class OutboxState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PUBLISHED = "published", _("Published")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxEntry(models.Model):
+    """A side effect recorded in the same transaction as the change that caused it.
+
+    After commit it is published to Celery; a beat task republishes what a broker
+    outage (or a lost worker) left behind. Running an entry twice does nothing
+    the second time: it is done once, or retried with backoff and finally left
+    `failed` for HQ to see and retry.
+    """
+
+    kind = models.CharField(_("kind"), max_length=10, choices=OutboxKind.choices)
+    name = models.CharField(_("task or event"), max_length=200, db_index=True)
+    receiver = models.CharField(_("receiver"), max_length=200, blank=True)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    key = models.CharField(_("idempotency key"), max_length=200, unique=True, null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    available_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now, db_index=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox entry")
+        verbose_name_plural = _("outbox")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "available_at"], name="outbox_due_idx")]
+
+    def __str__(self) -> str:
+        target = f"{self.name} → {self.receiver}" if self.receiver else self.name
+        return f"#{self.pk} {target} ({self.state})"
+
+
+class MessageState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboundMessage(models.Model):
+    """An e-mail to a customer, logged once per key: the same key never sends twice."""
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        verbose_name=_("customer"),
+    )
+    template = models.CharField(_("template"), max_length=100)
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    to_address = models.EmailField(_("to"), blank=True)
+    subject = models.CharField(_("subject"), max_length=250, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=MessageState.choices, default=MessageState.QUEUED
+    )
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("queued"), default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.template} ({self.state})"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from retail import roles
 from retail.models import AuditLog, Customer, Role, StaffProfile, Store, User
@@ -66,3 +67,93 @@ def staff_create(
         profile.other_stores.set(other_stores)
     roles.sync_user_with_role(user, role)
     return user
+
+
+def customer_follow_merges(customer: Customer) -> Customer:
+    """The surviving profile of a customer that may have been merged away."""
+    seen = set()
+    while customer.merged_into_id is not None and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
+
+
+class MergeError(Exception):
+    pass
+
+
+def merge_preview(*, survivor: Customer, duplicate: Customer) -> list[tuple[str, int]]:
+    """What a merge would move, per registered app: (label, rows)."""
+    from retail import customer_data
+
+    return [
+        (handler.label, handler.count(duplicate) if handler.count else 0)
+        for handler in customer_data.handlers()
+    ]
+
+
+@transaction.atomic
+def customer_merge(*, survivor: Customer, duplicate: Customer, by: User | None) -> Customer:
+    """Merge a duplicate profile into the survivor: every registered app moves its rows,
+    each consent keeps its most recent decision, blank fields are filled from the
+    duplicate, and the duplicate stays as a tombstone pointing at the survivor (so a
+    late API call with its customer_ref finds the right customer)."""
+    from retail import customer_data, outbox
+
+    if survivor.pk == duplicate.pk:
+        raise MergeError(_("A customer cannot be merged into itself."))
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, duplicate.pk])
+        .order_by("pk")
+    }
+    survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
+    if survivor.merged_into_id or duplicate.merged_into_id:
+        raise MergeError(_("One of these profiles was already merged into another one."))
+    for handler in customer_data.handlers():
+        handler.merge(survivor=survivor, duplicate=duplicate)
+    for kind in ("tracking", "marketing"):
+        at_field, flag = f"{kind}_consent_at", f"{kind}_consent"
+        theirs = getattr(duplicate, at_field)
+        if theirs and (getattr(survivor, at_field) is None or theirs > getattr(survivor, at_field)):
+            setattr(survivor, flag, getattr(duplicate, flag))
+            setattr(survivor, at_field, theirs)
+    for name in ("email", "phone", "preferences"):
+        if not getattr(survivor, name) and getattr(duplicate, name):
+            setattr(survivor, name, getattr(duplicate, name))
+    if survivor.preferred_store_id is None:
+        survivor.preferred_store_id = duplicate.preferred_store_id
+    survivor.sizes = {**duplicate.sizes, **survivor.sizes}
+    survivor.save()
+    duplicate.merged_into = survivor
+    duplicate.merged_at = timezone.now()
+    duplicate.save(update_fields=["merged_into", "merged_at", "updated_at"])
+    audit_record(
+        actor=by,
+        action="customer.merge",
+        target=survivor,
+        detail={"duplicate_id": duplicate.pk},
+    )
+    outbox.record_event(
+        "customer_merged", payload={"survivor_id": survivor.pk, "duplicate_id": duplicate.pk}
+    )
+    return survivor
+
+
+def _merge_messages(*, survivor: Customer, duplicate: Customer) -> None:
+    from retail.models import OutboundMessage
+
+    OutboundMessage.objects.filter(customer=duplicate).update(customer=survivor)
+
+
+def _count_messages(customer: Customer) -> int:
+    from retail.models import OutboundMessage
+
+    return OutboundMessage.objects.filter(customer=customer).count()
+
+
+def register_customer_data() -> None:
+    from retail import customer_data
+
+    customer_data.register("retail.messages", merge=_merge_messages, count=_count_messages)

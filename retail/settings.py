@@ -197,7 +197,12 @@ CELERY_TASK_TIME_LIMIT = 180
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic work. With Redis, `celery beat` runs it; on the embedded default,
+# `manage.py run_scheduler` (started by `make run`) runs the same entries eagerly.
+CELERY_BEAT_SCHEDULE: dict = {
+    "outbox-republish": {"task": "retail.tasks.outbox_republish", "schedule": 30.0},
+    "outbox-prune": {"task": "retail.tasks.outbox_prune", "schedule": 3600.0},
+}
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_BACKEND = env.str(

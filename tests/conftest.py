@@ -74,3 +74,16 @@ def hq_client(client, hq_user):
     """A client logged in as an HQ admin whose session passed TOTP."""
     factories.login_with_totp(client, hq_user)
     return client
+
+
+@pytest.fixture
+def assert_ledger_reconciles(db):
+    """Call at the end of a test that moves stock: every figure equals its ledger."""
+
+    def check():
+        from inventory.reconcile import ledger_drift
+
+        drift = ledger_drift()
+        assert drift == [], f"stock figures drift from the ledger: {drift}"
+
+    return check

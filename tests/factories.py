@@ -177,3 +177,50 @@ def totp_code(secret: str) -> str:
 
     counters = list(yield_hotp_counters_from_time())
     return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+
+
+class StockLocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inventory.StockLocation"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"L{n:02d}")
+    name = factory.LazyAttribute(lambda o: f"Location {o.code}")
+    kind = "dc"
+    ships_to_customers = True
+    receives_transfers = True
+    sellable_online = True
+    postcode = "MK1 1AA"
+    country = "GB"
+    latitude = Decimal("52.040600")
+    longitude = Decimal("-0.759400")
+    lead_time_days = 2
+
+
+def store_location(store, **kwargs):
+    """The stock location of a store (created when missing)."""
+    defaults = {
+        "code": store.code,
+        "name": store.name,
+        "kind": "store",
+        "store": store,
+        "postcode": store.postcode,
+        "country": store.country,
+        "latitude": store.latitude,
+        "longitude": store.longitude,
+        "lead_time_days": 1,
+        "ships_to_customers": False,
+    }
+    defaults.update(kwargs)
+    return StockLocationFactory(**defaults)
+
+
+def give_stock(location, variant, quantity, safety_stock=0):
+    """Receive stock through the ledger (as a delivery would)."""
+    from inventory import services
+
+    services.stock_receive(
+        location=location, variant=variant, quantity=quantity, by=None, reason="test stock"
+    )
+    if safety_stock:
+        services.stock_set_safety(location=location, variant=variant, safety_stock=safety_stock)

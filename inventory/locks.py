@@ -1,0 +1,41 @@
+"""Row locks on stock, taken in one fixed order (by pk) so that nothing deadlocks.
+
+Every service that changes stock figures locks its `StockLevel` rows here
+first; availability is checked only while the lock is held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+
+from inventory.models import StockLevel
+
+Key = tuple[int, int]  # (location_id, variant_id)
+
+
+def stock_levels_for_update(keys: Iterable[Key]) -> dict[Key, StockLevel]:
+    """Lock (creating when missing) the stock rows for these (location, variant)
+    pairs, in pk order, and return them by key. Must run inside a transaction."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    condition = reduce(or_, (Q(location_id=loc, variant_id=var) for loc, var in keys))
+    existing = set(StockLevel.objects.filter(condition).values_list("location_id", "variant_id"))
+    missing = [
+        StockLevel(location_id=loc, variant_id=var)
+        for loc, var in keys
+        if (loc, var) not in existing
+    ]
+    if missing:
+        StockLevel.objects.bulk_create(missing, ignore_conflicts=True)
+    rows = (
+        StockLevel.objects.filter(condition)
+        .select_related("variant", "location")
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    return {(row.location_id, row.variant_id): row for row in rows}

@@ -1,0 +1,184 @@
+"""HQ admin for orders: every channel, with lines, payments, refunds, fulfilments
+and their event history. Money and history are read-only; changes go through
+`orders.services`."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from orders import services
+from orders.models import (
+    Fulfillment,
+    FulfillmentLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Refund,
+)
+from retail.admin import AisleModelAdmin
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = (
+        "sku",
+        "quantity",
+        "catalog_price",
+        "unit_price",
+        "discount_share",
+        "line_total",
+        "tax_rate",
+        "tax_amount",
+        "cancelled_quantity",
+    )
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ("at", "tender", "amount", "reference")
+    readonly_fields = fields
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ("at", "amount", "reason", "source")
+    readonly_fields = fields
+
+
+class FulfillmentInline(ReadOnlyInline):
+    model = Fulfillment
+    fields = (
+        "method",
+        "location",
+        "pickup_store",
+        "state",
+        "ready_by",
+        "checked_in_at",
+        "tracking_ref",
+    )
+    readonly_fields = fields
+    show_change_link = True
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ("at", "kind", "fulfillment", "from_state", "to_state", "by", "reason")
+    readonly_fields = fields
+
+
+class FulfillmentStateFilter(admin.SimpleListFilter):
+    title = _("fulfilment state")
+    parameter_name = "fulfillment_state"
+
+    def lookups(self, request, model_admin):
+        from orders.models import State
+
+        return State.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(fulfillments__state=self.value()).distinct()
+        return queryset
+
+
+@admin.register(Order)
+class OrderAdmin(AisleModelAdmin):
+    list_display = ("order_ref", "channel", "status", "customer", "store", "total", "created_at")
+    list_filter = ("channel", "status", FulfillmentStateFilter, "store", "created_at")
+    search_fields = ("order_ref", "customer__name", "customer__email", "customer__customer_ref")
+    date_hierarchy = "created_at"
+    list_select_related = ("customer", "store")
+    readonly_fields = (
+        "order_ref",
+        "channel",
+        "status",
+        "customer",
+        "store",
+        "currency",
+        "subtotal",
+        "discount",
+        "total",
+        "address",
+        "credited_to",
+        "placed_by",
+        "request_fingerprint",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [OrderLineInline, PaymentInline, RefundInline, FulfillmentInline, OrderEventInline]
+    actions = ["cancel_orders"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Cancel the selected orders (release stock, record refunds)"))
+    def cancel_orders(self, request, queryset):
+        for order in queryset:
+            try:
+                services.order_cancel(
+                    order=order, by=request.user, reason=gettext("cancelled by HQ")
+                )
+            except services.OrderError as exc:
+                self.message_user(request, f"{order}: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, gettext("%(ref)s cancelled.") % {"ref": order}, messages.SUCCESS
+                )
+
+
+class FulfillmentLineInline(ReadOnlyInline):
+    model = FulfillmentLine
+    fields = ("order_line", "quantity")
+    readonly_fields = fields
+
+
+@admin.register(Fulfillment)
+class FulfillmentAdmin(AisleModelAdmin):
+    list_display = (
+        "order",
+        "method",
+        "location",
+        "pickup_store",
+        "state",
+        "ready_by",
+        "updated_at",
+    )
+    list_filter = ("method", "state", "pickup_store", "location__kind")
+    search_fields = ("order__order_ref", "pickup_code", "tracking_ref")
+    list_select_related = ("order", "location", "pickup_store")
+    readonly_fields = (
+        "order",
+        "method",
+        "location",
+        "pickup_store",
+        "state",
+        "ready_by",
+        "checked_in_at",
+        "pickup_code",
+        "tracking_ref",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [FulfillmentLineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,622 @@
+"""Order services: placing, cancelling and moving fulfilments.
+
+The API and the tablet call only these. Every change locks the order row, writes
+an `OrderEvent`, moves stock only through `inventory.services`, and records its
+domain events (`order_placed`, `order_cancelled`, `fulfillment_changed`) in the
+outbox, which delivers them after commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from inventory import services as stock
+from inventory.models import StockLevel
+from inventory.services import InsufficientStock, StockRequest
+from inventory.sourcing import Address, Plan, SourcingRequest, plan_sourcing
+from inventory.sourcing import Method as SourcingMethod
+from orders.models import (
+    CANCELLABLE,
+    ENDED,
+    HOLDS_RESERVATION,
+    SUCCEEDED,
+    Fulfillment,
+    FulfillmentLine,
+    Method,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Refund,
+    State,
+)
+from retail.models import Customer, Store, User, Variant
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _record_event(name: str, payload: dict) -> None:
+    from retail import outbox
+
+    outbox.record_event(name, payload=payload)
+
+
+class OrderError(Exception):
+    """An order operation refused; nothing was written. `code` is the API's error code."""
+
+    status = 400
+    code = "validation_error"
+
+    def __init__(self, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class OrderValidationError(OrderError):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(_("The order is not valid."), errors=errors)
+
+
+class PriceMismatch(OrderError):
+    status, code = 409, "price_mismatch"
+
+
+class PaymentMismatch(OrderError):
+    status, code = 400, "payment_mismatch"
+
+
+class OutOfStock(OrderError):
+    status, code = 409, "insufficient_stock"
+
+
+class OrderRefConflict(OrderError):
+    status, code = 409, "order_ref_conflict"
+
+
+class NotCancellable(OrderError):
+    status, code = 409, "not_cancellable"
+
+
+class TransitionRefused(OrderError):
+    status, code = 409, "invalid_transition"
+
+
+@dataclass
+class LineInput:
+    variant: Variant
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass
+class OrderInput:
+    order_ref: str
+    channel: str
+    customer: Customer | None
+    lines: Sequence[LineInput]
+    method: str  # pickup / ship / carry_out
+    store: Store | None = None
+    address: dict | None = None
+    discount: Decimal = Decimal("0.00")
+    tender: str = ""
+    amount: Decimal = Decimal("0.00")
+    payment_reference: str = ""
+    by: User | None = None
+    credited_to: User | None = None
+    fingerprint: str = ""
+
+
+# --- Placing ----------------------------------------------------------------------
+
+
+def _price_lines(data: OrderInput) -> tuple[list[dict], Decimal, Decimal]:
+    """Each line's money: gross, its share of the order discount (by value, the last
+    line taking the rounding remainder) and its tax share. Returns (lines, subtotal, total)."""
+    gross = [money(line.unit_price * line.quantity) for line in data.lines]
+    subtotal = sum(gross, Decimal("0.00"))
+    discount = money(data.discount)
+    if discount > subtotal:
+        raise OrderValidationError({"discount": [_("The discount is larger than the order.")]})
+    shares, given = [], Decimal("0.00")
+    for i, g in enumerate(gross):
+        if i == len(gross) - 1:
+            share = discount - given
+        else:
+            share = money(discount * g / subtotal) if subtotal else Decimal("0.00")
+        shares.append(share)
+        given += share
+    priced = []
+    for line, g, share in zip(data.lines, gross, shares, strict=True):
+        rate = line.variant.product.category.tax_rate
+        line_total = g - share
+        priced.append(
+            {
+                "variant": line.variant,
+                "sku": line.variant.sku,
+                "quantity": line.quantity,
+                "catalog_price": line.variant.price,
+                "unit_price": money(line.unit_price),
+                "discount_share": share,
+                "line_total": line_total,
+                "tax_rate": rate,
+                "tax_amount": money(line_total * rate / (Decimal(100) + rate)),
+            }
+        )
+    return priced, subtotal, subtotal - discount
+
+
+def _validate(data: OrderInput) -> None:
+    errors: dict[str, list[str]] = {}
+    if not data.lines:
+        errors["lines"] = [_("An order needs at least one line.")]
+    for i, line in enumerate(data.lines):
+        if line.quantity <= 0:
+            errors[f"lines.{i}.quantity"] = [_("The quantity must be above zero.")]
+        if not line.variant.active or not line.variant.product.active:
+            errors[f"lines.{i}.sku"] = [_("This product is no longer sold.")]
+    if data.method in (SourcingMethod.PICKUP, SourcingMethod.CARRY_OUT):
+        if data.store is None:
+            errors["fulfillment.store"] = [_("A pickup or a till sale needs a store.")]
+        elif not data.store.is_open:
+            errors["fulfillment.store"] = [_("This store is closed.")]
+        elif data.method == SourcingMethod.PICKUP and not data.store.pickup_enabled:
+            errors["fulfillment.store"] = [_("This store does not offer pickup.")]
+    if data.method == SourcingMethod.SHIP and not data.address:
+        errors["fulfillment.address"] = [_("A delivery needs an address.")]
+    if data.method != SourcingMethod.CARRY_OUT and data.customer is None:
+        errors["customer_ref"] = [_("Only a till sale may be placed without a customer.")]
+    if errors:
+        raise OrderValidationError(errors)
+    over = [line.variant.sku for line in data.lines if line.unit_price > line.variant.price]
+    if over:
+        raise PriceMismatch(
+            _("A unit price is above the catalog price for: %(skus)s") % {"skus": ", ".join(over)},
+            skus=over,
+        )
+
+
+def _plan(data: OrderInput) -> Plan:
+    wanted: dict[int, int] = defaultdict(int)
+    for line in data.lines:
+        wanted[line.variant.pk] += line.quantity
+    address = None
+    if data.address:
+        address = Address(
+            postcode=data.address.get("postcode", ""),
+            country=data.address.get("country", ""),
+            lat=data.address.get("lat"),
+            lon=data.address.get("lon"),
+        )
+    return plan_sourcing(
+        SourcingRequest(method=data.method, lines=dict(wanted), store=data.store, address=address)
+    )
+
+
+def order_place(data: OrderInput) -> tuple[Order, bool]:
+    """Place an order in any channel. Returns (order, created).
+
+    The same `order_ref` with the same request fingerprint returns the existing
+    order (created False); with another fingerprint it is a conflict. Stock is
+    reserved (or, for a till sale, sold) in the same transaction; a shortage
+    anywhere raises `OutOfStock` naming the SKUs, and nothing is written.
+    """
+    existing = Order.objects.filter(order_ref=data.order_ref).first()
+    if existing is not None:
+        return _same_request(existing, data), False
+    _validate(data)
+    priced, subtotal, total = _price_lines(data)
+    if money(data.amount) != total:
+        raise PaymentMismatch(
+            _("The payment (%(paid)s) does not equal the order total (%(total)s).")
+            % {"paid": money(data.amount), "total": total},
+            total=f"{total:.2f}",
+        )
+    for attempt in range(2):
+        plan = _plan(data)
+        if not plan.complete:
+            skus = sorted(Variant.objects.filter(pk__in=plan.short).values_list("sku", flat=True))
+            raise OutOfStock(
+                _("Not enough stock for: %(skus)s") % {"skus": ", ".join(skus)}, skus=skus
+            )
+        try:
+            with transaction.atomic():
+                return _create(data, priced, subtotal, total, plan), True
+        except _Duplicate:
+            existing = Order.objects.get(order_ref=data.order_ref)
+            return _same_request(existing, data), False
+        except InsufficientStock as exc:
+            # Someone took the units between the plan and the lock: plan again once.
+            if attempt == 1:
+                raise OutOfStock(str(exc), skus=exc.skus) from exc
+    raise AssertionError("unreachable")
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _same_request(existing: Order, data: OrderInput) -> Order:
+    if data.fingerprint and existing.request_fingerprint != data.fingerprint:
+        raise OrderRefConflict(_("An order with this order_ref exists with a different content."))
+    return existing
+
+
+def _create(data: OrderInput, priced, subtotal, total, plan: Plan) -> Order:
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                order_ref=data.order_ref,
+                channel=data.channel,
+                customer=data.customer,
+                store=data.store,
+                currency=settings.AISLE_CURRENCY,
+                subtotal=subtotal,
+                discount=money(data.discount),
+                total=total,
+                address=data.address,
+                credited_to=data.credited_to,
+                placed_by=data.by if data.by is not None and data.by.is_authenticated else None,
+                request_fingerprint=data.fingerprint,
+            )
+    except IntegrityError as exc:
+        raise _Duplicate from exc
+    lines = OrderLine.objects.bulk_create([OrderLine(order=order, **p) for p in priced])
+    if not all(line.pk for line in lines):  # SQLite before 3.35 returns no ids
+        lines = list(order.lines.order_by("pk"))
+    Payment.objects.create(
+        order=order, tender=data.tender, amount=money(data.amount), reference=data.payment_reference
+    )
+    by = order.placed_by
+    _event(
+        order,
+        None,
+        "order_placed",
+        "",
+        OrderStatus.OPEN,
+        by,
+        _("placed in channel %(c)s") % {"c": data.channel},
+    )
+
+    # Share each order line's units out over the plan's lines (sources).
+    remaining = {line.pk: line.quantity for line in lines}
+    by_variant: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in lines:
+        by_variant[line.variant_id].append(line)
+    reserve, sell = [], []
+    for plan_line in plan.lines:
+        method = plan_line.fulfilment
+        fulfillment = Fulfillment.objects.create(
+            order=order,
+            method=method,
+            location=plan_line.location,
+            pickup_store=data.store if method in (Method.PICKUP, Method.SHIP_TO_STORE) else None,
+            state=State.COLLECTED if method == Method.CARRY_OUT else State.RESERVED,
+            ready_by=plan_line.ready_by,
+        )
+        for variant_id, quantity in plan_line.quantities.items():
+            for line in by_variant[variant_id]:
+                take = min(quantity, remaining[line.pk])
+                if take <= 0:
+                    continue
+                remaining[line.pk] -= take
+                quantity -= take
+                FulfillmentLine.objects.create(
+                    fulfillment=fulfillment, order_line=line, quantity=take
+                )
+                request = StockRequest(plan_line.location.pk, variant_id, take, line.ref)
+                (sell if method == Method.CARRY_OUT else reserve).append(request)
+        _event(order, fulfillment, "fulfillment_created", "", fulfillment.state, by, "")
+    if reserve:
+        stock.stock_reserve(
+            requests=reserve, by=by, reason=_("order %(ref)s") % {"ref": order.order_ref}
+        )
+    if sell:
+        stock.stock_sell(
+            requests=sell,
+            by=by,
+            from_reserved=False,
+            reason=_("till sale %(ref)s") % {"ref": order.order_ref},
+        )
+    _refresh_status(order, by)
+    _record_event("order_placed", payload=_order_payload(order))
+    return order
+
+
+# --- Moving fulfilments --------------------------------------------------------------
+
+
+def _lock_order(order_id: int) -> Order:
+    return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+
+
+def _event(order, fulfillment, kind, from_state, to_state, by, reason) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        fulfillment=fulfillment,
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        by=by if by is not None and getattr(by, "is_authenticated", False) else None,
+        reason=str(reason)[:300],
+    )
+
+
+def _requests(fulfillment: Fulfillment, location_id: int | None = None) -> list[StockRequest]:
+    return [
+        StockRequest(
+            location_id or fulfillment.location_id,
+            fl.order_line.variant_id,
+            fl.quantity,
+            fl.order_line.ref,
+        )
+        for fl in fulfillment.lines.select_related("order_line")
+    ]
+
+
+def _refund_fulfillment(fulfillment: Fulfillment, reason: str) -> Refund | None:
+    """Refund what was paid for the fulfilment's units and count them cancelled."""
+    amount = Decimal("0.00")
+    for fl in fulfillment.lines.select_related("order_line"):
+        line = fl.order_line
+        amount += money(line.line_total * fl.quantity / line.quantity)
+        line.cancelled_quantity += fl.quantity
+        line.save(update_fields=["cancelled_quantity"])
+    if amount <= 0:
+        return None
+    return Refund.objects.create(
+        order=fulfillment.order,
+        amount=amount,
+        reason=reason,
+        source=f"fulfillment:{fulfillment.pk}",
+    )
+
+
+def _refresh_status(order: Order, by: User | None) -> None:
+    states = list(order.fulfillments.values_list("state", flat=True))
+    if states and all(s in ENDED for s in states):
+        status = (
+            OrderStatus.COMPLETED if any(s in SUCCEEDED for s in states) else OrderStatus.CANCELLED
+        )
+    else:
+        status = OrderStatus.OPEN
+    if status != order.status:
+        old = order.status
+        order.status = status
+        order.save(update_fields=["status", "updated_at"])
+        _event(order, None, "order_status", old, status, by, "")
+        if status == OrderStatus.CANCELLED:
+            _record_event("order_cancelled", payload=_order_payload(order))
+
+
+def _order_payload(order: Order) -> dict:
+    return {
+        "order_id": order.pk,
+        "order_ref": order.order_ref,
+        "channel": order.channel,
+        "customer_id": order.customer_id,
+        "status": order.status,
+        "total": f"{order.total:.2f}",
+        "created_at": order.created_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def fulfillment_transition(
+    *, fulfillment: Fulfillment, to: str, by: User | None, reason: str = ""
+) -> Fulfillment:
+    """Move a fulfilment along its state machine, with the stock that goes with it:
+    shipping out of a location or handing over sells the reserved units; a
+    ship-to-store leaves its source and arrives reserved at the pickup store;
+    cancelling or expiring releases the units and records the refund."""
+    order = _lock_order(fulfillment.order_id)
+    fulfillment = Fulfillment.objects.select_related("location", "pickup_store").get(
+        pk=fulfillment.pk
+    )
+    if fulfillment.state == to:
+        return fulfillment  # a repeated request (double tap, retried task) changes nothing
+    if not fulfillment.can_transition(to):
+        raise TransitionRefused(
+            _("A %(method)s fulfilment cannot go from %(from)s to %(to)s.")
+            % {
+                "method": fulfillment.get_method_display(),
+                "from": fulfillment.get_state_display(),
+                "to": State(to).label,
+            }
+        )
+    old = fulfillment.state
+    label = _("order %(ref)s") % {"ref": order.order_ref}
+    if to in (State.CANCELLED, State.EXPIRED):
+        if old in HOLDS_RESERVATION:
+            stock.stock_release(requests=_requests(fulfillment), by=by, reason=reason or label)
+        why = reason or (
+            _("pickup not collected in time") if to == State.EXPIRED else _("cancelled")
+        )
+        _refund_fulfillment(fulfillment, why)
+    elif to == State.IN_TRANSIT:
+        stock.stock_transfer_out(
+            requests=_requests(fulfillment), by=by, from_reserved=True, reason=label
+        )
+    elif to == State.RECEIVED:
+        destination = fulfillment.pickup_store.stock_location
+        stock.stock_transfer_in(
+            requests=_requests(fulfillment, destination.pk), by=by, reserve=True, reason=label
+        )
+        fulfillment.location = destination
+    elif to in (State.COLLECTED, State.SHIPPED):
+        stock.stock_sell(requests=_requests(fulfillment), by=by, from_reserved=True, reason=label)
+    fulfillment.state = to
+    fulfillment.save(update_fields=["state", "location", "updated_at"])
+    _event(order, fulfillment, "fulfillment_changed", old, to, by, reason)
+    _record_event(
+        "fulfillment_changed",
+        payload={
+            "order_ref": order.order_ref,
+            "fulfillment_id": fulfillment.pk,
+            "from": old,
+            "to": to,
+        },
+    )
+    _refresh_status(order, by)
+    return fulfillment
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, by: User | None, reason: str = "") -> Order:
+    """Cancel every fulfilment not yet handed over or shipped. Already cancelled: no
+    change. Nothing left that can be cancelled: `NotCancellable`."""
+    order = _lock_order(order.pk)
+    if order.status == OrderStatus.CANCELLED:
+        return order
+    cancellable = [f for f in order.fulfillments.all() if f.state in CANCELLABLE]
+    if not cancellable:
+        raise NotCancellable(_("Nothing in this order can still be cancelled."))
+    for fulfillment in cancellable:
+        fulfillment_transition(
+            fulfillment=fulfillment,
+            to=State.CANCELLED,
+            by=by,
+            reason=reason or _("order cancelled"),
+        )
+    order.refresh_from_db()
+    return order
+
+
+# --- Physical facts win over plans: the shortage handler ------------------------------
+
+
+def handle_stock_shortage(
+    *, level: StockLevel, shortfall: int, by: User | None, reason: str
+) -> None:
+    """Registered with `inventory`: a till sale or a count leaves fewer units than are
+    reserved at `level`. Release the most recent reservations of that SKU there and
+    re-source their orders elsewhere (or cancel those units with a refund)."""
+    candidates = (
+        FulfillmentLine.objects.filter(
+            fulfillment__location_id=level.location_id,
+            order_line__variant_id=level.variant_id,
+            fulfillment__state__in=HOLDS_RESERVATION,
+        )
+        .select_related(
+            "fulfillment", "order_line", "fulfillment__order", "fulfillment__pickup_store"
+        )
+        .order_by("-fulfillment__created_at", "-pk")
+    )
+    for fline in candidates:
+        if shortfall <= 0:
+            break
+        shortfall -= fline.quantity
+        _resource_line(fline, level, by, reason)
+
+
+def _resource_line(fline: FulfillmentLine, level: StockLevel, by: User | None, reason: str) -> None:
+    old = fline.fulfillment
+    order = _lock_order(old.order_id)
+    line = fline.order_line
+    quantity = fline.quantity
+    stock.stock_release(
+        requests=[StockRequest(level.location_id, level.variant_id, quantity, line.ref)],
+        by=by,
+        reason=reason,
+    )
+    fline.delete()
+    why = _("%(reason)s at %(location)s: %(n)s × %(sku)s re-sourced") % {
+        "reason": reason,
+        "location": level.location.code,
+        "n": quantity,
+        "sku": line.sku,
+    }
+    if not old.lines.exists():
+        from_state = old.state
+        old.state = State.CANCELLED
+        old.save(update_fields=["state", "updated_at"])
+        _event(order, old, "fulfillment_changed", from_state, State.CANCELLED, by, why)
+    if old.method in (Method.PICKUP, Method.SHIP_TO_STORE):
+        method, store, address = SourcingMethod.PICKUP, old.pickup_store, None
+    else:
+        method, store, address = SourcingMethod.SHIP, None, order.address or {}
+    plan = plan_sourcing(
+        SourcingRequest(
+            method=method,
+            lines={line.variant_id: quantity},
+            store=store,
+            address=Address(
+                postcode=(address or {}).get("postcode", ""),
+                country=(address or {}).get("country", ""),
+                lat=(address or {}).get("lat"),
+                lon=(address or {}).get("lon"),
+            )
+            if address is not None
+            else None,
+            exclude_location_ids=frozenset({level.location_id}),
+        )
+    )
+    placed = 0
+    if plan.complete:
+        for plan_line in plan.lines:
+            take = plan_line.quantities.get(line.variant_id, 0)
+            if take <= 0:
+                continue
+            try:
+                stock.stock_reserve(
+                    requests=[StockRequest(plan_line.location.pk, line.variant_id, take, line.ref)],
+                    by=by,
+                    reason=why,
+                )
+            except InsufficientStock:
+                continue
+            new = Fulfillment.objects.create(
+                order=order,
+                method=plan_line.fulfilment,
+                location=plan_line.location,
+                pickup_store=store,
+                state=State.RESERVED,
+                ready_by=plan_line.ready_by,
+            )
+            FulfillmentLine.objects.create(fulfillment=new, order_line=line, quantity=take)
+            _event(order, new, "fulfillment_created", "", State.RESERVED, by, why)
+            placed += take
+    missing = quantity - placed
+    if missing > 0:
+        line.cancelled_quantity += missing
+        line.save(update_fields=["cancelled_quantity"])
+        amount = money(line.line_total * missing / line.quantity)
+        Refund.objects.create(
+            order=order,
+            amount=amount,
+            reason=_("no stock anywhere for %(sku)s") % {"sku": line.sku},
+            source=line.ref,
+        )
+        _event(
+            order,
+            None,
+            "line_cancelled",
+            "",
+            "",
+            by,
+            _("%(n)s × %(sku)s cancelled: no stock anywhere") % {"n": missing, "sku": line.sku},
+        )
+    _record_event(
+        "fulfillment_changed",
+        payload={
+            "order_ref": order.order_ref,
+            "fulfillment_id": old.pk,
+            "from": old.state,
+            "to": old.state,
+            "resourced": True,
+        },
+    )
+    _refresh_status(order, by)

@@ -1,0 +1,102 @@
+"""Outbound messages to customers: rendered in their language, sent once per key.
+
+    message_send(customer=c, template="pickup_ready", context={...}, key="pickup_ready:12")
+
+records an `OutboundMessage` and a delivery task in the outbox, inside the
+caller's transaction. The task renders `templates/messages/<template>_subject.txt`
+and `<template>.txt` (and `<template>.html` when present) in the customer's
+language and sends through Django's e-mail backend. The same key never sends
+twice: a second call returns the first message, and a second run of the task
+(a retry, a duplicate delivery) finds it sent.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from retail import outbox
+from retail.models import Customer, MessageState, OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+
+class MessageError(Exception):
+    pass
+
+
+@transaction.atomic
+def message_send(*, customer: Customer, template: str, context: dict, key: str) -> OutboundMessage:
+    """Queue an e-mail to a customer; the same `key` is sent and logged once."""
+    message, created = OutboundMessage.objects.get_or_create(
+        key=key,
+        defaults={
+            "customer": customer,
+            "template": template,
+            "context": context,
+            "language": customer.language or settings.LANGUAGE_CODE,
+            "to_address": customer.email,
+        },
+    )
+    if created:
+        outbox.enqueue_task(
+            "retail.messaging.message_deliver",
+            kwargs={"message_id": message.pk},
+            key=f"message:{message.pk}",
+        )
+    return message
+
+
+def render_message(template: str, context: dict, language: str) -> tuple[str, str, str | None]:
+    """(subject, text body, html body or None) in the given language."""
+    with translation.override(language):
+        subject = render_to_string(f"messages/{template}_subject.txt", context).strip()
+        text = render_to_string(f"messages/{template}.txt", context)
+        try:
+            html = render_to_string(f"messages/{template}.html", context)
+        except TemplateDoesNotExist:
+            html = None
+    return " ".join(subject.split()), text, html
+
+
+def message_deliver(*, message_id: int) -> None:
+    """The outbox task: render and send one message, once."""
+    with transaction.atomic():
+        message = (
+            OutboundMessage.objects.select_for_update()
+            .select_related("customer")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.state == MessageState.SENT:
+            return
+        if not message.to_address:
+            message.state = MessageState.FAILED
+            message.error = "The customer has no e-mail address."
+            message.save(update_fields=["state", "error"])
+            return
+        subject, text, html = render_message(message.template, message.context, message.language)
+        mail = EmailMultiAlternatives(
+            subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address]
+        )
+        if html:
+            mail.attach_alternative(html, "text/html")
+        for attachment in message.context.get("_attachments", []):
+            import base64
+
+            mail.attach(
+                attachment["name"], base64.b64decode(attachment["content"]), attachment["mimetype"]
+            )
+        mail.send()
+        message.subject, message.body = subject[:250], text
+        message.state = MessageState.SENT
+        message.sent_at = timezone.now()
+        message.error = ""
+        message.save(update_fields=["subject", "body", "state", "sent_at", "error"])
+        logger.info("message %s (%s) sent", message.pk, message.template)
