@@ -211,3 +211,15 @@ def area_required(area: Area | str) -> Callable:
         return wrapped
 
     return decorator
+
+
+# --- API clients -------------------------------------------------------------------
+
+
+def api_client_may(client, scopes) -> bool:
+    """May this authenticated, active API client use an operation needing `scopes`?"""
+    from retail.models import ApiClient
+
+    if not isinstance(client, ApiClient) or not client.is_active:
+        return False
+    return set(scopes) <= set(client.scopes)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from retail import access, roles
 from retail.models import (
+    ApiClient,
     AuditLog,
     Category,
     Customer,
@@ -326,3 +327,75 @@ class OutboundMessageAdmin(AisleModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ApiClientAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiClient
+        fields = ("name", "scopes", "rate_limit", "webhook_url")
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(AisleModelAdmin):
+    """HQ manages API clients: a new or rotated key is shown once, in the message."""
+
+    list_display = ("name", "is_active", "scope_list", "rate_limit", "last_used_at", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "key_prefix")
+    readonly_fields = ("key_prefix", "key_hash", "created_at", "rotated_at", "last_used_at")
+    actions = ["deactivate_clients", "rotate_keys"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiClientAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "scopes", "rate_limit", "webhook_url")
+        return super().get_fields(request, obj)
+
+    @admin.display(description=_("scopes"))
+    def scope_list(self, obj):
+        return ", ".join(obj.scopes)
+
+    def save_model(self, request, obj, form, change):
+        from retail.api_clients import api_client_create
+
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        client, key = api_client_create(
+            name=obj.name,
+            scopes=obj.scopes,
+            rate_limit=obj.rate_limit,
+            webhook_url=obj.webhook_url,
+        )
+        obj.pk = client.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            gettext("The key of %(name)s (shown only now): %(key)s") % {"name": client, "key": key},
+            messages.WARNING,
+        )
+
+    @admin.action(description=_("Deactivate the selected clients"))
+    def deactivate_clients(self, request, queryset):
+        from retail.api_clients import api_client_deactivate
+
+        for client in queryset:
+            api_client_deactivate(client=client)
+        self.message_user(request, gettext("The selected clients can no longer call the API."))
+
+    @admin.action(description=_("Rotate the keys of the selected clients"))
+    def rotate_keys(self, request, queryset):
+        from retail.api_clients import api_client_rotate
+
+        for client in queryset:
+            key = api_client_rotate(client=client)
+            self.message_user(
+                request,
+                gettext("New key of %(name)s (shown only now): %(key)s")
+                % {"name": client, "key": key},
+                messages.WARNING,
+            )

@@ -531,3 +531,59 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} ({self.state})"
+
+
+# --- API clients ------------------------------------------------------------------
+
+
+class Scope(models.TextChoices):
+    EVENTS_WRITE = "events:write", _("Write browsing events and identify visitors")
+    CUSTOMERS_READ = "customers:read", _("Read customers")
+    CUSTOMERS_WRITE = "customers:write", _("Create and update customers")
+    ORDERS_READ = "orders:read", _("Read orders")
+    ORDERS_WRITE = "orders:write", _("Create and cancel orders")
+    AVAILABILITY_READ = "availability:read", _("Read availability")
+
+
+rate_validator = RegexValidator(
+    r"^[1-9][0-9]{0,6}/(s|m|h)$",
+    _("Write a rate as a number of requests per second, minute or hour: 100/s, 60/m, 5000/h."),
+)
+
+
+def validate_scopes(value) -> None:
+    if not isinstance(value, list) or any(s not in Scope.values for s in value):
+        raise ValidationError(
+            _("Scopes must be a list of: %(scopes)s") % {"scopes": ", ".join(Scope.values)}
+        )
+
+
+class ApiClient(models.Model):
+    """A system calling the API (the web shop, the app, a till). Its key is shown once;
+    Aisle keeps the key's prefix (to find it) and its SHA-256 hash (to check it)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    scopes = models.JSONField(_("scopes"), default=list, validators=[validate_scopes])
+    key_prefix = models.CharField(_("key prefix"), max_length=16, unique=True)
+    key_hash = models.CharField(_("key hash (SHA-256)"), max_length=64)
+    is_active = models.BooleanField(_("active"), default=True)
+    rate_limit = models.CharField(
+        _("rate limit"), max_length=16, default="100/s", validators=[rate_validator]
+    )
+    webhook_url = models.URLField(_("webhook URL"), blank=True)
+    webhook_secret = models.CharField(_("webhook secret"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    rotated_at = models.DateTimeField(_("key rotated"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # DRF treats the authenticated client as the request's user.
+    is_authenticated = True
+    is_anonymous = False

@@ -157,3 +157,60 @@ def register_customer_data() -> None:
     from retail import customer_data
 
     customer_data.register("retail.messages", merge=_merge_messages, count=_count_messages)
+
+
+def customer_by_ref(ref: str) -> Customer | None:
+    """The customer the online channel knows by `ref`, following merges."""
+    customer = Customer.objects.select_related("preferred_store").filter(customer_ref=ref).first()
+    if customer is None:
+        return None
+    if customer.merged_into_id is not None:
+        customer = customer_follow_merges(customer)
+    return customer
+
+
+@transaction.atomic
+def customer_upsert(*, customer_ref: str, data: dict, by: User | None) -> tuple[Customer, bool]:
+    """Create or update the customer the online channel knows by `customer_ref`.
+
+    Fields left out keep their value; the phone is stored in E.164; each consent
+    decision is stamped with its time when it changes (a withdrawal too).
+    Raises a Django ValidationError (by field) for bad input, writing nothing.
+    """
+    from django.core.exceptions import ValidationError
+
+    from retail.validators import normalise_phone
+
+    customer = Customer.objects.select_for_update().filter(customer_ref=customer_ref).first()
+    created = customer is None
+    if customer is not None and customer.merged_into_id is not None:
+        customer = customer_follow_merges(customer)
+    if created:
+        if not (data.get("name") or "").strip():
+            raise ValidationError({"name": [_("A name is needed to create a customer.")]})
+        customer = Customer(customer_ref=customer_ref)
+    for field in ("name", "email"):
+        if field in data:
+            setattr(customer, field, data[field].strip() if data[field] else "")
+    if "preferred_store" in data:
+        customer.preferred_store = data["preferred_store"]
+    if "phone" in data:
+        region = customer.preferred_store.country if customer.preferred_store else None
+        try:
+            customer.phone = normalise_phone(data["phone"], region)
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from exc
+    changed = []
+    for kind, value in (data.get("consents") or {}).items():
+        if created or getattr(customer, f"{kind}_consent") != value:
+            setattr(customer, f"{kind}_consent", value)
+            changed.append(f"{kind}_consent")
+    consent_times_update(customer=customer, changed=changed)
+    customer.save()
+    audit_record(
+        actor=by,
+        action="customer.api_create" if created else "customer.api_update",
+        target=customer,
+        detail={"consents_changed": changed},
+    )
+    return customer, created

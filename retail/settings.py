@@ -213,18 +213,29 @@ EMAIL_BACKEND = env.str(
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aisle <no-reply@aisle.invalid>")
 
-# --- REST framework (the API's conventions come with the platform issue) ---
+# --- REST framework: the integration API's conventions ---------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "retail.api.schema.AisleAutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["retail.api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "retail.api.permissions.HasScopes",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["retail.api.throttling.ClientRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["retail.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "retail.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aisle integration API",
     "DESCRIPTION": "The contract between Aisle and the online channel.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

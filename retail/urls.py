@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from retail import views
+from retail.api import urls as api_urls
 
 admin.site.login = secure_admin_login(admin.site.login)
 
@@ -24,8 +25,15 @@ retail_patterns = [
     path("hq/", views.hq_overview, name="hq_overview"),
 ]
 
+# The integration API: each app adds its endpoints; unknown paths answer JSON 404.
+api_patterns = [
+    path("", include(api_urls.urlpatterns)),
+    *api_urls.not_found,
+]
+
 urlpatterns = [
     path("", include((retail_patterns, "retail"))),
+    path("api/v1/", include((api_patterns, "api"))),
     path("kiosk/", include("kiosk.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -224,3 +224,12 @@ def give_stock(location, variant, quantity, safety_stock=0):
     )
     if safety_stock:
         services.stock_set_safety(location=location, variant=variant, safety_stock=safety_stock)
+
+
+def api_client(*scopes, rate="100/s", name=None):
+    """An API client and its key: `client, key = factories.api_client("customers:read")`."""
+    from retail.api_clients import api_client_create
+
+    return api_client_create(
+        name=name or f"client-{time.monotonic_ns()}", scopes=list(scopes), rate_limit=rate
+    )

@@ -51,7 +51,10 @@ GROUP_RULES = {
     # allauth's account and MFA pages: public login; the rest needs a login.
     "account_*": "allauth",
     "mfa_*": "allauth",
+    # The integration API: API clients with a token only; the schema and docs are public.
+    "api:*": "api",
 }
+API_PUBLIC = {"api:schema", "api:docs"}
 
 
 @dataclass
@@ -257,3 +260,27 @@ def test_allauth_pages_never_fail_and_need_login_where_private(role, world, clie
         assert response.status_code < 500, (role, name, response.status_code)
         if role == "anonymous" and name.startswith("mfa_"):
             assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_answers_staff_sessions_and_anonymous_without_a_token_with_401_json(
+    role, world, client
+):
+    c = client_for(role, world, client)
+    walked = 0
+    for name, route, entry in all_patterns():
+        if rule_for(name, route) != "api":
+            continue
+        kwargs = dict.fromkeys(entry.pattern.converters, "WEB-1")
+        url = "/api/v1/anything/" if name == "api:not_found" else reverse(name, kwargs=kwargs)
+        response = c.get(url)
+        walked += 1
+        if name in API_PUBLIC:
+            assert response.status_code == 200, (role, name)
+        elif name == "api:not_found":
+            assert response.status_code == 404
+            assert response.json()["code"] == "not_found"
+        else:
+            assert response.status_code == 401, (role, name, response.status_code)
+            assert response.json()["code"] == "not_authenticated"
+    assert walked >= 4

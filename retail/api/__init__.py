@@ -1,0 +1,1 @@
+"""The integration API (v1): conventions shared by every endpoint."""

@@ -1,0 +1,100 @@
+"""One exception handler: every API error is JSON `{"code", "detail", ...}`."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+
+class ApiError(exceptions.APIException):
+    """An endpoint's own error: a status, a code, a detail and any extra fields."""
+
+    def __init__(self, *, status_code: int, code: str, detail: str, **extra):
+        super().__init__(detail=detail, code=code)
+        self.status_code = status_code
+        self.code = code
+        self.extra = extra
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = gettext_lazy("The request body is larger than 4 MB.")
+    default_code = "too_large"
+
+
+CODES = [
+    (exceptions.ParseError, "parse_error"),
+    (exceptions.NotAuthenticated, "not_authenticated"),
+    (exceptions.AuthenticationFailed, "not_authenticated"),
+    (exceptions.PermissionDenied, "permission_denied"),
+    (exceptions.NotFound, "not_found"),
+    (exceptions.MethodNotAllowed, "method_not_allowed"),
+    (exceptions.NotAcceptable, "not_acceptable"),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type"),
+    (exceptions.Throttled, "throttled"),
+    (TooLarge, "too_large"),
+]
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested validation errors as {"field": [messages]} ("lines.0.sku" for nesting)."""
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(flatten_errors(value, name))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        out = {}
+        for index, item in enumerate(detail):
+            if item:
+                out.update(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def error_body(code: str, detail: str, **extra) -> dict:
+    return {"code": code, "detail": str(detail), **extra}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = TooLarge()
+    if isinstance(exc, ApiError):
+        return Response(error_body(exc.code, exc.detail, **exc.extra), status=exc.status_code)
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body(
+            "validation_error", _("The request is not valid."), errors=flatten_errors(exc.detail)
+        )
+        return Response(body, status=400)
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: Django's 500 handling and logging
+    code = next((c for cls, c in CODES if isinstance(exc, cls)), "error")
+    headers = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait:
+        headers["Retry-After"] = str(int(exc.wait) + 1)
+    if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
+        headers["WWW-Authenticate"] = "Token"
+        status_code = 401
+    else:
+        status_code = exc.status_code
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if isinstance(exc, exceptions.Throttled):
+        detail = _("Too many requests: slow down and retry later.")
+    return Response(error_body(code, detail), status=status_code, headers=headers)
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown paths under /api/v1/ answer JSON, never an HTML page."""
+    return JsonResponse(error_body("not_found", _("There is no such API endpoint.")), status=404)

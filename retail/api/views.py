@@ -1,0 +1,76 @@
+"""The customers endpoints (`/api/v1/customers/{customer_ref}/`)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from retail import services
+from retail.api.serializers import CustomerInSerializer, CustomerOutSerializer, ErrorSerializer
+
+REF_MAX = 64
+
+
+def errors(*codes: int) -> dict:
+    """The error responses an operation documents, all in the one error shape."""
+    text = {
+        400: "parse_error or validation_error",
+        401: "not_authenticated",
+        403: "permission_denied",
+        404: "not_found",
+        409: "conflict (see the operation)",
+        413: "too_large",
+        415: "unsupported_media_type",
+        429: "throttled",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=text[code]) for code in codes}
+
+
+def check_ref(ref: str, field: str = "customer_ref") -> None:
+    if len(ref) > REF_MAX:
+        raise exceptions.ValidationError(
+            {field: [_("Ensure this field has no more than %(n)s characters.") % {"n": REF_MAX}]}
+        )
+
+
+class CustomerView(APIView):
+    required_scopes = {"GET": ["customers:read"], "PUT": ["customers:write"]}
+
+    @extend_schema(
+        operation_id="customer_get",
+        responses={200: CustomerOutSerializer, **errors(400, 401, 403, 404, 429)},
+        description="A customer by the online channel's reference. A reference merged into "
+        "another profile answers with the surviving customer.",
+    )
+    def get(self, request, customer_ref: str):
+        check_ref(customer_ref)
+        customer = services.customer_by_ref(customer_ref)
+        if customer is None:
+            raise exceptions.NotFound(_("There is no customer with this reference."))
+        return Response(CustomerOutSerializer.shape(customer))
+
+    @extend_schema(
+        operation_id="customer_put",
+        request=CustomerInSerializer,
+        responses={
+            200: CustomerOutSerializer,
+            201: CustomerOutSerializer,
+            **errors(400, 401, 403, 413, 415, 429),
+        },
+        description="Create (201, `name` required) or update (200) a customer. Fields left "
+        "out keep their value; the phone is stored in E.164; consents are recorded with the "
+        "time of each decision.",
+    )
+    def put(self, request, customer_ref: str):
+        check_ref(customer_ref)
+        data = CustomerInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            customer, created = services.customer_upsert(
+                customer_ref=customer_ref, data=data.validated_data, by=None
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return Response(CustomerOutSerializer.shape(customer), status=201 if created else 200)
