@@ -28,6 +28,8 @@ retail_patterns = [
 # The integration API: each app adds its endpoints; unknown paths answer JSON 404.
 api_patterns = [
     path("", include(api_urls.urlpatterns)),
+    path("", include("inventory.api_urls")),
+    path("", include("orders.api_urls")),
     *api_urls.not_found,
 ]
 

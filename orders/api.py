@@ -1,0 +1,330 @@
+"""The order API of the online channel: place, read and cancel orders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders import services
+from orders.models import Channel, Fulfillment, FulfillmentLine, Order, State
+from retail import services as retail_services
+from retail.api.exceptions import ApiError
+from retail.api.serializers import ErrorSerializer
+from retail.api.views import check_ref, errors
+from retail.models import Store, Variant
+
+MAX_LINES = 100
+
+
+def money_field(**kwargs):
+    return serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.00"), **kwargs
+    )
+
+
+class LineInSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=40)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    unit_price = money_field()
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    postcode = serializers.CharField(max_length=20)
+    country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2)
+    lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
+    lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
+
+
+class FulfillmentInSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=["pickup", "ship", "carry_out"])
+    store = serializers.CharField(max_length=16, required=False)
+    address = AddressSerializer(required=False)
+
+
+class PaymentInSerializer(serializers.Serializer):
+    tender = serializers.CharField(max_length=30)
+    amount = money_field()
+    reference = serializers.CharField(max_length=100, allow_blank=True)
+
+
+class OrderInSerializer(serializers.Serializer):
+    order_ref = serializers.CharField(max_length=64)
+    channel = serializers.ChoiceField(choices=Channel.values)
+    customer_ref = serializers.CharField(max_length=64, required=False)
+    lines = LineInSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    discount = money_field(required=False, default=Decimal("0.00"))
+    fulfillment = FulfillmentInSerializer()
+    payment = PaymentInSerializer()
+
+
+class LineOutSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.CharField()
+    line_total = serializers.CharField()
+    cancelled_quantity = serializers.IntegerField()
+
+
+class PaymentOutSerializer(serializers.Serializer):
+    tender = serializers.CharField()
+    amount = serializers.CharField()
+    reference = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class RefundOutSerializer(serializers.Serializer):
+    amount = serializers.CharField()
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class FulfillmentLineOutSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+class FulfillmentOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    method = serializers.ChoiceField(
+        choices=[
+            "pickup",
+            "ship_to_store",
+            "ship_to_home",
+            "ship_from_store",
+            "drop_ship",
+            "carry_out",
+        ]
+    )
+    location = serializers.CharField()
+    state = serializers.CharField()
+    lines = FulfillmentLineOutSerializer(many=True)
+    ready_by = serializers.DateTimeField(required=False, allow_null=True)
+    checked_in_at = serializers.DateTimeField(required=False, allow_null=True)
+    pickup_code = serializers.CharField(required=False, help_text="Once the pickup is ready.")
+    tracking_ref = serializers.CharField(required=False)
+
+
+class OrderOutSerializer(serializers.Serializer):
+    order_ref = serializers.CharField()
+    channel = serializers.CharField()
+    status = serializers.ChoiceField(choices=["open", "completed", "cancelled"])
+    customer_ref = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    total = serializers.CharField()
+    discount = serializers.CharField()
+    lines = LineOutSerializer(many=True)
+    payments = PaymentOutSerializer(many=True)
+    refunds = RefundOutSerializer(many=True)
+    fulfillments = FulfillmentOutSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def order_shape(order: Order) -> dict:
+    """The order as the API shows it, from prefetched rows (a fixed number of queries)."""
+    fulfillments = []
+    for f in order.fulfillments.all():
+        item = {
+            "id": f.pk,
+            "method": f.method,
+            "location": f.location.code,
+            "state": f.state,
+            "lines": [{"sku": fl.order_line.sku, "quantity": fl.quantity} for fl in f.lines.all()],
+        }
+        if f.ready_by:
+            item["ready_by"] = f.ready_by
+        if f.checked_in_at:
+            item["checked_in_at"] = f.checked_in_at
+        if f.pickup_code and f.state in (State.READY, State.COLLECTED):
+            item["pickup_code"] = f.pickup_code
+        if f.tracking_ref:
+            item["tracking_ref"] = f.tracking_ref
+        fulfillments.append(item)
+    return {
+        "order_ref": order.order_ref,
+        "channel": order.channel,
+        "status": order.status,
+        "customer_ref": order.customer.customer_ref if order.customer else None,
+        "currency": order.currency,
+        "total": _money(order.total),
+        "discount": _money(order.discount),
+        "lines": [
+            {
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price),
+                "line_total": _money(line.line_total),
+                "cancelled_quantity": line.cancelled_quantity,
+            }
+            for line in order.lines.all()
+        ],
+        "payments": [
+            {"tender": p.tender, "amount": _money(p.amount), "reference": p.reference, "at": p.at}
+            for p in order.payments.all()
+        ],
+        "refunds": [
+            {"amount": _money(r.amount), "reason": r.reason, "at": r.at}
+            for r in order.refunds.all()
+        ],
+        "fulfillments": fulfillments,
+        "created_at": order.created_at,
+    }
+
+
+def load_order(ref: str) -> Order | None:
+    return (
+        Order.objects.select_related("customer")
+        .prefetch_related(
+            "lines",
+            "payments",
+            "refunds",
+            Prefetch(
+                "fulfillments",
+                queryset=Fulfillment.objects.select_related("location").prefetch_related(
+                    Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line"))
+                ),
+            ),
+        )
+        .filter(order_ref=ref)
+        .first()
+    )
+
+
+def _api_error(exc: services.OrderError) -> Exception:
+    if isinstance(exc, services.OrderValidationError):
+        return serializers.ValidationError(exc.extra["errors"])
+    return ApiError(status_code=exc.status, code=exc.code, detail=exc.detail, **exc.extra)
+
+
+def fingerprint(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+CONFLICT = OpenApiResponse(
+    ErrorSerializer,
+    description="insufficient_stock (with `skus`), price_mismatch, order_ref_conflict",
+)
+
+
+class OrderCreateView(APIView):
+    required_scopes = {"POST": ["orders:write"]}
+
+    @extend_schema(
+        operation_id="order_create",
+        request=OrderInSerializer,
+        responses={
+            201: OrderOutSerializer,
+            200: OrderOutSerializer,
+            409: CONFLICT,
+            **errors(400, 401, 403, 413, 415, 429),
+        },
+        description="Place an order. The same `order_ref` with the same body answers 200 with "
+        "the existing order; `payment_mismatch` is a 400.",
+    )
+    def post(self, request):
+        incoming = OrderInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        variants = {
+            v.sku: v
+            for v in Variant.objects.select_related("product__category").filter(
+                sku__in=[line["sku"] for line in data["lines"]]
+            )
+        }
+        problems = {}
+        for i, line in enumerate(data["lines"]):
+            if line["sku"] not in variants:
+                problems[f"lines.{i}.sku"] = [_("Unknown SKU.")]
+        customer = None
+        if "customer_ref" in data:
+            customer = retail_services.customer_by_ref(data["customer_ref"])
+            if customer is None:
+                problems["customer_ref"] = [
+                    _("Unknown customer: PUT the customer before the order.")
+                ]
+        store = None
+        if data["fulfillment"].get("store"):
+            store = Store.objects.filter(code=data["fulfillment"]["store"]).first()
+            if store is None:
+                problems["fulfillment.store"] = [_("There is no store with this code.")]
+        if problems:
+            raise serializers.ValidationError(problems)
+        address = data["fulfillment"].get("address")
+        order_input = services.OrderInput(
+            order_ref=data["order_ref"],
+            channel=data["channel"],
+            customer=customer,
+            lines=[
+                services.LineInput(variants[line["sku"]], line["quantity"], line["unit_price"])
+                for line in data["lines"]
+            ],
+            method=data["fulfillment"]["method"],
+            store=store,
+            address=dict(address) if address else None,
+            discount=data["discount"],
+            tender=data["payment"]["tender"],
+            amount=data["payment"]["amount"],
+            payment_reference=data["payment"]["reference"],
+            fingerprint=fingerprint(request.data),
+        )
+        try:
+            order, created = services.order_place(order_input)
+        except services.OrderError as exc:
+            raise _api_error(exc) from exc
+        return Response(order_shape(load_order(order.order_ref)), status=201 if created else 200)
+
+
+class OrderDetailView(APIView):
+    required_scopes = {"GET": ["orders:read"]}
+
+    @extend_schema(
+        operation_id="order_get",
+        responses={200: OrderOutSerializer, **errors(400, 401, 403, 404, 429)},
+    )
+    def get(self, request, order_ref: str):
+        check_ref(order_ref, "order_ref")
+        order = load_order(order_ref)
+        if order is None:
+            raise exceptions.NotFound(_("There is no order with this reference."))
+        return Response(order_shape(order))
+
+
+class OrderCancelView(APIView):
+    required_scopes = {"POST": ["orders:write"]}
+
+    @extend_schema(
+        operation_id="order_cancel",
+        request=None,
+        responses={
+            200: OrderOutSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="not_cancellable"),
+            **errors(400, 401, 403, 404, 429),
+        },
+        description="Cancels every fulfilment not yet handed over or shipped, releases its stock "
+        "and records the refund. Already cancelled: 200, unchanged.",
+    )
+    def post(self, request, order_ref: str):
+        check_ref(order_ref, "order_ref")
+        order = Order.objects.filter(order_ref=order_ref).first()
+        if order is None:
+            raise exceptions.NotFound(_("There is no order with this reference."))
+        try:
+            services.order_cancel(order=order, by=None, reason=_("cancelled by the online channel"))
+        except services.OrderError as exc:
+            raise _api_error(exc) from exc
+        return Response(order_shape(load_order(order_ref)))
