@@ -9,7 +9,12 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory.services import register_shortage_handler
-        from orders.services import handle_stock_shortage
+        from orders import services
+        from retail import customer_data
 
         # Physical facts win over plans: inventory asks orders to re-source reservations.
-        register_shortage_handler(handle_stock_shortage)
+        register_shortage_handler(services.handle_stock_shortage)
+        # Orders follow a customer merge.
+        customer_data.register(
+            "orders", merge=services.orders_merge_customer, count=services.orders_count_customer
+        )

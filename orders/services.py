@@ -620,3 +620,15 @@ def _resource_line(fline: FulfillmentLine, level: StockLevel, by: User | None, r
         },
     )
     _refresh_status(order, by)
+
+
+# --- Customer data -----------------------------------------------------------------
+
+
+def orders_merge_customer(*, survivor, duplicate) -> None:
+    """Registered with `retail.customer_data`: a merged customer's orders move over."""
+    Order.objects.filter(customer=duplicate).update(customer=survivor)
+
+
+def orders_count_customer(customer) -> int:
+    return Order.objects.filter(customer=customer).count()

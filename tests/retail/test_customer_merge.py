@@ -85,3 +85,15 @@ def test_hq_merges_from_admin_after_a_confirmation_page(pair, hq_client):
     )
     duplicate.refresh_from_db()
     assert duplicate.merged_into_id == survivor.pk
+
+
+def test_orders_follow_a_merge(pair, hq_user):
+    from orders.models import Order
+
+    survivor, duplicate = pair
+    Order.objects.create(
+        order_ref="O-1", channel="web", customer=duplicate, currency="EUR", subtotal=0, total=0
+    )
+    assert ("orders", 1) in services.merge_preview(survivor=survivor, duplicate=duplicate)
+    services.customer_merge(survivor=survivor, duplicate=duplicate, by=hq_user)
+    assert Order.objects.get().customer == survivor
