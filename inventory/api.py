@@ -1,9 +1,10 @@
 """`GET /api/v1/availability/`: what the network can promise now, per SKU and location."""
 
+import msgspec
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.availability import MAX_SKUS, UnknownSkus, UnknownStore, network_availability
@@ -65,7 +66,7 @@ class AvailabilityView(APIView):
         if problems:
             raise serializers.ValidationError(problems)
         try:
-            return Response(network_availability(skus, store))
+            data = network_availability(skus, store)
         except UnknownSkus as exc:
             raise ApiError(
                 status_code=400,
@@ -77,3 +78,5 @@ class AvailabilityView(APIView):
             raise serializers.ValidationError(
                 {"store": [_("There is no store with this code.")]}
             ) from exc
+        # The hottest read of the API: encoded with msgspec rather than DRF's renderer.
+        return HttpResponse(msgspec.json.encode(data), content_type="application/json")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,15 @@ class InventoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "inventory"
     verbose_name = _("Inventory")
+
+    def ready(self) -> None:
+        from inventory import network
+        from inventory.models import StockLocation
+        from retail.models import OpeningHours, Store
+
+        # The cached network reloads when a location, a store or its hours change.
+        for model in (StockLocation, Store, OpeningHours):
+            post_save.connect(network.bump, sender=model, dispatch_uid=f"network-{model.__name__}")
+            post_delete.connect(
+                network.bump, sender=model, dispatch_uid=f"network-{model.__name__}-del"
+            )

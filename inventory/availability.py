@@ -8,6 +8,7 @@ stock rows of those SKUs.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from django.utils import timezone
 
@@ -45,56 +46,73 @@ def network_availability(skus: list[str], store_code: str | None = None, now=Non
     if unknown:
         raise UnknownSkus(unknown)
     snapshot = load_snapshot(variants.values())
-    locations = sorted(snapshot.locations.values(), key=lambda loc: (loc.kind != "store", loc.code))
+    # Plain values per location, read once (model attribute access is the slow part).
+    meta = {
+        loc.pk: (loc.code, loc.kind, loc.sellable_online, loc.offers_pickup, loc.lead_time_days)
+        for loc in snapshot.locations.values()
+    }
     here = None
     if store_code is not None:
-        here = next((loc for loc in locations if loc.store_id and loc.code == store_code), None)
+        here = next(
+            (loc for loc in snapshot.locations.values() if loc.store_id and loc.code == store_code),
+            None,
+        )
         if here is None:
             raise UnknownStore(store_code)
+    by_variant: dict[int, dict[int, int]] = defaultdict(dict)
+    for (location_id, variant_id), available in snapshot.available.items():
+        by_variant[variant_id][location_id] = available
 
+    ready_cache: dict = {}
     result = []
     for sku in skus:
-        variant_id = variants[sku]
+        stock = by_variant.get(variants[sku], {})
         listed, total = [], 0
-        for loc in locations:
-            available = snapshot.at(loc.pk, variant_id)
-            if loc.sellable_online:
+        for location_id, available in stock.items():
+            code, kind, online, pickup, _lead = meta[location_id]
+            if online:
                 total += available
-            if (available > 0 and loc.sellable_online) or loc is here:
+            if (available > 0 and online) or (here is not None and location_id == here.pk):
                 listed.append(
-                    {
-                        "location": loc.code,
-                        "kind": loc.kind,
-                        "available": available,
-                        "pickup": loc.offers_pickup,
-                    }
+                    {"location": code, "kind": kind, "available": available, "pickup": pickup}
                 )
+        if here is not None and here.pk not in stock:
+            code, kind, _online, pickup, _lead = meta[here.pk]
+            listed.append({"location": code, "kind": kind, "available": 0, "pickup": pickup})
+        listed.sort(key=lambda item: (item["kind"] != "store", item["location"]))
         entry = {"sku": sku, "available": total, "locations": listed}
         if here is not None:
-            entry["pickup"] = _pickup(here, variant_id, snapshot, locations, now)
+            entry["pickup"] = _pickup(
+                here, stock, meta, snapshot.hours.get(here.store_id, {}), now, ready_cache
+            )
         result.append(entry)
     return {"skus": result}
 
 
-def _pickup(here, variant_id, snapshot, locations, now) -> dict:
+def _pickup(here, stock: dict[int, int], meta, hours, now, ready_cache: dict) -> dict:
+    """How this SKU reaches the customer at `here`: its shelf, or a transfer.
+    `ready_cache` keeps the ready time per lead time within one request."""
     store = here.store
-    hours = snapshot.hours.get(store.pk, {})
-    on_shelf = snapshot.at(here.pk, variant_id)
+    on_shelf = stock.get(here.pk, 0)
     senders = [
-        loc
-        for loc in locations
-        if loc.pk != here.pk
-        and loc.kind in (LocationKind.DC, LocationKind.STORE)
-        and snapshot.at(loc.pk, variant_id) > 0
+        location_id
+        for location_id, available in stock.items()
+        if available > 0
+        and location_id != here.pk
+        and meta[location_id][1] in (LocationKind.DC, LocationKind.STORE)
     ]
-    by_transfer = sum(snapshot.at(loc.pk, variant_id) for loc in senders)
+    by_transfer = sum(stock[location_id] for location_id in senders)
     ready = None
     if store.pickup_enabled and store.is_open:
-        if on_shelf > 0:
-            ready = ready_moment(store, now, PICK_TIME, hours)
-        elif senders:
-            fastest = min(loc.lead_time_days for loc in senders)
-            ready = ready_moment(store, now + dt.timedelta(days=fastest), RECEIVE_TIME, hours)
+        lead = 0 if on_shelf > 0 else min((meta[i][4] for i in senders), default=None)
+        if lead is not None:
+            if lead not in ready_cache:
+                ready_cache[lead] = (
+                    ready_moment(store, now, PICK_TIME, hours)
+                    if lead == 0
+                    else ready_moment(store, now + dt.timedelta(days=lead), RECEIVE_TIME, hours)
+                )
+            ready = ready_cache[lead]
     return {
         "store": here.code,
         "available_here": on_shelf,

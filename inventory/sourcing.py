@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from inventory.models import LocationKind, StockLevel, StockLocation
+from inventory.network import network
 from retail.hours import ready_moment
-from retail.models import OpeningHours, Store
+from retail.models import Store
 
 
 class Method:
@@ -98,29 +98,19 @@ class Snapshot:
 
 
 def load_snapshot(variant_ids) -> Snapshot:
-    """Two queries: the active locations (with their store and hours) and the stock
-    rows of these SKUs."""
-    locations = {
-        loc.pk: loc
-        for loc in StockLocation.objects.filter(active=True)
-        .select_related("store")
-        .prefetch_related(
-            Prefetch("store__opening_hours", queryset=OpeningHours.objects.order_by("weekday"))
-        )
-    }
+    """The locations come from the process's cache of the network (`inventory.network`);
+    one query reads the stock rows of these SKUs."""
+    locations, hours = network()
+    locations = dict(locations)  # callers may leave some out
     available, on_hand_by_key = {}, {}
-    rows = StockLevel.objects.filter(
-        variant_id__in=list(variant_ids), location_id__in=list(locations)
-    ).values_list("location_id", "variant_id", "on_hand", "reserved", "safety_stock")
+    rows = StockLevel.objects.filter(variant_id__in=list(variant_ids)).values_list(
+        "location_id", "variant_id", "on_hand", "reserved", "safety_stock"
+    )
     for loc, var, on_hand, reserved, safety in rows:
+        if loc not in locations:
+            continue
         available[(loc, var)] = max(0, on_hand - reserved - safety)
         on_hand_by_key[(loc, var)] = on_hand
-    hours = {}
-    for loc in locations.values():
-        if loc.store_id:
-            hours[loc.store_id] = {
-                h.weekday: (h.opens, h.closes) for h in loc.store.opening_hours.all()
-            }
     return Snapshot(locations, available, on_hand_by_key, hours)
 
 
