@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -330,6 +331,8 @@ class OutboundMessageAdmin(AisleModelAdmin):
 
 
 class ApiClientAddForm(forms.ModelForm):
+    webhook_url = forms.URLField(label=_("webhook URL"), required=False, assume_scheme="https")
+
     class Meta:
         model = ApiClient
         fields = ("name", "scopes", "rate_limit", "webhook_url")
@@ -344,6 +347,7 @@ class ApiClientAdmin(AisleModelAdmin):
     search_fields = ("name", "key_prefix")
     readonly_fields = ("key_prefix", "key_hash", "created_at", "rotated_at", "last_used_at")
     actions = ["deactivate_clients", "rotate_keys"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

@@ -70,7 +70,33 @@ def world(db):
     store = factories.StoreFactory(code="S01")
     other = factories.StoreFactory(code="S02")
     customer = factories.CustomerFactory(preferred_store=store)
-    factories.VariantFactory()
+    variant = factories.VariantFactory()
+    # One of every kind of record, so that admin's object pages are walked too.
+
+    from inventory import services as stock
+    from orders.services import LineInput, OrderInput, order_place
+    from retail import messaging
+
+    shelf = factories.store_location(store)
+    dc = factories.StockLocationFactory(code="DC1")
+    factories.give_stock(shelf, variant, 5)
+    factories.give_stock(dc, variant, 5)
+    stock.transfer_create(from_location=dc, to_location=shelf, lines={variant: 1}, by=None)
+    order_place(
+        OrderInput(
+            order_ref="W-1",
+            channel="web",
+            customer=customer,
+            lines=[LineInput(variant, 1, variant.price)],
+            method="pickup",
+            store=store,
+            tender="card",
+            amount=variant.price,
+        )
+    )
+    messaging.message_send(customer=customer, template="customer_welcome", context={}, key="w")
+    factories.api_client("customers:read")
+
     users = {
         "associate": factories.StaffFactory(role="associate", home_store=store),
         # A manager working in two stores must choose one first.
