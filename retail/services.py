@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -206,7 +206,15 @@ def customer_upsert(*, customer_ref: str, data: dict, by: User | None) -> tuple[
             setattr(customer, f"{kind}_consent", value)
             changed.append(f"{kind}_consent")
     consent_times_update(customer=customer, changed=changed)
-    customer.save()
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        if not (created and Customer.objects.filter(customer_ref=customer_ref).exists()):
+            raise
+        # Another request created this reference a moment ago (a resent PUT, say):
+        # update that customer instead; the second call finds and locks it.
+        return customer_upsert(customer_ref=customer_ref, data=data, by=by)
     audit_record(
         actor=by,
         action="customer.api_create" if created else "customer.api_update",

@@ -23,4 +23,7 @@ class LimitedJSONParser(JSONParser):
             raise TooLarge()
         import io
 
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        try:
+            return super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError:  # nested deeper than Python's json can follow
+            raise exceptions.ParseError() from None

@@ -1,6 +1,7 @@
 """The customers endpoints (`/api/v1/customers/{customer_ref}/`)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
@@ -29,6 +30,8 @@ def errors(*codes: int) -> dict:
 
 
 def check_ref(ref: str, field: str = "customer_ref") -> None:
+    if "\x00" in ref:  # PostgreSQL text cannot hold it
+        raise exceptions.ValidationError({field: [ProhibitNullCharactersValidator.message]})
     if len(ref) > REF_MAX:
         raise exceptions.ValidationError(
             {field: [_("Ensure this field has no more than %(n)s characters.") % {"n": REF_MAX}]}
