@@ -35,12 +35,16 @@ def use_broker(url: str) -> None:
 
 
 @pytest.fixture
-def worker():
+def worker(monkeypatch):
+    # Celery reads CELERY_BROKER_URL from the environment before its own settings;
+    # this test points the app at brokers itself.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     redis.Redis.from_url(BROKER).flushdb()
     db = connection.settings_dict
     host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
     url = f"postgres://{db['USER'] or 'postgres'}@{host}:{port}/{db['NAME']}"
     env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": BROKER, "DEBUG": "1"}
+    env.pop("CACHE_URL", None)
     proc = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "celery"),
@@ -60,6 +64,8 @@ def worker():
     )
     use_broker(BROKER)
     try:
+        # Wait until the worker answers, so the test measures the outbox, not start-up.
+        assert wait_for(lambda: bool(celery_app.control.ping(timeout=1.0)), timeout=60)
         yield proc
     finally:
         proc.terminate()
@@ -72,7 +78,7 @@ def worker():
         celery_app._pool = None
 
 
-def wait_for(check, timeout=30.0):
+def wait_for(check, timeout=45.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
