@@ -280,11 +280,18 @@ class OutboxEntryAdmin(AisleModelAdmin):
         "attempts",
         "created_at",
         "available_at",
+        "error",
     )
     list_filter = ("state", "kind", "name")
     search_fields = ("name", "receiver", "key", "last_error")
     date_hierarchy = "created_at"
     actions = ["retry_entries"]
+
+    @admin.display(description=_("last error"))
+    def error(self, obj):
+        """The last line of the error (the whole of it is on the entry's page)."""
+        lines = obj.last_error.strip().splitlines()
+        return lines[-1][:160] if lines else ""
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
@@ -311,7 +318,7 @@ class OutboxEntryAdmin(AisleModelAdmin):
 class OutboundMessageAdmin(AisleModelAdmin):
     """The log of e-mails to customers (read-only)."""
 
-    list_display = ("created_at", "template", "customer", "state", "sent_at", "language")
+    list_display = ("created_at", "template", "customer", "state", "sent_at", "language", "error")
     list_filter = ("state", "template", "language")
     search_fields = ("key", "template", "customer__name", "customer__customer_ref")
     date_hierarchy = "created_at"
@@ -367,7 +374,10 @@ class ApiClientAdmin(AisleModelAdmin):
         from retail.api_clients import api_client_create
 
         if change:
+            from retail.api_clients import forget
+
             super().save_model(request, obj, form, change)
+            forget(obj.key_prefix)  # scopes or the active flag changed: no stale copy
             return
         client, key = api_client_create(
             name=obj.name,

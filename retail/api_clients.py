@@ -54,11 +54,26 @@ def api_client_create(
 @transaction.atomic
 def api_client_rotate(*, client: ApiClient) -> str:
     """A new key for the client; the old one stops working at once."""
+    old_prefix = client.key_prefix
     prefix, key = _new_key()
     client.key_prefix, client.key_hash, client.rotated_at = prefix, key_hash(key), timezone.now()
     client.save(update_fields=["key_prefix", "key_hash", "rotated_at"])
+    forget(old_prefix)
     return key
 
 
 def api_client_deactivate(*, client: ApiClient) -> None:
     ApiClient.objects.filter(pk=client.pk).update(is_active=False)
+    forget(client.key_prefix)
+
+
+def forget(prefix: str) -> None:
+    """Drop a client from the authentication cache (after commit, so no request
+    caches the old row again in between)."""
+    from django.core.cache import cache
+
+    def drop():
+        cache.delete(f"aisle:apiclient:{prefix}")
+
+    drop()
+    transaction.on_commit(drop)
