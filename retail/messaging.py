@@ -7,7 +7,8 @@ caller's transaction. The task renders `templates/messages/<template>_subject.tx
 and `<template>.txt` (and `<template>.html` when present) in the customer's
 language and sends through Django's e-mail backend. The same key never sends
 twice: a second call returns the first message, and a second run of the task
-(a retry, a duplicate delivery) finds it sent.
+(a retry, a duplicate delivery) finds it sent. A failed attempt is noted on the
+message (its error); when the outbox gives up, the message is `failed`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
 from retail import outbox
@@ -27,13 +28,27 @@ from retail.models import Customer, MessageState, OutboundMessage
 logger = logging.getLogger(__name__)
 
 
-class MessageError(Exception):
-    pass
+class MessageError(ValueError):
+    """A message that cannot be queued (raised before anything is written)."""
+
+
+KEY_MAX = OutboundMessage._meta.get_field("key").max_length
 
 
 @transaction.atomic
 def message_send(*, customer: Customer, template: str, context: dict, key: str) -> OutboundMessage:
     """Queue an e-mail to a customer; the same `key` is sent and logged once."""
+    if not key or len(key) > KEY_MAX:
+        raise MessageError(f"A message key is 1 to {KEY_MAX} characters.")
+    if customer.pk is None:
+        raise MessageError("A message goes to a saved customer.")
+    if not isinstance(context, dict):
+        raise MessageError("A message's context is a dict.")
+    for name in (f"messages/{template}_subject.txt", f"messages/{template}.txt"):
+        try:
+            get_template(name)
+        except TemplateDoesNotExist as exc:
+            raise MessageError(f"There is no message template {name}.") from exc
     message, created = OutboundMessage.objects.get_or_create(
         key=key,
         defaults={
@@ -100,3 +115,14 @@ def message_deliver(*, message_id: int) -> None:
         message.error = ""
         message.save(update_fields=["subject", "body", "state", "sent_at", "error"])
         logger.info("message %s (%s) sent", message.pk, message.template)
+
+
+def _delivery_failed(*, message_id: int, error: str, final: bool) -> None:
+    """The outbox's report of a failed attempt: noted on the log; `failed` once it gives up."""
+    changes = {"error": error}
+    if final:
+        changes["state"] = MessageState.FAILED
+    OutboundMessage.objects.filter(pk=message_id).exclude(state=MessageState.SENT).update(**changes)
+
+
+message_deliver.outbox_failed = _delivery_failed

@@ -9,6 +9,15 @@ publish fails quietly and the entry waits. The beat task `outbox_republish`
 publishes what is due again. Running an entry is idempotent: an entry is locked,
 done once, and a second delivery finds it done. A failure is retried with
 exponential backoff, then left `failed` (visible in admin, with a retry action).
+
+A task target is called as ``target(**kwargs)`` and must be idempotent. It may
+carry an ``outbox_failed(error=..., final=..., **kwargs)`` function attribute:
+called after each failed attempt (``final`` once no retry is left), in its own
+savepoint, so the target can record the failure on its own rows (as
+`retail.messaging` does on the message log).
+
+Logs name entries by id and task only, never by their payload (it may hold
+personal data).
 """
 
 from __future__ import annotations
@@ -36,14 +45,30 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(3600, 10 * 2 ** max(0, attempts - 1)))
 
 
+class OutboxError(ValueError):
+    """A side effect that cannot be recorded (raised before anything is written)."""
+
+
 def enqueue_task(name: str, *, kwargs: dict | None = None, key: str | None = None) -> OutboxEntry:
     """Record a task (a dotted path to a function or Celery task, called with `kwargs`).
     With a `key`, recording the same task twice records it once."""
+    try:
+        target = import_string(name)
+    except ImportError as exc:
+        raise OutboxError(f"There is no task {name!r} to record.") from exc
+    if not callable(target):
+        raise OutboxError(f"{name!r} is not a function or task.")
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise OutboxError("A task's arguments are a dict of keyword arguments.")
     return _record(OutboxKind.TASK, name, kwargs or {}, key=key)
 
 
 def record_event(name: str, *, payload: dict, key: str | None = None) -> OutboxEntry:
     """Record a domain event for the receivers registered in `retail.events`."""
+    if not name:
+        raise OutboxError("An event needs a name.")
+    if not isinstance(payload, dict):
+        raise OutboxError("An event's payload is a dict.")
     return _record(OutboxKind.EVENT, name, payload, key=key)
 
 
@@ -98,14 +123,21 @@ def run(entry_id: int) -> None:
         except Exception as exc:
             entry.attempts += 1
             entry.last_error = "".join(traceback.format_exception_only(exc)).strip()[:4000]
-            if entry.attempts >= MAX_ATTEMPTS:
+            final = entry.attempts >= MAX_ATTEMPTS
+            if final:
                 entry.state = OutboxState.FAILED
             else:
                 entry.state = OutboxState.PENDING
                 entry.available_at = timezone.now() + backoff(entry.attempts)
             logger.warning(
-                "outbox: entry %s (%s) failed, attempt %s", entry.pk, entry.name, entry.attempts
+                "outbox: entry %s (%s) failed with %s, attempt %s%s",
+                entry.pk,
+                entry.name,
+                type(exc).__name__,
+                entry.attempts,
+                " (no retry left)" if final else "",
             )
+            _report_failure(entry, final=final)
         else:
             entry.state = OutboxState.DONE
             entry.done_at = timezone.now()
@@ -128,6 +160,21 @@ def _execute(entry: OutboxEntry) -> None:
             )
     elif entry.kind == OutboxKind.DELIVERY:
         import_string(entry.receiver)(entry.payload)
+
+
+def _report_failure(entry: OutboxEntry, *, final: bool) -> None:
+    """Tell a task target that an attempt failed, when it asks to know (`outbox_failed`)."""
+    if entry.kind != OutboxKind.TASK:
+        return
+    try:
+        hook = getattr(import_string(entry.name), "outbox_failed", None)
+        if hook is not None:
+            with transaction.atomic():
+                hook(error=entry.last_error, final=final, **entry.payload)
+    except Exception as exc:  # the entry's own failure is what counts; never mask it
+        logger.warning(
+            "outbox: failure report of entry %s failed with %s", entry.pk, type(exc).__name__
+        )
 
 
 def republish_due(now: dt.datetime | None = None) -> int:

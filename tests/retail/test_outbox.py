@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 import time_machine
 from django.db import transaction
+from django.utils import timezone
 
-from retail import events, outbox
+from retail import outbox
 from retail.models import AuditLog, OutboxEntry, OutboxState
 from tests import factories
 
@@ -20,15 +21,10 @@ def record_call(**kwargs):
     CALLS.append(kwargs)
 
 
-def flaky_receiver(payload):
-    """Fails on its first two deliveries, then succeeds."""
-    CALLS.append(("flaky", payload["n"]))
-    if sum(1 for c in CALLS if c == ("flaky", payload["n"])) <= 2:
-        raise RuntimeError("receiver down")
-
-
-def steady_receiver(payload):
-    CALLS.append(("steady", payload["n"]))
+def always_fails(**kwargs):
+    """A task target that never succeeds."""
+    CALLS.append(("fails", kwargs))
+    raise RuntimeError("the shop's mail server is down")
 
 
 @pytest.fixture(autouse=True)
@@ -90,51 +86,50 @@ def test_broker_down_at_commit_leaves_the_entry_pending_until_republished(
     assert CALLS == [{"x": 4}]
 
 
-def test_event_with_two_receivers_one_failing_twice_ends_with_both_run_once(
+def test_a_failing_task_is_retried_with_growing_backoff_then_left_failed(
     django_capture_on_commit_callbacks,
 ):
-    events.register("test_happened", f"{__name__}.flaky_receiver")
-    events.register("test_happened", f"{__name__}.steady_receiver")
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            outbox.record_event("test_happened", payload={"n": 7})
-        deliveries = OutboxEntry.objects.filter(kind="delivery")
-        assert deliveries.count() == 2
-        flaky = deliveries.get(receiver__endswith="flaky_receiver")
-        flaky.refresh_from_db()
-        assert (flaky.state, flaky.attempts) == (OutboxState.PENDING, 1)
-        assert "receiver down" in flaky.last_error
-        # Beat retries with backoff: too early does nothing, later runs it.
-        from retail.tasks import outbox_republish
+    from retail.tasks import outbox_republish
 
-        with time_machine.travel(dt.timedelta(seconds=11)):
-            outbox_republish()
-        with time_machine.travel(dt.timedelta(seconds=60)):
-            outbox_republish()
-        with time_machine.travel(dt.timedelta(seconds=120)):
-            outbox_republish()
-    finally:
-        events.unregister("test_happened", f"{__name__}.flaky_receiver")
-        events.unregister("test_happened", f"{__name__}.steady_receiver")
-    flaky.refresh_from_db()
-    assert flaky.state == OutboxState.DONE
-    succeeded = [c for c in CALLS if c == ("steady", 7)]
-    assert succeeded == [("steady", 7)]
-    assert CALLS.count(("flaky", 7)) == 3  # two failures, one success
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = outbox.enqueue_task(f"{__name__}.always_fails", kwargs={"x": 1})
+    ran_at = timezone.now()
+    for attempt in range(1, outbox.MAX_ATTEMPTS):
+        entry.refresh_from_db()
+        assert (entry.state, entry.attempts) == (OutboxState.PENDING, attempt)
+        waited = entry.available_at - ran_at
+        assert abs(waited - outbox.backoff(attempt)) < dt.timedelta(seconds=2)
+        with time_machine.travel(entry.available_at - dt.timedelta(seconds=1)):
+            assert outbox_republish() == 0  # not before its backoff
+        ran_at = entry.available_at + dt.timedelta(seconds=1)
+        with time_machine.travel(ran_at):
+            assert outbox_republish() == 1
+    assert outbox.backoff(1) < outbox.backoff(2) < outbox.backoff(7)
+    entry.refresh_from_db()
+    assert (entry.state, entry.attempts) == (OutboxState.FAILED, outbox.MAX_ATTEMPTS)
+    assert "mail server is down" in entry.last_error
+    with time_machine.travel(dt.timedelta(days=30)):
+        assert outbox_republish() == 0  # a failed entry waits for HQ
+        assert outbox.prune() == 0  # and is never forgotten
+    assert len(CALLS) == outbox.MAX_ATTEMPTS
 
 
-def test_a_receiver_failing_every_time_ends_failed_and_hq_can_retry(
+def test_a_task_failing_every_time_ends_failed_and_hq_sees_it_and_can_retry(
     django_capture_on_commit_callbacks, hq_client
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        entry = outbox.enqueue_task("no.such.function", kwargs={})
+        entry = outbox.enqueue_task(f"{__name__}.always_fails", kwargs={})
     for _ in range(outbox.MAX_ATTEMPTS):
         OutboxEntry.objects.filter(pk=entry.pk).update(state=OutboxState.PENDING)
         outbox.run(entry.pk)
     entry.refresh_from_db()
     assert entry.state == OutboxState.FAILED
-    page = hq_client.get("/admin/retail/outboxentry/?state__exact=failed")
-    assert "no.such.function" in page.content.decode()
+    page = hq_client.get("/admin/retail/outboxentry/?state__exact=failed").content.decode()
+    assert "always_fails" in page
+    assert "mail server is down" in page  # the error, in the list
+    assert hq_client.get("/admin/retail/outboxentry/?state__exact=done").status_code == 200
+    detail = hq_client.get(f"/admin/retail/outboxentry/{entry.pk}/change/").content.decode()
+    assert 'name="last_error"' not in detail  # read-only
     with django_capture_on_commit_callbacks(execute=True):
         hq_client.post(
             "/admin/retail/outboxentry/",
@@ -145,29 +140,31 @@ def test_a_receiver_failing_every_time_ends_failed_and_hq_can_retry(
     assert entry.state == OutboxState.PENDING
 
 
+def test_an_unknown_task_is_refused_and_nothing_is_written():
+    with pytest.raises(outbox.OutboxError), transaction.atomic():
+        outbox.enqueue_task("retail.tasks.no_such_task", kwargs={})
+    with pytest.raises(outbox.OutboxError):
+        outbox.enqueue_task(f"{__name__}.CALLS", kwargs={})  # not callable
+    with pytest.raises(outbox.OutboxError):
+        outbox.record_event("", payload={})
+    assert not OutboxEntry.objects.exists()
+
+
+def test_a_celery_task_can_be_recorded_by_its_name(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        done = outbox.enqueue_task(f"{__name__}.record_call", kwargs={})
+        prune = outbox.enqueue_task("retail.tasks.outbox_prune")
+    prune.refresh_from_db()
+    assert prune.state == OutboxState.DONE
+    done.refresh_from_db()
+    assert done.state == OutboxState.DONE
+
+
 def test_prune_forgets_entries_done_long_ago(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         outbox.enqueue_task(f"{__name__}.record_call", kwargs={})
     with time_machine.travel(dt.timedelta(days=8)):
         assert outbox.prune() == 1
-
-
-def test_scheduler_runs_the_beat_schedule_once(django_capture_on_commit_callbacks, monkeypatch):
-    from django.core.management import call_command
-
-    from retail import tasks
-
-    monkeypatch.setattr(
-        tasks.outbox_run, "apply_async", lambda *a, **k: (_ for _ in ()).throw(ConnectionError())
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        entry = outbox.enqueue_task(f"{__name__}.record_call", kwargs={"x": 5})
-    monkeypatch.undo()
-    with time_machine.travel(dt.timedelta(seconds=5)):
-        call_command("run_scheduler", "--once")
-    entry.refresh_from_db()
-    assert entry.state == OutboxState.DONE
-    assert CALLS == [{"x": 5}]
 
 
 def test_no_personal_data_in_outbox_logs(caplog, django_capture_on_commit_callbacks, monkeypatch):
