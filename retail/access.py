@@ -223,3 +223,33 @@ def api_client_may(client, scopes) -> bool:
     if not isinstance(client, ApiClient) or not client.is_active:
         return False
     return set(scopes) <= set(client.scopes)
+
+
+# --- Training ----------------------------------------------------------------------
+
+TRAINED_ROLES = frozenset({Role.ASSOCIATE, Role.STORE_MANAGER})
+
+
+def may_take_training(user) -> bool:
+    """Store staff take courses and hold certificates; HQ and kiosks do not."""
+    return role_of(user) in TRAINED_ROLES
+
+
+def may_lead_team(user, store: Store | int | None) -> bool:
+    """May this user see and develop the team of `store` (heatmap, assessments,
+    course assignments, gate overrides)? Its managers, while acting in it."""
+    return is_manager(user) and can_act_in(user, store)
+
+
+def may_assess(manager, user, store: Store | None = None) -> bool:
+    """May `manager` assess `user` (and assign them courses, or override a gate for
+    them)? Only a store manager, for someone else whose home store is one of the
+    manager's stores (and, when given, the store the manager is working in)."""
+    if manager is None or user is None or manager.pk == user.pk:
+        return False
+    profile = _profile(user)
+    if profile is None or profile.role not in TRAINED_ROLES or not profile.home_store_id:
+        return False
+    if store is not None and profile.home_store_id != store.pk:
+        return False
+    return may_lead_team(manager, profile.home_store_id)

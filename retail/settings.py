@@ -202,6 +202,18 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "outbox-republish": {"task": "retail.tasks.outbox_republish", "schedule": 30.0},
     "outbox-prune": {"task": "retail.tasks.outbox_prune", "schedule": 3600.0},
+    # Training: reminders 30 days before a certificate expires, lapses, onboarding of
+    # new starters, and the quarterly skills snapshot (each safe to run again).
+    "training-certification-reminders": {
+        "task": "training.tasks.certification_reminders",
+        "schedule": 3600.0,
+    },
+    "training-certifications-lapse": {
+        "task": "training.tasks.certifications_lapse",
+        "schedule": 900.0,
+    },
+    "training-onboard-new-staff": {"task": "training.tasks.onboard_new_staff", "schedule": 3600.0},
+    "training-skills-snapshot": {"task": "training.tasks.skills_snapshot", "schedule": 21600.0},
 }
 
 # --- E-mail ---------------------------------------------------------------

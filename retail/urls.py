@@ -37,6 +37,8 @@ urlpatterns = [
     path("", include((retail_patterns, "retail"))),
     path("api/v1/", include((api_patterns, "api"))),
     path("kiosk/", include("kiosk.urls")),
+    path("store/training/", include("training.urls")),
+    path("hq/training/", include("training.hq_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -233,3 +233,145 @@ def api_client(*scopes, rate="100/s", name=None):
     return api_client_create(
         name=name or f"client-{time.monotonic_ns()}", scopes=list(scopes), rate_limit=rate
     )
+
+
+# --- Training ------------------------------------------------------------------------
+
+
+class SkillAreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "training.SkillArea"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"area-{n}")
+    name = factory.Sequence(lambda n: f"Area {n}")
+    name_zh = factory.Sequence(lambda n: f"领域 {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class SkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "training.Skill"
+        django_get_or_create = ("code",)
+
+    area = factory.SubFactory(SkillAreaFactory)
+    code = factory.Sequence(lambda n: f"skill_{n}")
+    name = factory.Sequence(lambda n: f"Skill {n}")
+    name_zh = factory.Sequence(lambda n: f"技能 {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class RequirementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "training.Requirement"
+
+    role = "associate"
+    skill = factory.SubFactory(SkillFactory)
+    level = 2
+    store = None
+
+
+class OperationRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "training.OperationRule"
+        django_get_or_create = ("operation",)
+
+    operation = factory.Sequence(lambda n: f"operation_{n}")
+    skill = factory.SubFactory(SkillFactory)
+    level = 2
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    """A course with an English text: `modules` modules and a quiz of three one-answer
+    questions and one several-answer question (pass mark 75%: three right of four).
+    `CourseFactory(grants={skill: 2}, languages=("en", "zh-hans"))`."""
+
+    class Meta:
+        model = "training.Course"
+        django_get_or_create = ("code",)
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"course-{n}")
+    area = factory.SubFactory(SkillAreaFactory)
+    estimated_minutes = 20
+    pass_mark = 75
+    max_attempts = 3
+    valid_months = 12
+
+    @factory.post_generation
+    def grants(self, create, extracted, **kwargs):
+        from training.models import CourseGrant
+
+        for skill, level in (extracted or {}).items():
+            CourseGrant.objects.get_or_create(course=self, skill=skill, defaults={"level": level})
+
+    @factory.post_generation
+    def languages(self, create, extracted, **kwargs):
+        from training.models import Choice, CourseText, Module, Question
+
+        modules = kwargs.get("modules", 2)
+        for language in extracted or ("en",):
+            text, created = CourseText.objects.get_or_create(
+                course=self,
+                language=language,
+                defaults={"title": f"{self.code} ({language})", "summary": "A short course."},
+            )
+            if not created:
+                continue
+            for position in range(1, modules + 1):
+                Module.objects.create(
+                    text=text,
+                    position=position,
+                    title=f"Module {position} ({language})",
+                    body=f"Read this first.\n\nThen this ({language}).",
+                    illustration="tablet",
+                )
+            for position in range(1, 5):
+                multiple = position == 4
+                question = Question.objects.create(
+                    text=text,
+                    position=position,
+                    prompt=f"Question {position} ({language})?",
+                    kind="multiple" if multiple else "single",
+                )
+                for n, correct in enumerate((True, multiple, False), start=1):
+                    Choice.objects.create(
+                        question=question,
+                        position=n,
+                        text=f"Answer {position}.{n} ({language})",
+                        is_correct=correct,
+                    )
+
+
+def quiz_answers(attempt, *, right: int | None = None) -> dict[str, list[str]]:
+    """Answers for an attempt, as a form posts them ({question id: [choice ids]}): all
+    correct, or only the first `right` questions (in the attempt's order) correct."""
+    from training.models import Choice
+
+    correct: dict[int, list[int]] = {}
+    for question_id, choice_id in Choice.objects.filter(
+        question_id__in=[q for q, _c in attempt.order], is_correct=True
+    ).values_list("question_id", "pk"):
+        correct.setdefault(question_id, []).append(choice_id)
+    answers = {}
+    for index, (question_id, choice_ids) in enumerate(attempt.order):
+        if right is None or index < right:
+            answers[str(question_id)] = [str(c) for c in correct[question_id]]
+        else:
+            wrong = [c for c in choice_ids if c not in correct[question_id]]
+            answers[str(question_id)] = [str(wrong[0])]
+    return answers
+
+
+def course_passed(user, course):
+    """Enrol `user`, read every module and pass the quiz; returns the attempt."""
+    from training import services
+    from training.models import Module
+
+    enrolment = services.course_enrol(user=user, course=course)
+    for position in Module.objects.filter(text__course=course, text__language="en").values_list(
+        "position", flat=True
+    ):
+        services.module_complete(enrolment=enrolment, user=user, position=position)
+    attempt = services.attempt_start(enrolment=enrolment, user=user, language="en")
+    return services.attempt_submit(attempt_id=attempt.pk, user=user, answers=quiz_answers(attempt))

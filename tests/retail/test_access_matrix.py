@@ -13,6 +13,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests import factories
+from tests.training import access_world as training_world
 
 ROLES = ("anonymous", "associate", "manager", "kiosk", "hq_no_totp", "hq_totp")
 
@@ -41,7 +42,40 @@ MATRIX = {
     "retail:hq_overview": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "kiosk:home": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
     "set_language": row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
+    # Training on the tablet: store staff (a manager with two stores chooses one first);
+    # POST-only pages answer a GET with 405 (REDIRECT accepts it).
+    "training:path": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:panel": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:gaps": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:gaps_csv": row(LOGIN, OK, OK, DENIED, DENIED, DENIED),
+    "training:assess": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:catalog": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:course": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:enrol": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "training:module": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:quiz_start": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "training:rate": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "training:attempt": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:certificates": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:certificate": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:gate": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "training:team": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    "training:team_csv": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    "training:member": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    "training:member_assess": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "training:member_assign": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "training:member_override": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "training:member_csv": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    # Training at HQ.
+    "training_hq:network": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "training_hq:network_csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "training_hq:courses": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "training_hq:store": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "training_hq:store_csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
 }
+
+# Patterns whose arguments are not a customer's pk: name -> kwargs(world, name).
+URL_KWARGS = {name: training_world.url_kwargs for name in MATRIX if name.startswith("training")}
 
 # Third-party groups: a rule for every pattern of the group.
 ADMIN_GROUP = "admin:*"
@@ -148,6 +182,8 @@ def test_every_url_pattern_is_in_the_matrix():
 
 def concrete_url(name: str, route: str, world: World, entry: URLPattern) -> str | None:
     """A real URL for the pattern, with real objects for its arguments."""
+    if entry.pattern.converters and name in URL_KWARGS:
+        return reverse(name, kwargs=URL_KWARGS[name](world, name))
     kwargs = {}
     for key in entry.pattern.converters:
         if key == "pk":

@@ -1,0 +1,1 @@
+"""Training's pages: the learner's (`learner`), the manager's team (`team`) and HQ's (`hq`)."""
