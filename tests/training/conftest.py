@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Each test starts in English: a request in Chinese leaves its language active in
+    the thread (as LocaleMiddleware does), which must not leak into the next test."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

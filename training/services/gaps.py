@@ -583,7 +583,11 @@ def network_figures(*, today: dt.date | None = None, fresh: bool = False) -> Net
     today = today or timezone.localdate()
     key = f"training:network-figures:{today.isoformat()}"
     figures = None if fresh else cache.get(key)
-    if figures is not None:
+    # The age is checked on the figures themselves, whatever the cache backend keeps.
+    if (
+        figures is not None
+        and (timezone.now() - figures.at).total_seconds() < NETWORK_FIGURES_SECONDS
+    ):
         return figures
     skills = active_skills()
     areas = sorted({s.area for s in skills}, key=lambda a: (a.position, a.code))
