@@ -5,8 +5,9 @@
 Recreates the database `aisle_bench_api`, migrates it and creates an API client
 with `manage.py create_api_client` (scope `customers:read`, a rate limit far above
 what the run reaches, so the throttle counts every request but never refuses).
-Under gunicorn (2 workers, DEBUG=0, persistent connections) it loads, with wrk
-(same threads, connections and duration for each):
+Under gunicorn (`--workers`, default 4 as the README deploys it; DEBUG=0,
+persistent connections) it loads, with wrk (same threads, connections and duration
+for each):
 
 - authenticated: `GET /api/v1/customers/NO-SUCH/` with `Authorization: Token <key>`,
   answered 404 `not_found` (key found by its prefix and its hash compared, scope
@@ -42,6 +43,7 @@ def main() -> int:
     parser.add_argument("--database", default="aisle_bench_api")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
 
     server = harness.require_postgres("bench/api_auth.py")
@@ -64,11 +66,13 @@ def main() -> int:
     kinds = {"authenticated": token, "anonymous": {}}
     rates: dict[str, list[float]] = {"authenticated": [], "anonymous": [], "bare view": []}
 
-    with harness.gunicorn(env, workers=2) as base:
+    with harness.gunicorn(env, workers=args.workers) as base:
         url = base + PATH
         expect(url, token, 404, "not_found")
         expect(url, {}, 401, "not_authenticated")
-        print(f"gunicorn 2 workers; wrk 2 threads, 16 connections, {args.seconds} s each")
+        print(
+            f"gunicorn {args.workers} workers; wrk 2 threads, 16 connections, {args.seconds} s each"
+        )
         for headers in kinds.values():  # warm every worker, its connection and its caches
             harness.wrk(url, seconds=2, headers=headers)
         for number in range(1, args.rounds + 1):

@@ -65,3 +65,16 @@ def test_embedded_default_is_sqlite_in_wal_mode_with_immediate_transactions():
     assert mode == "IMMEDIATE"
     assert eager == "True"
     assert journal == "wal"
+
+
+def test_log_level_silences_django_request_warnings_too():
+    """django.request logs each 4xx as a warning; LOG_LEVEL=ERROR keeps them out."""
+    code = (
+        "import logging; "
+        "logging.getLogger('django.request').warning('client-error-line'); "
+        "logging.getLogger('django.request').error('server-error-line')"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code, LOG_LEVEL="ERROR")
+    assert result.returncode == 0, result.stderr
+    assert "server-error-line" in result.stderr
+    assert "client-error-line" not in result.stderr
