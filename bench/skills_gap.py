@@ -61,7 +61,7 @@ from training.models import LevelRecord
 def session(user, **extra):
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "retail.backends.StaffModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.update(extra)
     store.create()

@@ -20,7 +20,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from retail.models import AuditLog, Customer, Role, StaffProfile, Store
+from retail.models import AuditLog, Customer, Role, StaffProfile, Store, User
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -48,12 +48,16 @@ def _profile(user) -> StaffProfile | None:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     if not hasattr(user, "_aisle_profile"):
-        try:
-            user._aisle_profile = StaffProfile.objects.select_related("home_store").get(
-                user_id=user.pk
-            )
-        except StaffProfile.DoesNotExist:
-            user._aisle_profile = None
+        if User.staff_profile.is_cached(user):
+            # Loaded with the user by `retail.backends` (None when there is none).
+            user._aisle_profile = getattr(user, "staff_profile", None)
+        else:
+            try:
+                user._aisle_profile = StaffProfile.objects.select_related("home_store").get(
+                    user_id=user.pk
+                )
+            except StaffProfile.DoesNotExist:
+                user._aisle_profile = None
     return user._aisle_profile
 
 
@@ -143,12 +147,17 @@ def hq_second_factor(request: HttpRequest) -> SecondFactor:
     from allauth.mfa.models import Authenticator
 
     user = request.user
+    known = getattr(request, "_aisle_second_factor", None)
+    if known is not None and known[0] == user.pk:  # the middleware asked already
+        return known[1]
     if not Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists():
-        return SecondFactor.SETUP_NEEDED
-    for record in get_authentication_records(request, user):
-        if record.get("method") == "mfa":
-            return SecondFactor.PASSED
-    return SecondFactor.VERIFY_NEEDED
+        state = SecondFactor.SETUP_NEEDED
+    elif any(r.get("method") == "mfa" for r in get_authentication_records(request, user)):
+        state = SecondFactor.PASSED
+    else:
+        state = SecondFactor.VERIFY_NEEDED
+    request._aisle_second_factor = (user.pk, state)
+    return state
 
 
 def may_enter(request: HttpRequest, area: Area | str) -> bool:
@@ -170,9 +179,19 @@ def current_store(request: HttpRequest) -> Store | None:
     if hasattr(request, "_aisle_current_store"):
         return request._aisle_current_store
     user = request.user
-    allowed = store_ids_for(user)
     store = None
     chosen = request.session.get(STORE_SESSION_KEY) if hasattr(request, "session") else None
+    profile = _profile(user)
+    if (
+        chosen is not None
+        and profile is not None
+        and chosen == profile.home_store_id
+        and profile.role != Role.HQ_ADMIN
+    ):
+        # Store staff may always act in their home store: no need for the others.
+        request._aisle_current_store = profile.home_store
+        return profile.home_store
+    allowed = store_ids_for(user)
     if chosen in allowed:
         store = Store.objects.filter(pk=chosen).first()
     elif role_of(user) != Role.HQ_ADMIN:

@@ -125,8 +125,8 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://aisle")}
 
 # --- Auth and allauth -----------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "retail.backends.StaffModelBackend",
+    "retail.backends.StaffAllauthBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

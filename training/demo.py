@@ -45,6 +45,7 @@ from training.models import (
 from training.services.certificates import add_months
 from training.services.gaps import last_quarter_ends
 from training.services.levels import requirement_table
+from training.services.pagecache import data_changed as pages_changed
 
 TRAINED = (Role.ASSOCIATE, Role.STORE_MANAGER)
 #: New starters per store (they get the onboarding path and no history).
@@ -99,6 +100,7 @@ def seed(ctx: DemoContext) -> None:
     ctx.write(
         f"    onboarding for {len(starters)} new starters; snapshots for {len(quarters)} quarters"
     )
+    pages_changed()  # the history was written in bulk, without signals
 
 
 def _seed_starters(ctx: DemoContext, stores: list[Store]) -> list[User]:

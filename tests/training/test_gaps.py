@@ -178,3 +178,43 @@ def test_a_name_that_looks_like_a_formula_is_written_as_text(program, manager_cl
     factories.StaffFactory(role="associate", home_store=store, first_name="=HYPERLINK(1)")
     rows = read_csv(manager_client.get(reverse("training:team_csv")))
     assert any(r[0].startswith("'=HYPERLINK") for r in rows)
+
+
+def test_the_heatmap_is_rendered_once_then_served_from_the_cache_until_data_changes(
+    program, manager_client, store
+):
+    """Levels, requirements, names and overdue courses show at once after a change,
+    though the rendered heatmap is kept between views."""
+    from training.models import Requirement
+
+    url = reverse("training:team")
+    (person,) = staff_with_levels(store, 1, level=1)
+    skill = Skill.objects.order_by("pk").first()
+    column = f'data-user="{person.pk}"'
+    first = queries_for(manager_client, url)
+    again = queries_for(manager_client, url)
+    assert again < first  # the heatmap and overdue list came from the cache
+    services.level_record(
+        user=person, skill=skill, level=4, track=Track.OFFICIAL, source="assessment", by=None
+    )
+    html = manager_client.get(url).content.decode()
+    row = html[html.index(column) : html.index("</tr>", html.index(column))]
+    assert 'data-level="4"' in row
+    person.first_name, person.last_name = "Renamed", "Person"
+    person.save()
+    assert "Renamed Person" in manager_client.get(url).content.decode()
+    before = row.count("heat-none")
+    assert Requirement.objects.filter(skill=skill, role="associate").delete()[0]
+    html = manager_client.get(url).content.decode()
+    row = html[html.index(column) : html.index("</tr>", html.index(column))]
+    assert row.count("heat-none") == before + 1
+    assert queries_for(manager_client, url) == again
+
+
+def test_a_cached_heatmap_is_per_language(program, manager_client, store):
+    staff_with_levels(store, 1)
+    english = manager_client.get(reverse("training:team")).content.decode()
+    chinese = manager_client.get(reverse("training:team"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese = chinese.content.decode()
+    assert "Meeting the requirement" in english
+    assert "Meeting the requirement" not in chinese

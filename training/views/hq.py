@@ -8,7 +8,9 @@ from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -16,7 +18,9 @@ from retail import access
 from retail.access import Area, area_required
 from training import services
 from training.models import Enrolment, EnrolmentStatus
+from training.services.gaps import network_figures
 from training.services.learning import courses_with_texts
+from training.services.pagecache import cached_pieces
 from training.views.common import csv_response
 from training.views.team import heatmap_csv
 
@@ -26,8 +30,18 @@ FEEDBACK_PAGE = 20
 @area_required(Area.HQ)
 @require_GET
 def network(request: HttpRequest) -> HttpResponse:
-    view = services.network_view(page_number=request.GET.get("page"))
-    context = {"title": _("Skills across the network"), "view": view, "tab": "network"}
+    page = request.GET.get("page") or "1"
+    page = page if page.isdigit() and len(page) < 6 else "1"
+    figures = network_figures()  # counted at most once a minute
+
+    def render_pieces() -> dict[str, str]:
+        view = services.network_view(page_number=page)
+        return {"body": render_to_string("training/_network.html", {"view": view})}
+
+    # Rendered once per minute's figures and change of the data behind them.
+    parts = ("network", page, translation.get_language(), figures.at.isoformat())
+    pieces = cached_pieces((*parts, timezone.get_current_timezone_name()), render_pieces)
+    context = {"title": _("Skills across the network"), "pieces": pieces, "tab": "network"}
     return render(request, "training/hq_network.html", context)
 
 

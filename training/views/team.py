@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,6 +22,7 @@ from training.services.errors import NotAllowed, TrainingError
 from training.services.gaps import heatmap_rows_all, overdue_enrolments
 from training.services.learning import courses_with_texts
 from training.services.levels import active_skills, current_levels
+from training.services.pagecache import cached_pieces
 from training.views.common import csv_response, current_store_or_choose, refuse
 
 MEMBER_HISTORY = 30
@@ -47,23 +49,29 @@ def team(request: HttpRequest) -> HttpResponse:
     store, answer = _lead(request)
     if answer:
         return answer
-    heatmap = services.store_heatmap(store=store, page_number=request.GET.get("page"))
-    member_url = reverse("training:member", args=[987654321]).replace("987654321", "{}")
-    for row in heatmap.rows:
-        row.url = member_url.format(row.user.pk)
-    context = {
-        "store": store,
-        "nav": "training",
-        "tab": "team",
-        "heatmap": heatmap,
-        "overdue": overdue_enrolments(store=store, staff=heatmap.staff, limit=20),
-        "today": store.local_now().date(),
-        "page_url": reverse("training:team"),
-    }
-    template = "training/team.html"
+    today = store.local_now().date()
+    page = request.GET.get("page") or "1"
+    page = page if page.isdigit() and len(page) < 6 else "1"
+
+    def render_pieces() -> dict[str, str]:
+        heatmap = services.store_heatmap(store=store, page_number=page)
+        member_url = reverse("training:member", args=[987654321]).replace("987654321", "{}")
+        for row in heatmap.rows:
+            row.url = member_url.format(row.user.pk)
+        overdue = overdue_enrolments(store=store, staff=heatmap.staff, limit=20)
+        context = {"heatmap": heatmap, "overdue": overdue, "page_url": reverse("training:team")}
+        return {
+            "heatmap": render_to_string("training/_heatmap.html", context),
+            "overdue": render_to_string("training/_overdue.html", context),
+        }
+
+    # Rendered once per change of the data behind them (training.services.pagecache).
+    parts = ("team", store.pk, page, translation.get_language(), today)
+    pieces = cached_pieces(parts, render_pieces)
     if request.htmx and not request.htmx.boosted:
-        template += "#heatmap"
-    return render(request, template, context)
+        return HttpResponse(pieces["heatmap"])
+    context = {"store": store, "nav": "training", "tab": "team", "pieces": pieces}
+    return render(request, "training/team.html", context)
 
 
 @area_required(Area.STORE)
