@@ -9,13 +9,21 @@ class InventoryConfig(AppConfig):
     verbose_name = _("Inventory")
 
     def ready(self) -> None:
-        from inventory import network
+        from inventory import catalog_index, network
         from inventory.models import StockLocation
-        from retail.models import OpeningHours, Store
+        from retail.models import Category, OpeningHours, Product, Store, Variant
 
         # The cached network reloads when a location, a store or its hours change.
         for model in (StockLocation, Store, OpeningHours):
             post_save.connect(network.bump, sender=model, dispatch_uid=f"network-{model.__name__}")
             post_delete.connect(
                 network.bump, sender=model, dispatch_uid=f"network-{model.__name__}-del"
+            )
+        # The endless aisle's catalog index reloads when the catalog changes.
+        for model in (Product, Variant, Category):
+            post_save.connect(
+                catalog_index.bump, sender=model, dispatch_uid=f"catalog-{model.__name__}"
+            )
+            post_delete.connect(
+                catalog_index.bump, sender=model, dispatch_uid=f"catalog-{model.__name__}-del"
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from inventory import catalog_index
 from inventory.models import LocationKind, StockLevel, StockLocation
 from inventory.services import stock_bulk_receive
 from retail.demo import DemoContext
@@ -47,6 +48,7 @@ EXCLUSIVE_EVERY = 37
 
 
 def seed(ctx: DemoContext) -> None:
+    catalog_index.bump()  # the catalog was written in bulk, without signals
     ctx.step("stock locations")
     stores = list(Store.objects.order_by("code"))
     dc = _location(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from retail.models import Product
 from tests import factories
 from tests.training import access_world as training_world
 
@@ -42,6 +43,9 @@ MATRIX = {
     "retail:hq_overview": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "kiosk:home": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
     "set_language": row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
+    # The endless aisle on the tablet: store staff in their current store.
+    "aisle:search": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "aisle:product": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     # Training on the tablet: store staff (a manager with two stores chooses one first);
     # POST-only pages answer a GET with 405 (REDIRECT accepts it).
     "training:path": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
@@ -76,6 +80,9 @@ MATRIX = {
 
 # Patterns whose arguments are not a customer's pk: name -> kwargs(world, name).
 URL_KWARGS = {name: training_world.url_kwargs for name in MATRIX if name.startswith("training")}
+URL_KWARGS["aisle:product"] = lambda world, name: {
+    "style_code": Product.objects.order_by("pk").first().style_code
+}
 
 # Third-party groups: a rule for every pattern of the group.
 ADMIN_GROUP = "admin:*"

@@ -1,0 +1,265 @@
+"""The endless aisle: search the whole catalog, and see where each variant is and
+when it could reach the customer.
+
+The search runs over the in-memory catalog index (`inventory.catalog_index`) and
+reads the stock of the page's variants on this store's shelf with one query. The
+product page reads the stock of the product's variants across the network with
+one query (`inventory.sourcing.load_snapshot`) and answers, per variant: on this
+shelf, in the nearest stores (with their distance), at the distribution centres
+and at the suppliers, each with when it could be ready here or delivered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.catalog_index import CatalogIndex, ProductEntry, VariantEntry, catalog_index
+from inventory.models import LocationKind
+from inventory.network import network
+from inventory.sourcing import PICK_TIME, RECEIVE_TIME, distance_km, load_snapshot
+from retail.hours import ready_moment
+from retail.models import Store
+
+PAGE_SIZE = 24
+MAX_TERMS = 8
+MAX_QUERY = 100
+NEARBY_STORES = 5
+
+
+class SearchError(ValueError):
+    """A search the tablet cannot run (said in words for the associate)."""
+
+
+@dataclass
+class Filters:
+    category: str = ""
+    brand: str = ""
+    size: str = ""
+    colour: str = ""
+    here_only: bool = False
+
+
+@dataclass
+class Hit:
+    product: ProductEntry
+    here: int  # units available on this store's shelf, all matching variants
+
+
+@dataclass
+class SearchPage:
+    query: str
+    hits: list[Hit]
+    number: int
+    has_next: bool
+    matched: (
+        int | None
+    )  # products matching; None when only the shelf filter's first pages were read
+
+
+def _terms(query: str) -> list[str]:
+    query = " ".join(query.split())
+    if len(query) > MAX_QUERY:
+        raise SearchError(_("Type at most %(n)s characters.") % {"n": MAX_QUERY})
+    terms = list(dict.fromkeys(t for t in query.lower().split(" ") if t))
+    if len(terms) > MAX_TERMS:
+        raise SearchError(_("Use at most %(n)s words.") % {"n": MAX_TERMS})
+    return terms
+
+
+def catalog_search(
+    *, query: str, store: Store, filters: Filters | None = None, page: int = 1
+) -> SearchPage:
+    """Products matching every word of `query` (in name, brand, category, style code,
+    colour, a SKU or barcode from its start, or a size exactly) and the filters,
+    by name, one page at a time, each with its units on this store's shelf."""
+    filters = filters or Filters()
+    terms = _terms(query)
+    size, colour = filters.size, filters.colour
+    index = catalog_index()
+    if terms:
+        positions = index.positions(terms[0])
+        for term in terms[1:]:
+            positions &= index.positions(term)
+        candidates = [index.products[p] for p in sorted(positions)]
+    else:
+        candidates = index.products
+    matched = [
+        entry
+        for entry in candidates
+        if (not filters.category or entry.category_code == filters.category)
+        and (not filters.brand or entry.brand == filters.brand)
+        and (not (size or colour) or entry.fits(size, colour))
+    ]
+    page = max(1, page)
+    wanted = page * PAGE_SIZE + 1  # this page, and one more to know there is a next
+    if filters.here_only:
+        chosen, here, total = _on_the_shelf(store, matched, filters, wanted)
+        chosen = chosen[(page - 1) * PAGE_SIZE :]
+    else:
+        chosen, total = matched[(page - 1) * PAGE_SIZE : wanted], len(matched)
+        shown = [v.id for e in chosen[:PAGE_SIZE] for v in e.variants if _fits(v, filters)]
+        here = _shelf(store, shown)
+    hits = [
+        Hit(e, sum(here.get(v.id, 0) for v in e.variants if _fits(v, filters)))
+        for e in chosen[:PAGE_SIZE]
+    ]
+    return SearchPage(query, hits, page, len(chosen) > PAGE_SIZE, total)
+
+
+def _fits(variant: VariantEntry, filters: Filters) -> bool:
+    return (not filters.size or variant.size == filters.size) and (
+        not filters.colour or variant.colour == filters.colour
+    )
+
+
+SHELF_CHUNK = 120  # products whose shelf is read at once
+
+
+def _on_the_shelf(store: Store, matched: list[ProductEntry], filters: Filters, wanted: int):
+    """The first `wanted` matching products with units on the shelf, read a chunk of
+    products at a time; the total is known only when every chunk was read."""
+    chosen, here = [], {}
+    for start in range(0, len(matched), SHELF_CHUNK):
+        chunk = matched[start : start + SHELF_CHUNK]
+        here.update(_shelf(store, [v.id for e in chunk for v in e.variants if _fits(v, filters)]))
+        chosen += [
+            e for e in chunk if any(here.get(v.id, 0) for v in e.variants if _fits(v, filters))
+        ]
+        if len(chosen) >= wanted:
+            return chosen[:wanted], here, None
+    return chosen, here, len(chosen)
+
+
+def _shelf(store: Store, variant_ids: list[int]) -> dict[int, int]:
+    """Units available (on hand − reserved − safety stock) on the store's shelf."""
+    locations, _hours = network()
+    shelf = next((pk for pk, loc in locations.items() if loc.store_id == store.pk), None)
+    if not variant_ids or shelf is None:
+        return {}
+    with connection.cursor() as cursor:
+        # One array parameter (not one per SKU): the page's shelf in one index look-up.
+        if connection.vendor == "postgresql":
+            cursor.execute(SHELF_SQL.format(ids="= ANY(%s)"), [shelf, variant_ids])
+        else:
+            marks = ", ".join(["%s"] * len(variant_ids))
+            cursor.execute(SHELF_SQL.format(ids=f"IN ({marks})"), [shelf, *variant_ids])
+        rows = cursor.fetchall()
+    return {v: max(0, on_hand - reserved - safety) for v, on_hand, reserved, safety in rows}
+
+
+SHELF_SQL = (
+    "SELECT variant_id, on_hand, reserved, safety_stock FROM inventory_stocklevel"
+    " WHERE location_id = %s AND variant_id {ids}"
+)
+
+
+def search_options() -> CatalogIndex:
+    """What the filters offer (categories, brands, sizes, colours)."""
+    return catalog_index()
+
+
+# --- One product across the network ----------------------------------------------
+
+
+@dataclass
+class Source:
+    code: str
+    name: str
+    kind: str
+    available: int
+    distance_km: float | None = None
+    ready_here: dt.datetime | None = None  # ready for pickup in this store, if sent here
+    delivered_by: dt.date | None = None  # at a home address (DC, shipping store, supplier)
+
+
+@dataclass
+class VariantAvailability:
+    variant: VariantEntry
+    here: int
+    ready_here: dt.datetime | None  # from the shelf, or the soonest transfer
+    stores: list[Source] = field(default_factory=list)  # nearest first, with stock
+    dcs: list[Source] = field(default_factory=list)
+    suppliers: list[Source] = field(default_factory=list)
+    network: int = 0  # units any location could give an order
+
+    @property
+    def orderable(self) -> bool:
+        return self.here > 0 or self.network > 0
+
+
+def product_by_style(style_code: str) -> ProductEntry | None:
+    return catalog_index().by_style.get(style_code)
+
+
+def product_availability(
+    *, product: ProductEntry, store: Store, now: dt.datetime | None = None
+) -> list[VariantAvailability]:
+    """Every variant of the product: on this shelf, in the nearest stores, at the DCs
+    and suppliers, and when each could reach the customer (one stock query)."""
+    now = now or timezone.now()
+    snapshot = load_snapshot([v.id for v in product.variants])
+    locations = snapshot.locations
+    here = next((loc for loc in locations.values() if loc.store_id == store.pk), None)
+    hours = snapshot.hours.get(store.pk, {})
+    ready_cache: dict[int, dt.datetime | None] = {}
+
+    def ready_after(lead_days: int) -> dt.datetime | None:
+        """Ready for pickup here when sent from a location `lead_days` away."""
+        if not (store.pickup_enabled and store.is_open):
+            return None
+        if lead_days not in ready_cache:
+            ready_cache[lead_days] = (
+                ready_moment(store, now, PICK_TIME, hours)
+                if lead_days == 0
+                else ready_moment(store, now + dt.timedelta(days=lead_days), RECEIVE_TIME, hours)
+            )
+        return ready_cache[lead_days]
+
+    today = timezone.localdate(now, store.tz)
+    result = []
+    for variant in product.variants:
+        row = VariantAvailability(
+            variant=variant,
+            here=snapshot.at(here.pk, variant.id) if here else 0,
+            ready_here=None,
+        )
+        for loc in locations.values():
+            available = snapshot.at(loc.pk, variant.id)
+            if available <= 0 or (here is not None and loc.pk == here.pk):
+                continue
+            source = Source(loc.code, loc.name, loc.kind, available)
+            if loc.kind == LocationKind.SUPPLIER:
+                # Suppliers ship to the customer (drop-ship), never to a store.
+                source.delivered_by = today + dt.timedelta(days=loc.lead_time_days)
+                row.suppliers.append(source)
+            else:
+                source.ready_here = ready_after(loc.lead_time_days)
+                if loc.kind == LocationKind.DC or loc.ships_to_customers:
+                    source.delivered_by = today + dt.timedelta(days=loc.lead_time_days)
+                if loc.kind == LocationKind.DC:
+                    row.dcs.append(source)
+                else:
+                    if here is not None and None not in (here.latitude, loc.latitude):
+                        source.distance_km = round(
+                            distance_km(here.latitude, here.longitude, loc.latitude, loc.longitude),
+                            1,
+                        )
+                    row.stores.append(source)
+            if loc.sellable_online or loc.kind == LocationKind.STORE:
+                row.network += available
+        row.stores.sort(key=lambda s: (s.distance_km is None, s.distance_km or 0.0, s.code))
+        row.stores = row.stores[:NEARBY_STORES]
+        row.dcs.sort(key=lambda s: s.code)
+        row.suppliers.sort(key=lambda s: (s.delivered_by, s.code))
+        if row.here > 0:
+            row.ready_here = ready_after(0)
+        else:
+            soonest = [s.ready_here for s in row.stores + row.dcs if s.ready_here is not None]
+            row.ready_here = min(soonest, default=None)
+        result.append(row)
+    return result
