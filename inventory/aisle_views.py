@@ -8,15 +8,15 @@ from urllib.parse import urlsplit
 from django import forms
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from inventory import aisle
-from retail import access
 from retail.access import Area, area_required
+from retail.views import store_or_choose
 
 
 class AisleSearchForm(forms.Form):
@@ -80,17 +80,10 @@ class AisleSearchForm(forms.Form):
         )
 
 
-def _store_or_choose(request: HttpRequest):
-    store = access.current_store(request)
-    if store is None:
-        return None, redirect("retail:store_choose")
-    return store, None
-
-
 @area_required(Area.STORE)
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     index = aisle.search_options()
@@ -142,7 +135,7 @@ def _query_without_page(request: HttpRequest) -> str:
 @area_required(Area.STORE)
 @require_GET
 def product(request: HttpRequest, style_code: str) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     entry = aisle.product_by_style(style_code)

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import bisect
 import time
-import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.cache import cache
-
+from retail import versions
 from retail.models import Product, Variant
 
 VERSION_KEY = "aisle:catalog-version"
@@ -148,20 +146,12 @@ _loaded: dict = {"version": None, "at": 0.0, "index": None}
 
 def bump(**_signal) -> None:
     """Signal receiver (and call after bulk loads): every process reloads."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-
-
-def _version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
-    return version
+    versions.bump(VERSION_KEY)
 
 
 def catalog_index() -> CatalogIndex:
     """The current index (two queries when it has to be loaded). Treat as read-only."""
-    version = _version()
+    version = versions.current(VERSION_KEY)
     now = time.monotonic()
     if _loaded["version"] != version or now - _loaded["at"] > MAX_AGE:
         _loaded.update(version=version, at=now, index=_load())

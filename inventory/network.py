@@ -8,34 +8,25 @@ the shared cache changes (a location, store or opening hour saved or deleted).
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
-from django.core.cache import cache
 from django.db.models import Prefetch
 
 from inventory.models import StockLocation
+from retail import versions
 from retail.models import OpeningHours
 
 VERSION_KEY = "aisle:network-version"
 _loaded: dict = {"version": None, "locations": {}, "hours": {}}
 
 
-def bump(**kwargs) -> None:
+def bump(**_signal) -> None:
     """Signal receiver: the next question reloads the network."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-
-
-def _version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
-    return version
+    versions.bump(VERSION_KEY)
 
 
 def network() -> tuple[dict[int, StockLocation], dict[int, dict[int, tuple[dt.time, dt.time]]]]:
     """(active locations by id, store id -> weekday -> (opens, closes)). Treat as read-only."""
-    version = _version()
+    version = versions.current(VERSION_KEY)
     if _loaded["version"] != version:
         locations = {
             loc.pk: loc

@@ -33,7 +33,8 @@ def home(request: HttpRequest) -> HttpResponse:
     raise PermissionDenied
 
 
-def _store_or_choose(request: HttpRequest):
+def store_or_choose(request: HttpRequest):
+    """(the current store, None), or (None, a redirect to choose one)."""
     store = access.current_store(request)
     if store is None:
         return None, redirect("retail:store_choose")
@@ -42,7 +43,7 @@ def _store_or_choose(request: HttpRequest):
 
 @area_required(Area.STORE)
 def store_home(request: HttpRequest) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     return render(
@@ -72,7 +73,7 @@ def store_choose(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.STORE)
 def customer_search(request: HttpRequest) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     form = CustomerSearchForm(request.GET or None)
@@ -94,7 +95,7 @@ def customer_search(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.STORE)
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     customer = get_object_or_404(

@@ -12,23 +12,20 @@ Bulk writes that bypass signals call `data_changed()` themselves.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from retail import versions
+
 VERSION_KEY = "aisle:training:data-version"
 PIECE_SECONDS = 300  # a safety net: a piece lives five minutes at most
 
 
 def data_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY) or ""
-    return version
+    return versions.current(VERSION_KEY)
 
 
 def data_changed(**signal) -> None:
