@@ -7,11 +7,13 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,8 +30,10 @@ class Receiver:
     """A local webhook receiver (threading http.server) that answers 500 to its
     first `fail_first` requests, then 204, and keeps every request."""
 
-    def __init__(self, fail_first: int = 0):
+    def __init__(self, fail_first: int = 0, delay: float = 0.0):
         self.fail_first = fail_first
+        self.down = False  # answer 500 to everything while True
+        self.delay = delay
         self.requests: list[dict] = []
         self.answered: list[int] = []
         receiver = self
@@ -37,8 +41,10 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(receiver.delay)
                 receiver.requests.append({"headers": dict(self.headers), "body": body})
-                status = 500 if len(receiver.requests) <= receiver.fail_first else 204
+                failing = receiver.down or len(receiver.requests) <= receiver.fail_first
+                status = 500 if failing else 204
                 receiver.answered.append(status)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -267,3 +273,57 @@ def test_hq_sees_deliveries_in_admin_and_resends_after_confirming(
             "order_placed",
             "fulfillment_created",
         ]
+
+
+def test_each_webhook_body_is_the_order_as_the_api_shows_it(
+    shop, store, associate, client, django_capture_on_commit_callbacks
+):
+    with Receiver() as receiver:
+        _hook, key = api_client_create(
+            name="shop", scopes=["orders:read"], webhook_url=receiver.url
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            order = place(shop, store)
+            services.fulfillment_transition(
+                fulfillment=order.fulfillments.get(), to=State.PICKING, by=associate
+            )
+    api = client.get("/api/v1/orders/WEB-1/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.status_code == 200
+    assert receiver.delivered()[-1]["json"]["order"] == api.json()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_pumps_send_each_delivery_once_and_in_order(shop, store, associate):
+    with Receiver(delay=0.02) as receiver:
+        hook = hook_client(receiver.url)
+        receiver.down = True
+        order = place(shop, store)
+        fulfillment = order.fulfillments.get()
+        for to in (State.PICKING, State.READY, State.COLLECTED):
+            services.fulfillment_transition(fulfillment=fulfillment, to=to, by=associate)
+        assert receiver.answered == [500]
+        receiver.down = False
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+        barrier = threading.Barrier(20)
+        errors = []
+
+        def pump():
+            try:
+                barrier.wait()
+                webhooks.webhook_pump(client_id=hook.pk, order_id=order.pk)
+            except Exception as exc:  # collected and asserted below
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=pump) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    assert errors == []
+    expected = list(WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(expected) == 6
+    assert [int(r["delivery"]) for r in receiver.delivered()] == expected
+    assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"delivered"}
