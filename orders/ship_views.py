@@ -238,3 +238,46 @@ def delivered(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
         return _("%(ref)s delivered.") % {"ref": f.order.order_ref}
 
     return _step(request, fulfillment_id, action)
+
+
+# --- HQ: pick lists of the locations without a tablet ------------------------------------
+
+
+@area_required(Area.HQ)
+@require_GET
+def hq_pick_lists(request: HttpRequest) -> HttpResponse:
+    """Ship-to-store pick lists of the distribution centres and suppliers (printable),
+    each parcel marked sent when it leaves."""
+    from inventory.models import StockLocation
+
+    groups = shipping.location_pick_lists(StockLocation.objects.filter(store__isnull=True))
+    return render(
+        request,
+        "orders/ship/hq_pick_lists.html",
+        {"title": _("Ship-to-store pick lists"), "groups": groups},
+    )
+
+
+@area_required(Area.HQ)
+@require_POST
+def hq_send(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
+    fulfillment = (
+        Fulfillment.objects.filter(
+            pk=fulfillment_id, method=Method.SHIP_TO_STORE, location__store__isnull=True
+        )
+        .select_related("order", "pickup_store")
+        .first()
+    )
+    if fulfillment is None:
+        raise Http404
+    try:
+        shipping.transfer_send(fulfillment=fulfillment, by=request.user)
+    except shipping.ShippingError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(
+            request,
+            _("%(ref)s is on its way to %(store)s.")
+            % {"ref": fulfillment.order.order_ref, "store": fulfillment.pickup_store.code},
+        )
+    return redirect("ship_hq:pick_lists")

@@ -288,3 +288,22 @@ def parcel_delivered(*, fulfillment: Fulfillment, by: User | None) -> Fulfillmen
         return fulfillment
     _expect(fulfillment, Method.SHIP_FROM_STORE, State.SHIPPED)
     return services.fulfillment_transition(fulfillment=fulfillment, to=State.DELIVERED, by=by)
+
+
+def location_pick_lists(locations) -> list[tuple]:
+    """Ship-to-store pick lists of locations without a tablet (distribution centres,
+    suppliers): [(location, [fulfilment, ...])], oldest first, in fixed queries."""
+    rows = list(
+        _base()
+        .filter(
+            method=Method.SHIP_TO_STORE,
+            state=State.RESERVED,
+            location__in=locations,
+            location__store__isnull=True,
+        )
+        .order_by("location__code", "ready_by", "created_at", "pk")
+    )
+    grouped: dict[int, tuple] = {}
+    for f in rows:
+        grouped.setdefault(f.location_id, (f.location, []))[1].append(f)
+    return list(grouped.values())

@@ -41,6 +41,7 @@ urlpatterns = [
     path("store/ship/", include("orders.ship_urls")),
     path("store/counts/", include("inventory.urls")),
     path("hq/counts/", include("inventory.hq_urls")),
+    path("hq/ship/", include("orders.ship_hq_urls")),
     path("hq/training/", include("training.hq_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -8,10 +8,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
 from inventory.models import MovementKind, StockLevel, StockMovement
-from orders import services, shipping
+from orders import services
 from orders.models import Fulfillment, Method, OrderEvent, State
 from orders.services import LineInput, OrderInput
 from tests import factories
@@ -93,9 +94,17 @@ def test_ship_to_store_from_the_dc_is_received_by_scanning_and_reaches_collected
     order = place(net, "STS-1", method="pickup", store=store, lines=[(net["coat"], 2)])
     f = order.fulfillments.get()
     assert (f.method, f.state, f.location) == (Method.SHIP_TO_STORE, State.RESERVED, net["dc"])
-    # The DC sends it (its pick list is worked outside the store tablet).
-    shipping.transfer_send(fulfillment=f, by=None)
-    shipping.transfer_send(fulfillment=f, by=None)  # a repeat sends once
+    # The DC's pick list is at HQ: it lists the parcel and marks it sent, once.
+    hq = Client()
+    factories.login_with_totp(hq, factories.StaffFactory(role="hq_admin"))
+    pick_list = hq.get(reverse("ship_hq:pick_lists")).content.decode()
+    assert "STS-1" in pick_list and "2 × COAT-M" in pick_list
+    assert hq.post(reverse("ship_hq:send", args=[f.pk])).status_code == 302
+    assert hq.post(reverse("ship_hq:send", args=[f.pk])).status_code == 302  # a replay
+    assert (
+        "No ship-to-store parcel is waiting"
+        in hq.get(reverse("ship_hq:pick_lists")).content.decode()
+    )
     assert StockLevel.objects.get(location=net["dc"], variant=net["coat"]).on_hand == 3
 
     c = tablet(client, associate)

@@ -90,11 +90,13 @@ MATRIX = {
     "counts:clear": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "counts:confirm": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "counts_hq:differences": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "ship_hq:pick_lists": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "ship_hq:send": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, REDIRECT),
 }
 
 # Patterns whose arguments are not a customer's pk: name -> kwargs(world, name).
 URL_KWARGS = {name: training_world.url_kwargs for name in MATRIX if name.startswith("training")}
-URL_KWARGS.update({name: ship_world.url_kwargs for name in MATRIX if name.startswith("ship:")})
+URL_KWARGS.update({name: ship_world.url_kwargs for name in MATRIX if name.startswith("ship")})
 
 # Third-party groups: a rule for every pattern of the group.
 ADMIN_GROUP = "admin:*"
