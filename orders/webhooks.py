@@ -20,13 +20,14 @@ HMAC-SHA256 of those bytes with the client's webhook secret. ``X-Aisle-Delivery`
 
 **In order, through the outbox.** Deliveries of one order to one client form a
 chain sent strictly in `pk` order. The outbox task `webhook_pump` locks the chain
-(its first row), sends the earliest undelivered delivery and, on a 2xx answer,
-marks it delivered and queues the pump again for the next one. A failure records
-the attempt (status, error) and waits (10 s, doubling, at most an hour); the beat
-task `webhooks_retry_due` queues the pump of chains whose wait is over. After
-`AISLE_WEBHOOK_MAX_ATTEMPTS` (default 12, about three and a half hours) the
-delivery is `failed`, the deliveries after it wait, and HQ can resend it from
-admin. Logs name deliveries by id only.
+(its first row) and sends its undelivered deliveries in order, each marked
+delivered on a 2xx answer. A change queues the pump unless a pump it queued for
+that chain has not run yet (it will send this change too). A failure records
+the attempt (status, error), stops the chain there and waits (10 s, doubling,
+at most an hour); the beat task `webhooks_retry_due` queues the pump of chains
+whose wait is over. After `AISLE_WEBHOOK_MAX_ATTEMPTS` (default 12, about three
+and a half hours) the delivery is `failed`, the deliveries after it wait, and HQ
+can resend it from admin. Logs name deliveries by id only.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import urllib.error
 import urllib.request
 
@@ -48,7 +50,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from orders.models import OrderEvent, WebhookDelivery, WebhookState
 from retail import outbox
-from retail.models import ApiClient
+from retail.models import ApiClient, OutboxEntry, OutboxState
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ TIMEOUT_SECONDS = 10
 # the outbox, so this is a second net).
 ORPHAN_AFTER = dt.timedelta(minutes=2)
 SWEEP_LIMIT = 500
+# Deliveries one pump sends in one transaction before it queues itself again.
+PUMP_BATCH = 50
 
 
 def max_attempts() -> int:
@@ -120,13 +124,39 @@ def order_changed(event: OrderEvent) -> list[WebhookDelivery]:
             body=body,
             next_attempt_at=event.at,
         )
-        _queue_pump(delivery.client_id, delivery.order_id, key=f"webhook:{delivery.pk}:new")
+        chain = (delivery.client_id, delivery.order_id)
+        if not _pump_waiting(chain):
+            _pumps.entries[chain] = _queue_pump(*chain, key=f"webhook:{delivery.pk}:new").pk
         deliveries.append(delivery)
     return deliveries
 
 
-def _queue_pump(client_id: int, order_id: int, *, key: str | None) -> None:
-    outbox.enqueue_task(PUMP, kwargs={"client_id": client_id, "order_id": order_id}, key=key)
+# The pump this thread last queued for each chain. While that outbox entry has not
+# been published (the change that queued it has not committed yet, or the broker is
+# down and the beat will publish it), it will send this change too: a second pump
+# would only find nothing to do.
+_pumps = threading.local()
+
+
+def _pump_waiting(chain: tuple[int, int]) -> bool:
+    entries = getattr(_pumps, "entries", None)
+    if entries is None or len(entries) > 1000:
+        entries = _pumps.entries = {}
+    entry_id = entries.get(chain)
+    return (
+        entry_id is not None
+        and OutboxEntry.objects.filter(
+            pk=entry_id,
+            state=OutboxState.PENDING,
+            name=PUMP,
+            payload__client_id=chain[0],
+            payload__order_id=chain[1],
+        ).exists()
+    )
+
+
+def _queue_pump(client_id: int, order_id: int, *, key: str | None) -> OutboxEntry:
+    return outbox.enqueue_task(PUMP, kwargs={"client_id": client_id, "order_id": order_id}, key=key)
 
 
 # --- Sending -------------------------------------------------------------------------
@@ -184,68 +214,69 @@ def _chain(client_id: int, order_id: int):
 
 
 def webhook_pump(*, client_id: int, order_id: int) -> None:
-    """Outbox task: send the earliest undelivered delivery of one (client, order)
-    chain, if its wait is over. Idempotent: a second pump finds it delivered."""
+    """Outbox task: send the undelivered deliveries of one (client, order) chain in
+    order, while they are answered 2xx (up to `PUMP_BATCH`, then it queues itself
+    again). Idempotent: a second pump finds them delivered."""
     with transaction.atomic():
         # The chain's first row never changes hands: locking it serialises the chain.
         first = _chain(client_id, order_id).select_for_update().order_by("pk").first()
         if first is None:
             return
-        head = (
-            _chain(client_id, order_id)
-            .exclude(state=WebhookState.DELIVERED)
-            .select_related("client")
-            .order_by("pk")
-            .first()
-        )
-        if head is None or head.state == WebhookState.FAILED:
-            return  # all sent, or waiting for HQ to resend the failed one
-        now = timezone.now()
-        if head.next_attempt_at > now:
-            return  # backing off: the beat sweep queues the pump when it is due
-        delivered, status, error = post(head)
-        now = timezone.now()
-        head.attempts += 1
-        head.last_attempt_at = now
-        head.last_status = status
-        if delivered:
-            head.state = WebhookState.DELIVERED
-            head.delivered_at = now
-            head.last_error = ""
+        for _ in range(PUMP_BATCH):
+            if not _send_head(client_id, order_id):
+                return
+        if _chain(client_id, order_id).filter(state=WebhookState.PENDING).exists():
+            _queue_pump(client_id, order_id, key=None)
+
+
+def _send_head(client_id: int, order_id: int) -> bool:
+    """Send the chain's earliest undelivered delivery; True when it was delivered."""
+    head = (
+        _chain(client_id, order_id)
+        .exclude(state=WebhookState.DELIVERED)
+        .select_related("client")
+        .order_by("pk")
+        .first()
+    )
+    if head is None or head.state == WebhookState.FAILED:
+        return False  # all sent, or waiting for HQ to resend the failed one
+    now = timezone.now()
+    if head.next_attempt_at > now:
+        return False  # backing off: the beat sweep queues the pump when it is due
+    delivered, status, error = post(head)
+    now = timezone.now()
+    head.attempts += 1
+    head.last_attempt_at = now
+    head.last_status = status
+    if delivered:
+        head.state = WebhookState.DELIVERED
+        head.delivered_at = now
+        head.last_error = ""
+    else:
+        head.last_error = error
+        if head.attempts >= max_attempts():
+            head.state = WebhookState.FAILED
         else:
-            head.last_error = error
-            if head.attempts >= max_attempts():
-                head.state = WebhookState.FAILED
-            else:
-                head.next_attempt_at = now + backoff(head.attempts)
-            logger.warning(
-                "webhooks: delivery %s failed (attempt %s, status %s)%s",
-                head.pk,
-                head.attempts,
-                status,
-                " - no retry left" if head.state == WebhookState.FAILED else "",
-            )
-        head.save(
-            update_fields=[
-                "state",
-                "attempts",
-                "last_attempt_at",
-                "last_status",
-                "last_error",
-                "next_attempt_at",
-                "delivered_at",
-            ]
+            head.next_attempt_at = now + backoff(head.attempts)
+        logger.warning(
+            "webhooks: delivery %s failed (attempt %s, status %s)%s",
+            head.pk,
+            head.attempts,
+            status,
+            " - no retry left" if head.state == WebhookState.FAILED else "",
         )
-        if delivered:
-            following = (
-                _chain(client_id, order_id)
-                .filter(state=WebhookState.PENDING, pk__gt=head.pk)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if following is not None:
-                _queue_pump(client_id, order_id, key=f"webhook:{following}:after:{head.pk}")
+    head.save(
+        update_fields=[
+            "state",
+            "attempts",
+            "last_attempt_at",
+            "last_status",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+        ]
+    )
+    return delivered
 
 
 def retry_due(now: dt.datetime | None = None) -> int:

@@ -296,3 +296,22 @@ def test_ship_queue_and_detail_run_in_a_fixed_number_of_queries(
     assert response.content.decode().count("Q-") >= orders
     with django_assert_max_num_queries(6):
         assert c.get(reverse("ship:detail", args=[first.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("orders", [1, 6])
+def test_hq_pick_lists_run_in_a_fixed_number_of_queries(
+    net, store, hq_client, orders, django_assert_max_num_queries
+):
+    factories.give_stock(net["dc"], net["coat"], 50)
+    factories.give_stock(net["dc"], net["scarf"], 50)
+    for i in range(orders):
+        place(
+            net,
+            f"DC-{i}",
+            method="pickup",
+            store=store,
+            lines=[(net["coat"], 1), (net["scarf"], 2)],
+        )
+    with django_assert_max_num_queries(12):
+        page = hq_client.get(reverse("ship_hq:pick_lists"))
+    assert page.content.decode().count("DC-") == orders

@@ -327,3 +327,38 @@ def test_racing_pumps_send_each_delivery_once_and_in_order(shop, store, associat
     assert len(expected) == 6
     assert [int(r["delivery"]) for r in receiver.delivered()] == expected
     assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"delivered"}
+
+
+@pytest.mark.parametrize("orders", [1, 5])
+def test_the_admin_list_of_deliveries_runs_in_a_fixed_number_of_queries(
+    shop, store, hq_client, orders, django_assert_max_num_queries
+):
+    hook_client("http://127.0.0.1:9/never-called")
+    for i in range(orders):
+        place(shop, store, ref=f"WEB-{i}")  # recorded; not sent without a commit
+    assert WebhookDelivery.objects.count() == 2 * orders
+    with django_assert_max_num_queries(16):
+        page = hq_client.get(reverse("admin:orders_webhookdelivery_changelist"))
+    assert page.status_code == 200
+
+
+def test_one_pump_per_order_and_change_sends_every_delivery(
+    shop, store, associate, django_capture_on_commit_callbacks
+):
+    from retail.models import OutboxEntry
+
+    with Receiver() as receiver:
+        hook_client(receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            order = place(shop, store)  # two changes in one transaction
+        assert OutboxEntry.objects.filter(name=webhooks.PUMP).count() == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            services.fulfillment_transition(
+                fulfillment=order.fulfillments.get(), to=State.PICKING, by=associate
+            )
+        assert OutboxEntry.objects.filter(name=webhooks.PUMP).count() == 2
+    assert [r["event"] for r in receiver.delivered()] == [
+        "order_placed",
+        "fulfillment_created",
+        "fulfillment_changed",
+    ]
