@@ -362,3 +362,12 @@ def test_one_pump_per_order_and_change_sends_every_delivery(
         "fulfillment_created",
         "fulfillment_changed",
     ]
+
+
+def test_the_retry_sweep_is_a_registered_beat_task(settings):
+    from retail.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["webhooks-retry"]
+    assert entry["task"] == "orders.webhooks.webhooks_retry_due"
+    assert entry["task"] in app.tasks
+    assert app.tasks[entry["task"]].apply().get() == 0  # nothing due: nothing queued
