@@ -170,6 +170,11 @@ def test_ship_to_store_from_another_store_is_sent_from_its_pick_list(
     f.refresh_from_db()
     assert f.state == State.IN_TRANSIT
     assert ledger(net["s02"], net["scarf"]) == ["receipt", "reservation", "transfer_out"]
+    # The sender can neither scan it in nor receive it: it is for the pickup store.
+    assert c.post(reverse("ship:scan", args=[f.pk]), {"code": "SCARF"}).status_code == 409
+    wrong_store = c.post(reverse("ship:receive", args=[f.pk]))
+    assert wrong_store.status_code == 400
+    assert "for another store" in wrong_store.content.decode()
     c = tablet(client, associate)
     c.post(reverse("ship:scan", args=[f.pk]), {"code": net["scarf"].barcode})
     assert c.post(reverse("ship:receive", args=[f.pk])).status_code == 302
