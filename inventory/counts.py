@@ -29,6 +29,10 @@ class CountError(services.StockError):
     pass
 
 
+class AlreadyRecorded(CountError):
+    pass
+
+
 def find_variant(code: str) -> Variant | None:
     """The SKU a scanned barcode or a typed SKU names."""
     code = (code or "").strip()
@@ -115,6 +119,9 @@ def count_record(
         raise CountError(_("A SKU on this count no longer exists: start the count again."))
     # Lock every row of the sheet in the one fixed order before counting any of them.
     stock_levels_for_update((location.pk, variant_id) for variant_id in counts)
+    if source and count_movements().filter(location=location, source=source).exists():
+        # The same sheet again (a double tap, two tabs): it was recorded once.
+        raise AlreadyRecorded(_("This count was already recorded."))
     return [
         services.stock_count(
             location=location, variant=variants[variant_id], counted=counted, by=by, source=source

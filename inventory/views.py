@@ -154,6 +154,9 @@ def confirm(request: HttpRequest) -> HttpResponse:
             by=request.user,
             source=f"count:{sheet['token'][:16]}",
         )
+    except counts.AlreadyRecorded as exc:
+        request.session.pop(SESSION_KEY, None)
+        return _render(request, store, location, _sheet(request, store), status=409, error=str(exc))
     except counts.CountError as exc:
         return _render(request, store, location, sheet, status=400, error=str(exc))
     request.session.pop(SESSION_KEY, None)

@@ -209,3 +209,52 @@ def test_count_sheet_and_hq_page_run_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         page = hq_client.get(reverse("counts_hq:differences"))
     assert len(page.context["page"].object_list) == skus
+
+
+def test_the_same_sheet_recorded_twice_is_recorded_once(net, store, associate):
+    from inventory import counts
+
+    factories.give_stock(net["s01"], net["hat"], 4)
+    sheet = {"location": net["s01"], "counts": {net["hat"].pk: 3}, "by": associate}
+    counts.count_record(**sheet, source="count:abc")
+    with pytest.raises(counts.AlreadyRecorded):
+        counts.count_record(**sheet, source="count:abc")
+    assert counts_at(net["s01"]) == 1
+    assert level(net["s01"], net["hat"]).on_hand == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_confirmations_of_one_sheet_record_it_once(assert_ledger_reconciles):
+    import threading
+
+    from django.db import connections
+
+    from inventory import counts
+
+    store = factories.StoreFactory(code="S01")
+    shelf = factories.store_location(store)
+    hat = factories.VariantFactory(sku="HAT")
+    factories.give_stock(shelf, hat, 9)
+    barrier = threading.Barrier(20)
+    outcomes = []
+
+    def confirm():
+        try:
+            barrier.wait()
+            counts.count_record(location=shelf, counts={hat.pk: 4}, by=None, source="count:race")
+            outcomes.append("recorded")
+        except counts.AlreadyRecorded:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=confirm) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["recorded"] + ["refused"] * 19
+    assert counts_at(shelf) == 1
+    assert level(shelf, hat).on_hand == 4
+    assert_ledger_reconciles()
