@@ -80,6 +80,19 @@ class OrderEventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class WebhookDeliveryInline(ReadOnlyInline):
+    """The order's changes as sent to the online channel (resend from the delivery)."""
+
+    model = WebhookDelivery
+    fields = ("created_at", "client", "event", "state", "attempts", "last_status", "last_error")
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ("pk",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("client")
+
+
 class FulfillmentStateFilter(admin.SimpleListFilter):
     title = _("fulfilment state")
     parameter_name = "fulfillment_state"
@@ -119,7 +132,14 @@ class OrderAdmin(AisleModelAdmin):
         "created_at",
         "updated_at",
     )
-    inlines = [OrderLineInline, PaymentInline, RefundInline, FulfillmentInline, OrderEventInline]
+    inlines = [
+        OrderLineInline,
+        PaymentInline,
+        RefundInline,
+        FulfillmentInline,
+        OrderEventInline,
+        WebhookDeliveryInline,
+    ]
     actions = ["cancel_orders"]
 
     def has_add_permission(self, request):

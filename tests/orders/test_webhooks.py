@@ -261,6 +261,8 @@ def test_hq_sees_deliveries_in_admin_and_resends_after_confirming(
         detail = hq_client.get(reverse("admin:orders_webhookdelivery_change", args=[first.pk]))
         assert detail.status_code == 200
         assert 'name="attempts"' not in detail.content.decode()  # read-only
+        on_order = hq_client.get(reverse("admin:orders_order_change", args=[first.order_id]))
+        assert "HTTP 500" in on_order.content.decode()  # the order's page lists them too
         data = {"action": "resend_deliveries", "_selected_action": [first.pk]}
         confirm = hq_client.post(url, data)
         assert confirm.status_code == 200
