@@ -318,6 +318,31 @@ def delivery_resend(*, deliveries) -> int:
     return len(rows)
 
 
+def retention() -> dt.timedelta:
+    return dt.timedelta(days=int(getattr(settings, "AISLE_WEBHOOK_RETENTION_DAYS", 30)))
+
+
+def prune(now: dt.datetime | None = None) -> int:
+    """Forget deliveries delivered long ago, of orders with nothing left to send
+    (a chain still sending keeps its rows). Returns how many were deleted."""
+    now = now or timezone.now()
+    still_sending = WebhookDelivery.objects.exclude(state=WebhookState.DELIVERED).values("order_id")
+    deleted, _ = (
+        WebhookDelivery.objects.filter(
+            state=WebhookState.DELIVERED, delivered_at__lt=now - retention()
+        )
+        .exclude(order_id__in=still_sending)
+        .delete()
+    )
+    return deleted
+
+
+@shared_task(name="orders.webhooks.webhooks_prune", ignore_result=True)
+def webhooks_prune() -> int:
+    """Beat: forget deliveries delivered long ago."""
+    return prune()
+
+
 @shared_task(name="orders.webhooks.webhooks_retry_due", ignore_result=True)
 def webhooks_retry_due() -> int:
     """Beat: queue the deliveries whose wait after a failed attempt is over."""

@@ -373,3 +373,29 @@ def test_the_retry_sweep_is_a_registered_beat_task(settings):
     assert entry["task"] == "orders.webhooks.webhooks_retry_due"
     assert entry["task"] in app.tasks
     assert app.tasks[entry["task"]].apply().get() == 0  # nothing due: nothing queued
+
+
+def test_deliveries_delivered_long_ago_are_pruned_unless_their_order_is_still_sending(
+    shop, store, django_capture_on_commit_callbacks
+):
+    with Receiver() as receiver:
+        hook_client(receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            done = place(shop, store, ref="DONE")
+    hook_client("http://127.0.0.1:9/down", name="down")
+    with django_capture_on_commit_callbacks(execute=True):
+        sending = place(shop, store, ref="SENDING")
+    WebhookDelivery.objects.filter(order=sending).update(
+        state=WebhookState.DELIVERED, delivered_at=timezone.now()
+    )
+    WebhookDelivery.objects.filter(order=sending, client__name="down").order_by("-pk").update(
+        state=WebhookState.PENDING, delivered_at=None
+    )
+    later = timezone.now() + dt.timedelta(days=31)
+    assert webhooks.prune(now=timezone.now()) == 0  # nothing old enough
+    WebhookDelivery.objects.filter(order=sending, state="delivered").update(
+        delivered_at=timezone.now() - dt.timedelta(days=40)
+    )
+    assert webhooks.prune(now=later) == 2  # the finished order's two deliveries
+    assert not done.webhook_deliveries.exists()
+    assert sending.webhook_deliveries.count() == 4
