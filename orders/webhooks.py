@@ -181,8 +181,10 @@ def post(delivery: WebhookDelivery) -> tuple[bool, int | None, str]:
         return False, None, "The API client has no webhook URL."
     if not client.webhook_secret:
         return False, None, "The API client has no webhook secret to sign with."
+    if not client.webhook_url.startswith(("http://", "https://")):
+        return False, None, "The webhook URL is not http(s)."
     body = delivery.body.encode()
-    request = urllib.request.Request(  # noqa: S310 - HQ sets the URL; http(s) only below
+    request = urllib.request.Request(  # noqa: S310 - HQ sets the URL; http(s) only
         client.webhook_url,
         data=body,
         method="POST",
@@ -194,8 +196,6 @@ def post(delivery: WebhookDelivery) -> tuple[bool, int | None, str]:
             EVENT_HEADER: delivery.event,
         },
     )
-    if not client.webhook_url.startswith(("http://", "https://")):
-        return False, None, "The webhook URL is not http(s)."
     try:
         with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             status = response.status
