@@ -9,7 +9,7 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory.services import register_shortage_handler
-        from orders import services
+        from orders import services, webhooks  # noqa: F401 - webhooks registers its beat task
         from retail import customer_data
 
         # Physical facts win over plans: inventory asks orders to re-source reservations.

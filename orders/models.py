@@ -350,3 +350,65 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.from_state}→{self.to_state}"
+
+
+class WebhookState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be delivered")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed (no retry left)")
+
+
+class WebhookDelivery(models.Model):
+    """One order change POSTed to one API client's webhook URL (`orders.webhooks`).
+
+    The body is serialised once, when the change is made, and resent unchanged, so
+    its signature and content never differ between attempts. Deliveries of one
+    order to one client are sent strictly in `pk` order.
+    """
+
+    client = models.ForeignKey(
+        "retail.ApiClient",
+        on_delete=models.CASCADE,
+        related_name="webhook_deliveries",
+        verbose_name=_("API client"),
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="webhook_deliveries", verbose_name=_("order")
+    )
+    order_event = models.ForeignKey(
+        OrderEvent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhook_deliveries",
+        verbose_name=_("order event"),
+    )
+    event = models.CharField(_("event"), max_length=40)
+    body = models.TextField(_("body (JSON, as signed)"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=WebhookState.choices, default=WebhookState.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_status = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "order_event"], name="webhookdelivery_once_per_change"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["client", "order", "state"], name="webhook_chain_idx"),
+            models.Index(fields=["state", "next_attempt_at"], name="webhook_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.event} → {self.client_id}"

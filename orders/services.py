@@ -344,7 +344,9 @@ def _lock_order(order_id: int) -> Order:
 
 
 def _event(order, fulfillment, kind, from_state, to_state, by, reason) -> OrderEvent:
-    return OrderEvent.objects.create(
+    from orders import webhooks
+
+    event = OrderEvent.objects.create(
         order=order,
         fulfillment=fulfillment,
         kind=kind,
@@ -353,6 +355,8 @@ def _event(order, fulfillment, kind, from_state, to_state, by, reason) -> OrderE
         by=by if by is not None and getattr(by, "is_authenticated", False) else None,
         reason=str(reason)[:300],
     )
+    webhooks.order_changed(event)  # every change is a webhook to the online channel
+    return event
 
 
 def _requests(fulfillment: Fulfillment, location_id: int | None = None) -> list[StockRequest]:

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from retail.models import Product
 from tests import factories
+from tests.orders import ship_world
 from tests.training import access_world as training_world
 
 ROLES = ("anonymous", "associate", "manager", "kiosk", "hq_no_totp", "hq_totp")
@@ -76,6 +77,25 @@ MATRIX = {
     "training_hq:courses": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "training_hq:store": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "training_hq:store_csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    # Shipping on the tablet (a parcel leaving the world's store); POST-only steps 405.
+    "ship:queue": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "ship:detail": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "ship:slip": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "ship:scan": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "ship:send": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "ship:receive": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "ship:pack": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "ship:ship": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "ship:delivered": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    # Stock counts on the tablet, and their differences at HQ.
+    "counts:sheet": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "counts:scan": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "counts:remove": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "counts:clear": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "counts:confirm": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "counts_hq:differences": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "ship_hq:pick_lists": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "ship_hq:send": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, REDIRECT),
 }
 
 # Patterns whose arguments are not a customer's pk: name -> kwargs(world, name).
@@ -83,6 +103,7 @@ URL_KWARGS = {name: training_world.url_kwargs for name in MATRIX if name.startsw
 URL_KWARGS["aisle:product"] = lambda world, name: {
     "style_code": Product.objects.order_by("pk").first().style_code
 }
+URL_KWARGS.update({name: ship_world.url_kwargs for name in MATRIX if name.startswith("ship")})
 
 # Third-party groups: a rule for every pattern of the group.
 ADMIN_GROUP = "admin:*"

@@ -1,0 +1,12 @@
+"""HQ's ship-to-store pick lists of the locations without a tablet, mounted at
+/hq/ship/ (namespace `ship_hq`)."""
+
+from django.urls import path
+
+from orders import ship_views as views
+
+app_name = "ship_hq"
+urlpatterns = [
+    path("", views.hq_pick_lists, name="pick_lists"),
+    path("<int:fulfillment_id>/send/", views.hq_send, name="send"),
+]
