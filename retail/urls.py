@@ -30,6 +30,7 @@ api_patterns = [
     path("", include(api_urls.urlpatterns)),
     path("", include("inventory.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("clienteling.api_urls")),
     *api_urls.not_found,
 ]
 
@@ -38,6 +39,7 @@ urlpatterns = [
     path("api/v1/", include((api_patterns, "api"))),
     path("kiosk/", include("kiosk.urls")),
     path("store/training/", include("training.urls")),
+    path("store/clienteling/", include("clienteling.urls")),
     path("hq/training/", include("training.hq_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
