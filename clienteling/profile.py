@@ -24,6 +24,7 @@ RECENT = dt.timedelta(days=90)
 WEEK = dt.timedelta(days=7)
 SHOWN = 8
 RECOMMENDED = 6
+REASONS = 2
 CARD_SECONDS = 600
 ONE_SIZE = {"", "One Size", "OS"}
 
@@ -293,8 +294,8 @@ def recommend(
             return
         rec = candidates.setdefault(pid, Recommendation(pid, 0.0, [], hint))
         rec.score += score
-        if reason not in rec.reasons:
-            rec.reasons.append(reason)
+        if reason not in (text for _weight, text in rec.reasons):
+            rec.reasons.append((score, reason))
 
     for row in viewed:
         pid = row["variant__product_id"]
@@ -349,7 +350,13 @@ def recommend(
         )
     )
     names = product_cards(list(sources))
+    # Each source product weighs at most 5 (its best neighbour), so one strong signal
+    # about the customer ("viewed 3 times this week") is not drowned by many weak ones.
+    top = defaultdict(float)
+    for source, _other, _sessions, _baskets, score in affinities:
+        top[source] = max(top[source], score)
     for source, other, _sessions, baskets, score in affinities:
+        score = 5 * score / top[source] if top[source] else 0
         how, when = sources[source]
         name = names.get(source, {}).get("name", "")
         if how == "bought":
@@ -367,6 +374,9 @@ def recommend(
                 % {"product": name, "day": local_day(when, store)},
             )
     ranked = sorted(candidates.values(), key=lambda r: (-r.score, r.product_id))
+    for rec in ranked:
+        # The strongest reasons first, and only the two strongest.
+        rec.reasons = [text for _w, text in sorted(rec.reasons, key=lambda r: -r[0])[:REASONS]]
     return ranked, "personal"
 
 
@@ -420,12 +430,13 @@ def build(customer: Customer, store: Store, now: dt.datetime | None = None) -> d
         c = card(row["variant__product_id"], row["variant"])
         if c:
             viewed.append({**c, "n": row["n"], "week": row["week"], "last": row["last"]})
-    carts, wishlist = [], []
+    carts, wishlist, seen = [], [], set()
     for row in trip["kept"]:
         pid = row["variant__product_id"]
         c = card(pid, row["variant_id"])
-        if c is None:
+        if c is None or pid in seen:
             continue
+        seen.add(pid)
         in_cart = row["added"] and not (row["removed"] and row["removed"] > row["added"])
         if in_cart and (pid not in bought or bought[pid]["last"] < row["added"]):
             carts.append({**c, "at": row["added"]})
