@@ -42,6 +42,7 @@ def seed(ctx: DemoContext) -> None:
         Customer.objects.filter(
             tracking_consent=True, customer_ref__isnull=False, merged_into__isnull=True
         )
+        .exclude(customer_ref=DEMO_CUSTOMER["customer_ref"])  # her story is told below
         .order_by("pk")
         .values_list("pk", flat=True)
     )
