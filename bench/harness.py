@@ -161,6 +161,7 @@ def wrk(
     connections: int = 16,
     threads: int = 2,
     headers: dict | None = None,
+    script: str | None = None,
 ) -> WrkResult:
     command = [
         shutil.which("wrk"),
@@ -169,6 +170,8 @@ def wrk(
         f"-d{seconds}s",
         "--latency",
     ]
+    if script:
+        command += ["-s", script]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(
