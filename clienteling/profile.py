@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db import connection
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from clienteling.models import BrowsingEvent, EventKind, ProductAffinity
-from inventory.models import LocationKind
-from inventory.sourcing import load_snapshot
+from inventory.models import LocationKind, StockLevel
+from inventory.network import network
 from orders.models import Order, OrderLine, OrderStatus
 from retail.models import Customer, Product, Store, Variant
 
@@ -26,6 +27,8 @@ SHOWN = 8
 RECOMMENDED = 6
 REASONS = 2
 CARD_SECONDS = 600
+PANEL_SECONDS = 60
+AFFINITY_VERSION = "aisle:affinity-version"
 ONE_SIZE = {"", "One Size", "OS"}
 
 
@@ -95,15 +98,26 @@ class Stock:
 
 
 def stock_for(variant_ids, store: Store) -> Stock:
-    """One query: each SKU's units on the shelf here and where else it is available."""
-    snapshot = load_snapshot(list(variant_ids))
+    """One query: each SKU's units on the shelf here and where else it is available
+    (only rows with stock, plus this store's; the locations come from the cache)."""
+    locations, _hours = network()
+    here_id = next((pk for pk, loc in locations.items() if loc.store_id == store.pk), None)
+    available = F("on_hand") - F("reserved") - F("safety_stock")
+    rows = (
+        StockLevel.objects.filter(variant_id__in=list(variant_ids))
+        .annotate(available=available)
+        .filter(Q(available__gt=0) | Q(location_id=here_id))
+        .values_list("location_id", "variant_id", "available")
+    )
     stock = Stock()
-    for (location_id, variant_id), available in snapshot.available.items():
-        location = snapshot.locations[location_id]
-        if location.store_id == store.pk:
-            stock.here[variant_id] = available
-        elif available > 0 and (location.sellable_online or location.kind == LocationKind.STORE):
-            stock.elsewhere.setdefault(variant_id, []).append((location.code, available))
+    for location_id, variant_id, units in rows:
+        location = locations.get(location_id)
+        if location is None:
+            continue
+        if location_id == here_id:
+            stock.here[variant_id] = max(0, units)
+        elif location.sellable_online or location.kind == LocationKind.STORE:
+            stock.elsewhere.setdefault(variant_id, []).append((location.code, units))
     for places in stock.elsewhere.values():
         places.sort()
     return stock
@@ -133,6 +147,25 @@ def availability_words(variant, theirs: bool, stock: Stock) -> tuple[str, str]:
             }
         return "warn", _("Not here; available at %(places)s") % {"places": codes}
     return "bad", _("Out of stock in the network")
+
+
+def panel_cache_key(customer: Customer, store: Store, language: str) -> str:
+    """A key that changes whenever what the panel shows could have changed: the
+    customer's browsing (count and newest id), orders (newest change), profile
+    (updated_at: consents, merges) and the affinities' rebuild."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT COUNT(*) FROM clienteling_browsingevent WHERE customer_id = %s), "
+            "(SELECT MAX(id) FROM clienteling_browsingevent WHERE customer_id = %s), "
+            "(SELECT MAX(updated_at) FROM orders_order WHERE customer_id = %s)",
+            [customer.pk, customer.pk, customer.pk],
+        )
+        events, newest, orders = cursor.fetchone()
+    stamp = f"{events}.{newest}.{orders}"
+    return (
+        f"aisle:c360:{customer.pk}:{store.pk}:{language}:{customer.updated_at.timestamp()}:"
+        f"{stamp}:{cache.get(AFFINITY_VERSION, 0)}"
+    )
 
 
 # --- The page --------------------------------------------------------------------------
@@ -355,24 +388,31 @@ def recommend(
     top = defaultdict(float)
     for source, _other, _sessions, _baskets, score in affinities:
         top[source] = max(top[source], score)
+    texts: dict[tuple[int, bool], str] = {}
+
+    def reason_for(source: int, bought_together: bool) -> str:
+        """The words for one source product, formatted once per page."""
+        key = (source, bought_together)
+        if key not in texts:
+            how, when = sources[source]
+            name = names.get(source, {}).get("name", "")
+            if how == "bought":
+                texts[key] = (
+                    _("Often bought with the %(product)s bought in %(month)s")
+                    if bought_together
+                    else _("Often looked at with the %(product)s bought in %(month)s")
+                ) % {"product": name, "month": local_month(when, store)}
+            else:
+                texts[key] = _("Often viewed with the %(product)s they viewed on %(day)s") % {
+                    "product": name,
+                    "day": local_day(when, store),
+                }
+        return texts[key]
+
     for source, other, _sessions, baskets, score in affinities:
         score = 5 * score / top[source] if top[source] else 0
-        how, when = sources[source]
-        name = names.get(source, {}).get("name", "")
-        if how == "bought":
-            reason = (
-                _("Often bought with the %(product)s bought in %(month)s")
-                if baskets
-                else _("Often looked at with the %(product)s bought in %(month)s")
-            ) % {"product": name, "month": local_month(when, store)}
-            add(other, score * 1.5, reason)
-        else:
-            add(
-                other,
-                score,
-                _("Often viewed with the %(product)s they viewed on %(day)s")
-                % {"product": name, "day": local_day(when, store)},
-            )
+        weight = score * 1.5 if sources[source][0] == "bought" else score
+        add(other, weight, reason_for(source, bool(baskets)))
     ranked = sorted(candidates.values(), key=lambda r: (-r.score, r.product_id))
     for rec in ranked:
         # The strongest reasons first, and only the two strongest.
@@ -404,16 +444,20 @@ def build(customer: Customer, store: Store, now: dt.datetime | None = None) -> d
     product_ids += [row["variant__product_id"] for row in trip["kept"]]
     product_ids += [r.product_id for r in ranked]
     cards = product_cards(product_ids)
-    variant_ids = {
-        vid for pid in product_ids if pid in cards for vid, *_x in cards[pid]["variants"]
-    }
-    stock = stock_for(variant_ids, store)
+    hints = [(row["variant__product_id"], row["variant"]) for row in trip["viewed"]]
+    hints += [(row["variant__product_id"], row["variant_id"]) for row in trip["kept"]]
+    hints += [(r.product_id, r.variant_hint) for r in ranked]
+    chosen = {}
+    for pid, hint in hints:
+        if pid in cards and (pid, hint) not in chosen:
+            chosen[(pid, hint)] = size_variant(cards[pid], sizes, hint)
+    stock = stock_for({v[0] for v, _theirs in chosen.values() if v}, store)
 
     def card(pid: int, hint: int | None = None) -> dict | None:
         base = cards.get(pid)
         if base is None:
             return None
-        variant, theirs = size_variant(base, sizes, hint)
+        variant, theirs = chosen.get((pid, hint)) or size_variant(base, sizes, hint)
         css, words = availability_words(variant, theirs, stock)
         return {
             **base,

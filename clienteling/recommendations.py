@@ -114,6 +114,11 @@ def rebuild(now: dt.datetime | None = None) -> int:
         cursor.execute("DELETE FROM clienteling_productaffinity")
         cursor.execute(sql, params)
         kept = cursor.rowcount
+    from django.core.cache import cache
+
+    from clienteling.profile import AFFINITY_VERSION
+
+    cache.set(AFFINITY_VERSION, time.time(), None)  # the tablet's panels show the new ones
     return kept
 
 

@@ -5,12 +5,15 @@ panel. Every view asks `retail.access`; every view of a customer is audit-logged
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from clienteling import profile, services
@@ -58,6 +61,25 @@ def _purchases(request: HttpRequest, customer):
     )
 
 
+def _heavy_html(request: HttpRequest, customer, store) -> str:
+    """The journey, recommendations, purchases and summary, rendered once and kept in
+    the cache until the customer's browsing, orders or profile change (one small
+    query tells), the affinities are rebuilt, or a minute passes (stock moves)."""
+    key = profile.panel_cache_key(customer, store, translation.get_language())
+    html = cache.get(key)
+    if html is None:
+        context = {
+            "store": store,
+            "customer": customer,
+            "currency": settings.AISLE_CURRENCY,
+            **profile.build(customer, store),
+            "purchases": _purchases(request, customer),
+        }
+        html = render_to_string("clienteling/panel.html#heavy", context, request=request)
+        cache.set(key, html, profile.PANEL_SECONDS)
+    return mark_safe(html)  # noqa: S308 - our own template's output
+
+
 @area_required(Area.STORE)
 @require_GET
 def customer_panel(request: HttpRequest, pk: int) -> HttpResponse:
@@ -70,34 +92,32 @@ def customer_panel(request: HttpRequest, pk: int) -> HttpResponse:
     retail_services.audit_record(
         actor=request.user, action="customer.view_360", target=customer, store=store
     )
-    data = profile.build(customer, store)
-    context = {
-        "store": store,
-        "customer": customer,
-        "currency": settings.AISLE_CURRENCY,
-        **data,
-        "purchases": _purchases(request, customer),
-        "notes": list(
-            Note.objects.filter(customer=customer)
-            .select_related("author")
-            .order_by("-created_at", "-pk")[:NOTES_SHOWN]
-        ),
-        "tasks": list(
-            FollowUpTask.objects.filter(customer=customer, state=TaskState.OPEN)
-            .select_related("assigned_to", "store")
-            .order_by("due_on", "pk")[:TASKS_SHOWN]
-        ),
-        "outreach": list(
-            Outreach.objects.filter(customer=customer)
-            .select_related("sent_by")
-            .order_by("-created_at", "-pk")[:5]
-        ),
-        "outreach_refusal": services.outreach_refusal(customer),
-        "note_form": NoteForm(),
-        "task_form": TaskForm(initial={"due_on": store.local_now().date()}),
-        "outreach_form": OutreachForm(),
-    }
-    return render(request, "clienteling/panel.html", context)
+    with timezone.override(store.tz):
+        context = {
+            "store": store,
+            "customer": customer,
+            "heavy_html": _heavy_html(request, customer, store),
+            "notes": list(
+                Note.objects.filter(customer=customer)
+                .select_related("author")
+                .order_by("-created_at", "-pk")[:NOTES_SHOWN]
+            ),
+            "tasks": list(
+                FollowUpTask.objects.filter(customer=customer, state=TaskState.OPEN)
+                .select_related("assigned_to", "store")
+                .order_by("due_on", "pk")[:TASKS_SHOWN]
+            ),
+            "outreach": list(
+                Outreach.objects.filter(customer=customer)
+                .select_related("sent_by")
+                .order_by("-created_at", "-pk")[:5]
+            ),
+            "outreach_refusal": services.outreach_refusal(customer),
+            "note_form": NoteForm(),
+            "task_form": TaskForm(initial={"due_on": store.local_now().date()}),
+            "outreach_form": OutreachForm(),
+        }
+        return render(request, "clienteling/panel.html", context)
 
 
 @area_required(Area.STORE)
@@ -112,7 +132,8 @@ def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
         actor=request.user, action="customer.view_purchases", target=customer, store=store
     )
     context = {"store": store, "customer": customer, "purchases": _purchases(request, customer)}
-    return render(request, "clienteling/panel.html#purchases", context)
+    with timezone.override(store.tz):
+        return render(request, "clienteling/panel.html#purchases", context)
 
 
 @area_required(Area.STORE)
