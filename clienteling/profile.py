@@ -151,12 +151,12 @@ def availability_words(variant, theirs: bool, stock: Stock) -> tuple[str, str]:
 
 def panel_cache_key(customer: Customer, store: Store, language: str) -> str:
     """A key that changes whenever what the panel shows could have changed: the
-    customer's browsing (count and newest id), orders (newest change), profile
+    customer's browsing (count and latest time), orders (newest change), profile
     (updated_at: consents, merges) and the affinities' rebuild."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT COUNT(*) FROM clienteling_browsingevent WHERE customer_id = %s), "
-            "(SELECT MAX(id) FROM clienteling_browsingevent WHERE customer_id = %s), "
+            "(SELECT MAX(occurred_at) FROM clienteling_browsingevent WHERE customer_id = %s), "
             "(SELECT MAX(updated_at) FROM orders_order WHERE customer_id = %s)",
             [customer.pk, customer.pk, customer.pk],
         )

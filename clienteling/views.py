@@ -113,8 +113,7 @@ def customer_panel(request: HttpRequest, pk: int) -> HttpResponse:
                 .order_by("-created_at", "-pk")[:5]
             ),
             "outreach_refusal": services.outreach_refusal(customer),
-            "note_form": NoteForm(),
-            "task_form": TaskForm(initial={"due_on": store.local_now().date()}),
+            "today": store.local_now().date(),
             "outreach_form": OutreachForm(),
         }
         return render(request, "clienteling/panel.html", context)
