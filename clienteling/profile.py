@@ -5,6 +5,7 @@ product cards come from the cache, stock from one query."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -161,11 +162,12 @@ def panel_cache_key(customer: Customer, store: Store, language: str) -> str:
             [customer.pk, customer.pk, customer.pk],
         )
         events, newest, orders = cursor.fetchone()
-    stamp = f"{events}.{newest}.{orders}"
-    return (
-        f"aisle:c360:{customer.pk}:{store.pk}:{language}:{customer.updated_at.timestamp()}:"
-        f"{stamp}:{cache.get(AFFINITY_VERSION, 0)}"
+    stamp = (
+        f"{events}|{newest}|{orders}|{customer.updated_at.isoformat()}|"
+        f"{cache.get(AFFINITY_VERSION, 0)}"
     )
+    digest = hashlib.sha256(stamp.encode()).hexdigest()[:32]
+    return f"aisle:c360:{customer.pk}:{store.pk}:{language}:{digest}"
 
 
 # --- The page --------------------------------------------------------------------------

@@ -187,3 +187,50 @@ def test_an_event_needs_a_visitor_and_a_search_needs_a_query(events_api):
     response = events_api.post(URL, {"events": [no_one, search]})
     errors = response.json()["errors"]
     assert "non_field_errors" in errors["0"] and "query" in errors["1"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"anonymous_id": "a" * 10_000, "customer_ref": "WEB-1"},
+        {"anonymous_id": "anon-1"},
+        {"anonymous_id": "", "customer_ref": "WEB-1"},
+        {"anonymous_id": 5, "customer_ref": "WEB-1"},
+        '{"anonymous_id": ',
+        [],
+    ],
+)
+def test_identify_refuses_bad_input_with_a_clear_400(events_api, body):
+    factories.CustomerFactory(customer_ref="WEB-1")
+    response = events_api.post("/api/v1/identify/", body)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] in ("validation_error", "parse_error")
+    assert response.json()["detail"]
+    assert not VisitorLink.objects.exists()
+
+
+def test_text_with_tabs_newlines_and_quotes_is_stored_exactly(events_api):
+    customer = factories.CustomerFactory()
+    odd = 'https://shop.example/p?q=a\tb\nc\\d "e" ,f'
+    response = events_api.post(
+        URL,
+        {
+            "events": [
+                event("search", query="wool\tcoat\n\\", url=odd, customer_ref=customer.customer_ref)
+            ]
+        },
+    )
+    assert response.json()["accepted"] == 1
+    stored = BrowsingEvent.objects.get()
+    assert (stored.url, stored.query, stored.customer) == (odd, "wool\tcoat\n\\", customer)
+
+
+def test_events_of_a_merged_away_customer_reference_go_to_the_survivor(events_api):
+    from retail.services import customer_merge
+
+    survivor = factories.CustomerFactory()
+    duplicate = factories.CustomerFactory()
+    customer_merge(survivor=survivor, duplicate=duplicate, by=None)
+    response = events_api.post(URL, {"events": [event(customer_ref=duplicate.customer_ref)]})
+    assert response.json()["accepted"] == 1
+    assert BrowsingEvent.objects.get().customer == survivor
