@@ -296,7 +296,38 @@ def ingest(events: list[EventIn]) -> IngestResult:
             )
         )
     accepted = _write(rows) if rows else 0
+    if accepted:
+        _count_for_rebuild(accepted)
     return IngestResult(accepted, duplicates + len(rows) - accepted, dropped)
+
+
+REBUILD_AFTER = 200_000
+INGESTED_KEY = "aisle:events-since-rebuild"
+
+
+def _count_for_rebuild(accepted: int) -> None:
+    """After a large ingest (every REBUILD_AFTER events), the recommendations are rebuilt
+    by a worker, through the outbox. Never in eager mode: there the rebuild would run
+    inside this request, so only the schedule and the command rebuild."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    cache.add(INGESTED_KEY, 0, None)
+    try:
+        total = cache.incr(INGESTED_KEY, accepted)
+    except ValueError:
+        return
+    if total >= REBUILD_AFTER and total - accepted < REBUILD_AFTER:
+        from retail import outbox
+
+        cache.set(INGESTED_KEY, 0, None)
+        with transaction.atomic():
+            outbox.enqueue_task(
+                "clienteling.tasks.recommendations_rebuild",
+                key=f"recommendations-rebuild:{timezone.now():%Y%m%d%H}",
+            )
 
 
 def _write(rows: list[tuple]) -> int:

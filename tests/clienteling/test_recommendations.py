@@ -100,3 +100,20 @@ def test_no_history_gets_this_stores_best_sellers_said_as_such(store):
     assert rec["name"] == "Linen shirt"
     assert rec["reasons"][0] == "A best seller at this store"
     assert rec["reasons"][1].startswith("In size M on the shelf here")
+
+
+def test_a_large_ingest_queues_a_rebuild_with_a_worker_but_never_in_eager_mode(settings):
+    from clienteling import ingest
+    from retail.models import OutboxEntry
+
+    ingest._count_for_rebuild(ingest.REBUILD_AFTER)
+    assert not OutboxEntry.objects.exists()  # eager: only the schedule and the command
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from unittest import mock
+
+    with mock.patch("retail.outbox.publish"):
+        ingest._count_for_rebuild(ingest.REBUILD_AFTER - 1)
+        assert not OutboxEntry.objects.exists()
+        ingest._count_for_rebuild(1)
+    entry = OutboxEntry.objects.get()
+    assert entry.name == "clienteling.tasks.recommendations_rebuild"
