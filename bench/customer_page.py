@@ -57,6 +57,7 @@ def main() -> int:
     if not args.reuse or int(seeded.strip() or 0) < 1_000_000:
         print("seeding the large demo network (seed_demo --scale large) …", flush=True)
         harness.manage(env, "seed_demo", "--scale", "large", "--force")
+    harness.manage(env, "collectstatic", "--no-input", "-v", "0")
     facts = (
         harness.django_shell(
             env,
