@@ -58,6 +58,17 @@ def test_associate_uses_the_customer_360_page_and_the_follow_up_reaches_home(
     expect(page.locator("#tasks")).to_contain_text("Call Mei when the linen shirt arrives")
     shot(page, "task-added")
 
+    outreach = page.locator("#outreach-form")
+    outreach.get_by_label("Subject").fill("Your linen shirt")
+    outreach.get_by_role("button", name="Preview").click()
+    expect(outreach.locator(".error")).to_contain_text("This field is required.")
+    outreach.get_by_label("Message").fill("It arrives on Friday; we will keep one in S for you.")
+    outreach.get_by_role("button", name="Preview").click()
+    expect(outreach.locator(".preview")).to_contain_text("Hello Mei,")
+    shot(page, "outreach-preview")
+    outreach.get_by_role("button", name="Send").click()
+    expect(page.locator("#outreach")).to_contain_text("Your linen shirt")
+
     page.locator("nav.mainnav").get_by_role("link", name="Home", exact=True).click()
     expect(page.locator("#tasks-panel")).to_contain_text("Call Mei when the linen shirt arrives")
     expect(page.locator("#tasks-panel")).to_contain_text(customer.name)
@@ -70,7 +81,7 @@ def test_associate_uses_the_customer_360_page_and_the_follow_up_reaches_home(
             "action", flat=True
         )
     )
-    # The page was opened three times (first, after the note, after the task).
-    assert actions.count("customer.view") == 3
-    assert actions.count("customer.view_360") == 3
-    assert {"customer.note_add", "customer.task_create"} <= set(actions)
+    # The page was opened four times (first, after the note, the task and the message).
+    assert actions.count("customer.view") == 4
+    assert actions.count("customer.view_360") == 4
+    assert {"customer.note_add", "customer.task_create", "customer.outreach"} <= set(actions)

@@ -195,3 +195,15 @@ def test_the_panel_shows_new_browsing_and_new_affinities_at_once(client, associa
     raincoat = factories.VariantFactory(product__name="Harbour raincoat")
     BrowsingEventFactory(customer=customer, variant=raincoat)
     assert "Harbour raincoat" in client.get(panel_url(customer)).content.decode()
+
+
+def test_a_preview_without_a_message_says_what_is_missing(client, associate):
+    customer = factories.CustomerFactory(marketing_consent=True)
+    client.force_login(associate)
+    response = client.post(
+        f"/store/clienteling/customers/{customer.pk}/outreach/preview/",
+        {"subject": "Hello", "body": "", "nonce": "n3"},
+    )
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert not OutboundMessage.objects.exists()
