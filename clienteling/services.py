@@ -99,8 +99,22 @@ def browsing_purge(now: dt.datetime | None = None) -> int:
 # --- Customer data (merge) ----------------------------------------------------------
 
 
+def _tracking_after_merge(survivor: Customer, duplicate: Customer) -> bool:
+    """The merge keeps each consent's most recent decision (`retail.services.customer_merge`)."""
+    theirs, ours = duplicate.tracking_consent_at, survivor.tracking_consent_at
+    if theirs and (ours is None or theirs > ours):
+        return duplicate.tracking_consent
+    return survivor.tracking_consent
+
+
 def merge_customer(*, survivor: Customer, duplicate: Customer) -> None:
-    BrowsingEvent.objects.filter(customer=duplicate).update(customer=survivor)
+    """Registered with `retail.customer_data`: browsing, links, notes, tasks and outreach
+    move to the survivor; browsing is deleted when the merged profile will not have
+    tracking consent."""
+    if _tracking_after_merge(survivor, duplicate):
+        BrowsingEvent.objects.filter(customer=duplicate).update(customer=survivor)
+    else:
+        BrowsingEvent.objects.filter(customer__in=[survivor, duplicate]).delete()
     VisitorLink.objects.filter(customer=duplicate).update(customer=survivor)
     Note.objects.filter(customer=duplicate).update(customer=survivor)
     FollowUpTask.objects.filter(customer=duplicate).update(customer=survivor)

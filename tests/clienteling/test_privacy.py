@@ -92,3 +92,19 @@ def test_events_notes_and_tasks_follow_a_customer_merge(store, associate):
     assert BrowsingEvent.objects.filter(customer=survivor).count() == 3
     assert Note.objects.get().customer == survivor
     assert FollowUpTask.objects.get().customer == survivor
+
+
+def test_a_merge_that_ends_without_tracking_consent_keeps_no_browsing():
+    now = timezone.now()
+    survivor = factories.CustomerFactory(
+        tracking_consent=True, tracking_consent_at=now - dt.timedelta(days=30)
+    )
+    duplicate = factories.CustomerFactory(
+        tracking_consent=False, tracking_consent_at=now - dt.timedelta(days=1)
+    )
+    BrowsingEventFactory.create_batch(2, customer=survivor)
+    BrowsingEventFactory.create_batch(2, customer=duplicate)
+    customer_merge(survivor=survivor, duplicate=duplicate, by=None)
+    survivor.refresh_from_db()
+    assert survivor.tracking_consent is False  # the newest decision wins
+    assert not BrowsingEvent.objects.exists()
