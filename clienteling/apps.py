@@ -6,3 +6,13 @@ class ClientelingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "clienteling"
     verbose_name = _("Clienteling")
+
+    def ready(self) -> None:
+        from clienteling import services
+        from retail import customer_data, events
+
+        customer_data.register(
+            "clienteling", merge=services.merge_customer, count=services.count_customer
+        )
+        events.register("tracking_consent_withdrawn", "clienteling.receivers.tracking_withdrawn")
+        events.register("stock_replenished", "clienteling.receivers.stock_replenished")

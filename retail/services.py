@@ -45,6 +45,35 @@ def consent_times_update(*, customer: Customer, changed: Iterable[str]) -> None:
         customer.tracking_consent_at = now
     if "marketing_consent" in changed:
         customer.marketing_consent_at = now
+    if "tracking_consent" in changed and not customer.tracking_consent and customer.pk:
+        # Apps that keep browsing erase it (clienteling listens), after commit.
+        from retail import outbox
+
+        outbox.record_event("tracking_consent_withdrawn", payload={"customer_id": customer.pk})
+
+
+@transaction.atomic
+def customer_consent_withdraw(
+    *, customer: Customer, kind: str, by: User | None, store: Store | None = None
+) -> Customer:
+    """Withdraw a consent (`tracking` or `marketing`) at the customer's request, e.g. on
+    the tablet; a second call changes nothing."""
+    if kind not in ("tracking", "marketing"):
+        raise ValueError(f"Unknown consent {kind!r}.")
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    field = f"{kind}_consent"
+    if getattr(customer, field):
+        setattr(customer, field, False)
+        consent_times_update(customer=customer, changed=[field])
+        customer.save(update_fields=[field, f"{field}_at", "updated_at"])
+        audit_record(
+            actor=by,
+            action="customer.consent_withdraw",
+            target=customer,
+            store=store,
+            detail={"consent": kind},
+        )
+    return customer
 
 
 @transaction.atomic

@@ -221,6 +221,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "training-onboard-new-staff": {"task": "training.tasks.onboard_new_staff", "schedule": 3600.0},
     "training-skills-snapshot": {"task": "training.tasks.skills_snapshot", "schedule": 21600.0},
+    # Clienteling: browsing past HQ's retention period goes nightly; recommendations
+    # are rebuilt every six hours (never inside a request).
+    "clienteling-browsing-purge": {"task": "clienteling.tasks.browsing_purge", "schedule": 86400.0},
+    "clienteling-recommendations": {
+        "task": "clienteling.tasks.recommendations_rebuild",
+        "schedule": 21600.0,
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------

@@ -30,6 +30,7 @@ api_patterns = [
     path("", include(api_urls.urlpatterns)),
     path("", include("inventory.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("clienteling.api_urls")),
     *api_urls.not_found,
 ]
 
@@ -43,6 +44,7 @@ urlpatterns = [
     path("store/counts/", include("inventory.urls")),
     path("hq/counts/", include("inventory.hq_urls")),
     path("hq/ship/", include("orders.ship_hq_urls")),
+    path("store/clienteling/", include("clienteling.urls")),
     path("hq/training/", include("training.hq_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

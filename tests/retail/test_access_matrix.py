@@ -71,6 +71,17 @@ MATRIX = {
     "training:member_assign": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "training:member_override": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "training:member_csv": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    # Clienteling on the tablet: the customer 360 panel and the home's follow-ups panel;
+    # POST-only actions answer a GET with 405 (REDIRECT accepts it).
+    "clienteling:customer_panel": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "clienteling:customer_purchases": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "clienteling:tasks_panel": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "clienteling:note_add": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "clienteling:task_add": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "clienteling:task_done": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "clienteling:outreach_preview": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "clienteling:outreach_send": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "clienteling:tracking_withdraw": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     # Training at HQ.
     "training_hq:network": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "training_hq:network_csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),

@@ -1,0 +1,228 @@
+"""Clienteling: the customer's online journey, identity stitching, notes, follow-up
+tasks, outreach and the item-to-item affinities behind recommendations.
+
+`BrowsingEvent` is the table that grows fastest: it is written in bulk by
+`clienteling.ingest` (COPY into a staging table, then one INSERT … ON CONFLICT on
+PostgreSQL) and purged by retention (`ClientelingSettings.retention_months`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from retail.models import Customer, OutboundMessage, Product, Store, Variant
+
+
+class EventKind(models.TextChoices):
+    PRODUCT_VIEW = "product_view", _("Viewed")
+    ADD_TO_CART = "add_to_cart", _("Added to cart")
+    REMOVE_FROM_CART = "remove_from_cart", _("Removed from cart")
+    WISHLIST_ADD = "wishlist_add", _("Added to wishlist")
+    SEARCH = "search", _("Searched")
+
+
+SKU_KINDS = frozenset(
+    {
+        EventKind.PRODUCT_VIEW,
+        EventKind.ADD_TO_CART,
+        EventKind.REMOVE_FROM_CART,
+        EventKind.WISHLIST_ADD,
+    }
+)
+
+
+class EventChannel(models.TextChoices):
+    WEB = "web", _("Web")
+    APP = "app", _("App")
+    STORE = "store", _("Store")
+    KIOSK = "kiosk", _("Kiosk")
+    SOCIAL = "social", _("Social")
+
+
+class BrowsingEvent(models.Model):
+    """One thing a visitor did online. Stored only with tracking consent (or while
+    the visitor is anonymous); an unknown SKU keeps its text and no variant."""
+
+    event_id = models.UUIDField(_("event id"), unique=True)
+    occurred_at = models.DateTimeField(_("occurred"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=EventChannel.choices)
+    anonymous_id = models.CharField(_("anonymous id"), max_length=128, blank=True, default="")
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="browsing_events",
+        verbose_name=_("customer"),
+    )
+    sku = models.CharField(_("SKU as sent"), max_length=40, blank=True, default="")
+    variant = models.ForeignKey(
+        Variant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("SKU"),
+    )
+    query = models.CharField(_("search"), max_length=256, blank=True, default="")
+    url = models.CharField(_("URL"), max_length=2048, blank=True, default="")
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("browsing event")
+        verbose_name_plural = _("browsing events")
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"], name="browsing_customer_idx"),
+            models.Index(fields=["anonymous_id", "occurred_at"], name="browsing_visitor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+class VisitorLink(models.Model):
+    """An anonymous visitor who identified as a customer: their later events follow."""
+
+    anonymous_id = models.CharField(_("anonymous id"), max_length=128, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="visitor_links")
+    linked_at = models.DateTimeField(_("linked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("identified visitor")
+        verbose_name_plural = _("identified visitors")
+
+    def __str__(self) -> str:
+        return f"visitor → customer #{self.customer_id}"
+
+
+class ClientelingSettings(models.Model):
+    """HQ's settings for clienteling (one row)."""
+
+    retention_months = models.PositiveSmallIntegerField(
+        _("keep browsing for (months)"),
+        default=13,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_("Browsing events older than this are deleted every night."),
+    )
+
+    class Meta:
+        verbose_name = _("clienteling settings")
+        verbose_name_plural = _("clienteling settings")
+
+    def __str__(self) -> str:
+        return str(_("Clienteling settings"))
+
+    @classmethod
+    def current(cls) -> ClientelingSettings:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class ProductAffinity(models.Model):
+    """How often two products were looked at in one session or bought by one customer:
+    rebuilt by `clienteling.recommendations.rebuild` (never inside a request)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    sessions = models.PositiveIntegerField(_("sessions together"), default=0)
+    baskets = models.PositiveIntegerField(_("bought by the same customers"), default=0)
+    score = models.FloatField(_("score"), default=0)
+
+    class Meta:
+        verbose_name = _("product affinity")
+        verbose_name_plural = _("product affinities")
+        constraints = [models.UniqueConstraint(fields=["product", "other"], name="affinity_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} ~ {self.other_id} ({self.score:.1f})"
+
+
+class Note(models.Model):
+    """A staff-only note about a customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="staff_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, related_name="+")
+    text = models.TextField(_("note"), max_length=2000)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"note #{self.pk}"
+
+
+class TaskState(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class FollowUpTask(models.Model):
+    """Something to do for a customer by a date, for one associate or the whole store."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="follow_ups")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("for"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(_("task"), max_length=200)
+    due_on = models.DateField(_("due"))
+    state = models.CharField(
+        _("state"), max_length=8, choices=TaskState.choices, default=TaskState.OPEN
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=100,
+        blank=True,
+        help_text=_("What created it automatically, e.g. stock_replenished:S01:SKU."),
+    )
+    key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up task")
+        verbose_name_plural = _("follow-up tasks")
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["store", "state", "due_on"], name="followup_store_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Outreach(models.Model):
+    """A message an associate sent to a customer (the platform's message log holds it)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="outreach")
+    message = models.OneToOneField(OutboundMessage, on_delete=models.PROTECT, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, related_name="+")
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), max_length=2000)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("outreach")
+        verbose_name_plural = _("outreach")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"outreach #{self.pk}"

@@ -1,0 +1,24 @@
+"""Clienteling's Celery tasks (beat): retention and the recommendation rebuild."""
+
+from celery import shared_task
+
+
+@shared_task(name="clienteling.tasks.browsing_purge", ignore_result=True)
+def browsing_purge() -> int:
+    """Beat, nightly: delete browsing older than HQ's retention period."""
+    from clienteling import services
+
+    return services.browsing_purge()
+
+
+@shared_task(
+    name="clienteling.tasks.recommendations_rebuild",
+    ignore_result=True,
+    soft_time_limit=900,
+    time_limit=1000,
+)
+def recommendations_rebuild() -> int:
+    """Beat, and after large ingests: rebuild the product affinities."""
+    from clienteling import recommendations
+
+    return recommendations.rebuild()

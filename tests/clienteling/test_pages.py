@@ -1,0 +1,209 @@
+"""The customer 360 panel, its actions, and the home screen's follow-ups panel."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.utils import timezone
+
+from clienteling import recommendations
+from clienteling.models import FollowUpTask, Note, Outreach
+from retail.models import AuditLog, OutboundMessage
+from tests import factories
+from tests.clienteling.factories import BrowsingEventFactory, sale
+
+pytestmark = pytest.mark.django_db
+
+
+def panel_url(customer):
+    return f"/store/clienteling/customers/{customer.pk}/panel/"
+
+
+def _history(customer, store, n):
+    variants = [factories.VariantFactory() for _ in range(4)]
+    for variant in variants:
+        factories.give_stock(factories.store_location(store), variant, 3)
+    now = timezone.now()
+    for i in range(n):
+        variant = variants[i % 4]
+        kind = ("product_view", "add_to_cart", "wishlist_add", "product_view")[i % 4]
+        BrowsingEventFactory(
+            customer=customer, variant=variant, kind=kind, occurred_at=now - dt.timedelta(hours=i)
+        )
+        BrowsingEventFactory(
+            customer=customer,
+            variant=None,
+            sku="",
+            kind="search",
+            query=f"q{i % 7}",
+            occurred_at=now - dt.timedelta(hours=i),
+        )
+    for i in range(max(1, n // 10)):
+        sale(customer, variants[i % 4], store=store)
+
+
+@pytest.mark.parametrize("size", [4, 60])
+def test_the_panel_runs_in_a_fixed_number_of_queries(
+    client, associate, store, size, django_assert_max_num_queries
+):
+    customer = factories.CustomerFactory(sizes={"top": "M"})
+    _history(customer, store, size)
+    recommendations.rebuild()
+    client.force_login(associate)
+    client.get(panel_url(customer))  # warm the network and product caches
+    cache.delete_many([k for k in cache._cache if ":c360:" in k])  # the panel itself: cold
+    with django_assert_max_num_queries(27):
+        response = client.get(panel_url(customer))
+    assert response.status_code == 200
+    with django_assert_max_num_queries(12):  # rendered once, kept until something changes
+        again = client.get(panel_url(customer))
+    heavy = response.content.split(b'id="privacy"')[0]
+    assert b'id="recommendations"' in heavy
+    assert again.content.split(b'id="privacy"')[0] == heavy
+    with django_assert_max_num_queries(10):
+        assert (
+            client.get(f"/store/clienteling/customers/{customer.pk}/purchases/?page=2").status_code
+            == 200
+        )
+
+
+def test_every_view_of_the_page_is_audit_logged(client, associate, store):
+    customer = factories.CustomerFactory()
+    client.force_login(associate)
+    client.get(f"/store/customers/{customer.pk}/")
+    client.get(panel_url(customer))
+    actions = set(
+        AuditLog.objects.filter(target_id=str(customer.pk), actor=associate).values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == {"customer.view", "customer.view_360"}
+
+
+def test_the_customer_page_loads_the_panel_by_htmx(client, associate):
+    customer = factories.CustomerFactory()
+    client.force_login(associate)
+    html = client.get(f"/store/customers/{customer.pk}/").content.decode()
+    assert f'hx-get="{panel_url(customer)}"' in html
+
+
+def test_a_note_is_added_and_audit_logged(client, associate):
+    customer = factories.CustomerFactory()
+    client.force_login(associate)
+    response = client.post(
+        f"/store/clienteling/customers/{customer.pk}/notes/", {"text": "Prefers linen"}
+    )
+    assert response.status_code == 302
+    note = Note.objects.get()
+    assert (note.text, note.author, note.customer) == ("Prefers linen", associate, customer)
+    assert AuditLog.objects.filter(action="customer.note_add", detail__note_id=note.pk).exists()
+    assert "Prefers linen" in client.get(panel_url(customer)).content.decode()
+
+
+def test_a_note_of_100_kb_is_refused_clearly(client, associate):
+    customer = factories.CustomerFactory()
+    client.force_login(associate)
+    response = client.post(
+        f"/store/clienteling/customers/{customer.pk}/notes/", {"text": "x" * 100_000}
+    )
+    assert response.status_code == 400
+    assert "at most 2000 characters" in response.content.decode()
+    assert not Note.objects.exists()
+
+
+def test_a_follow_up_appears_on_the_home_panel_and_can_be_done(client, associate, store):
+    customer = factories.CustomerFactory(name="Ada Fern")
+    client.force_login(associate)
+    due = store.local_now().date() + dt.timedelta(days=1)
+    response = client.post(
+        f"/store/clienteling/customers/{customer.pk}/tasks/",
+        {"title": "Call about the jacket", "due_on": due.isoformat()},
+    )
+    assert response.status_code == 302
+    panel = client.get("/store/clienteling/tasks/").content.decode()
+    assert "Call about the jacket" in panel and "Ada Fern" in panel
+    task = FollowUpTask.objects.get()
+    client.post(f"/store/clienteling/tasks/{task.pk}/done/", {"next": "home"})
+    client.post(f"/store/clienteling/tasks/{task.pk}/done/", {"next": "home"})  # double tap
+    task.refresh_from_db()
+    assert task.state == "done"
+    assert AuditLog.objects.filter(action="customer.task_done").count() == 1
+    assert "Call about the jacket" not in client.get("/store/clienteling/tasks/").content.decode()
+
+
+def test_a_bad_due_date_is_refused(client, associate):
+    customer = factories.CustomerFactory()
+    client.force_login(associate)
+    response = client.post(
+        f"/store/clienteling/customers/{customer.pk}/tasks/", {"title": "x", "due_on": "soon"}
+    )
+    assert response.status_code == 400
+    assert not FollowUpTask.objects.exists()
+
+
+def test_outreach_previews_then_sends_once_with_marketing_consent(
+    client, associate, django_capture_on_commit_callbacks
+):
+    customer = factories.CustomerFactory(marketing_consent=True, name="Mei Chen")
+    client.force_login(associate)
+    form = {"subject": "Your jacket is in", "body": "We kept a size M for you.", "nonce": "n1"}
+    preview = client.post(
+        f"/store/clienteling/customers/{customer.pk}/outreach/preview/", form
+    ).content.decode()
+    assert "Hello Mei," in preview and "We kept a size M for you." in preview
+    assert not OutboundMessage.objects.exists()
+    for _ in range(2):  # a double tap sends once
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/store/clienteling/customers/{customer.pk}/outreach/", form)
+        assert response.status_code == 302
+    assert Outreach.objects.count() == 1 and OutboundMessage.objects.count() == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].subject == "Your jacket is in"
+
+
+def test_outreach_is_refused_without_marketing_consent(client, associate):
+    customer = factories.CustomerFactory(marketing_consent=False)
+    client.force_login(associate)
+    response = client.post(
+        f"/store/clienteling/customers/{customer.pk}/outreach/",
+        {"subject": "Hi", "body": "Sale!", "nonce": "n2"},
+    )
+    assert response.status_code == 400
+    assert "not agreed to marketing" in response.content.decode()
+    assert not OutboundMessage.objects.exists()
+
+
+def test_wishlist_item_back_in_stock_creates_a_follow_up(store, django_capture_on_commit_callbacks):
+    customer = factories.CustomerFactory(preferred_store=store, sizes={"top": "M"})
+    variant = factories.VariantFactory(size="M", product__name="Trench coat")
+    BrowsingEventFactory(customer=customer, variant=variant, kind="wishlist_add")
+    shelf = factories.store_location(store)
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.give_stock(shelf, variant, 2)
+    task = FollowUpTask.objects.get()
+    assert task.customer == customer and task.store == store
+    assert (
+        "Trench coat" in task.title
+        and task.source == f"stock_replenished:{store.code}:{variant.sku}"
+    )
+
+
+def test_the_panel_shows_new_browsing_and_new_affinities_at_once(client, associate, store):
+    customer = factories.CustomerFactory()
+    client.force_login(associate)
+    assert "Harbour raincoat" not in client.get(panel_url(customer)).content.decode()
+    raincoat = factories.VariantFactory(product__name="Harbour raincoat")
+    BrowsingEventFactory(customer=customer, variant=raincoat)
+    assert "Harbour raincoat" in client.get(panel_url(customer)).content.decode()
+
+
+def test_a_preview_without_a_message_says_what_is_missing(client, associate):
+    customer = factories.CustomerFactory(marketing_consent=True)
+    client.force_login(associate)
+    response = client.post(
+        f"/store/clienteling/customers/{customer.pk}/outreach/preview/",
+        {"subject": "Hello", "body": "", "nonce": "n3"},
+    )
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert not OutboundMessage.objects.exists()
