@@ -75,7 +75,7 @@ class FulfillmentInline(ReadOnlyInline):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ("at", "kind", "fulfillment", "from_state", "to_state", "by", "reason")
+    fields = ("at", "kind", "fulfillment", "from_state", "to_state", "by", "store", "reason")
     readonly_fields = fields
 
 

@@ -214,6 +214,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "training-onboard-new-staff": {"task": "training.tasks.onboard_new_staff", "schedule": 3600.0},
     "training-skills-snapshot": {"task": "training.tasks.skills_snapshot", "schedule": 21600.0},
+    # Pickups: the reminder a day before the hold ends, then expiry (catches up).
+    "orders-pickups-sweep": {"task": "orders.tasks.pickups_sweep", "schedule": 900.0},
 }
 
 # --- E-mail ---------------------------------------------------------------

@@ -38,6 +38,8 @@ urlpatterns = [
     path("api/v1/", include((api_patterns, "api"))),
     path("kiosk/", include("kiosk.urls")),
     path("store/training/", include("training.urls")),
+    path("store/pickups/", include("orders.urls")),
+    path("hq/pickups/", include("orders.hq_urls")),
     path("hq/training/", include("training.hq_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
