@@ -165,9 +165,7 @@ def test_short_line_with_no_stock_anywhere_is_cancelled_refunded_and_told(
 # --- Check-in and hand-over -----------------------------------------------------------------
 
 
-def test_kiosk_check_in_with_the_code_sets_checked_in_and_queue_shows_waiting(
-    f, store, kiosk_user
-):
+def test_kiosk_check_in_with_the_code_sets_checked_in_and_queue_shows_waiting(f, store, kiosk_user):
     make_ready(f, store)
     f.refresh_from_db()
     checked = pickup.pickup_check_in(store=store, text=f.pickup_code, by=kiosk_user)
@@ -219,7 +217,11 @@ def test_partial_hand_over_records_refused_lines_with_their_reason(f, net, store
     scarf = f.lines.get(order_line__variant=net["scarf"])
     with pytest.raises(pickup.PickupError, match="Say why"):
         pickup.pickup_hand_over(
-            fulfillment=f, code=f.pickup_code, by=associate, store=store, refusals={scarf.pk: (1, "")}
+            fulfillment=f,
+            code=f.pickup_code,
+            by=associate,
+            store=store,
+            refusals={scarf.pk: (1, "")},
         )
     pickup.pickup_hand_over(
         fulfillment=f,
