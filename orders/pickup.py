@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from inventory.models import StockLevel
 from orders import services
@@ -47,6 +48,7 @@ from orders.models import (
     Method,
     Order,
     OrderEvent,
+    OrderStatus,
     Refund,
     State,
 )
@@ -216,13 +218,42 @@ def shelf_stock(fulfillment: Fulfillment) -> dict[int, StockLevel]:
     }
 
 
+#: What each kind of order event is called on the screens.
+EVENT_LABELS = {
+    "order_placed": gettext_lazy("Order placed"),
+    "order_status": gettext_lazy("Order status"),
+    "fulfillment_created": gettext_lazy("Fulfilment created"),
+    "fulfillment_changed": gettext_lazy("Fulfilment moved"),
+    "line_cancelled": gettext_lazy("Line cancelled"),
+    "item_picked": gettext_lazy("Item picked"),
+    "line_short": gettext_lazy("Not on the shelf"),
+    "customer_checked_in": gettext_lazy("Customer checked in"),
+    "line_refused": gettext_lazy("Refused at hand-over"),
+    "pickup_reminded": gettext_lazy("Reminder sent"),
+}
+
+
+def _state_label(value: str) -> str:
+    if value in State.values:
+        return str(State(value).label)
+    if value in OrderStatus.values:
+        return str(OrderStatus(value).label)
+    return value
+
+
 def order_timeline(order: Order) -> list[OrderEvent]:
-    """Every event of the order, oldest first: who, when, where (one query)."""
-    return list(
+    """Every event of the order, oldest first: who, when, where (one query), with
+    each event's and state's name for the screen."""
+    events = list(
         OrderEvent.objects.filter(order=order)
         .select_related("by", "store", "fulfillment__location")
         .order_by("at", "pk")
     )
+    for event in events:
+        event.label = EVENT_LABELS.get(event.kind, event.kind)
+        event.from_label = _state_label(event.from_state)
+        event.to_label = _state_label(event.to_state)
+    return events
 
 
 def pickup_search(store: Store, text: str, limit: int = 20) -> list[Fulfillment]:

@@ -165,7 +165,8 @@ def test_pickup_journey_from_the_api_to_the_hand_over(page, new_page, shot, worl
     shot(page, "hand-over")
     page.locator("#hand-over").click()
     expect(page.locator("#pickup-state")).to_have_attribute("data-state", "collected")
-    expect(page.locator(".timeline")).to_contain_text("customer_checked_in")
+    expect(page.locator(".timeline")).to_contain_text("Customer checked in")
+    expect(page.locator(".timeline")).to_contain_text("Ready → Collected")
     shot(page, "collected-with-timeline")
 
     # 8. The ledger: reservation, then sale.

@@ -15,7 +15,7 @@ from orders import pickup
 from orders.models import Fulfillment, OrderEvent, Refund, State
 from retail.models import OutboundMessage
 from tests import factories
-from tests.orders.pickups import make_ready, network, pick_all, place
+from tests.orders.pickups import make_ready, network, place
 
 pytestmark = pytest.mark.django_db
 
