@@ -230,6 +230,7 @@ EVENT_LABELS = {
     "customer_checked_in": gettext_lazy("Customer checked in"),
     "line_refused": gettext_lazy("Refused at hand-over"),
     "pickup_reminded": gettext_lazy("Reminder sent"),
+    "handed_over_without_code": gettext_lazy("Handed over without the code"),
 }
 
 
@@ -781,16 +782,22 @@ def pickup_hand_over(
     by: User | None,
     store: Store,
     refusals: Mapping[int, tuple[int, str]] | None = None,
+    id_checked: bool = False,
 ) -> Fulfillment:
     """Hand a ready pickup over after verifying its code: all lines, or all but those
     the customer refuses (`refusals`: line id -> (units, reason), recorded for a later
     return). Stock moves from reserved to sold through the ledger. A second hand-over
-    (double tap, replayed POST, two associates) is refused: it happens once."""
+    (double tap, replayed POST, two associates) is refused: it happens once.
+
+    A customer who lost the code may collect without it when the associate checked
+    their ID (`id_checked`, no code) and training's gate `handover_without_code`
+    allows this associate (certified, or a manager's one-time override)."""
     _guard(store)
     order, f = _locked(fulfillment)
     _at_store(f, store)
     _check_collectable(f, store)
-    if not _code_matches(f, code):
+    without_code = id_checked and not (code or "").strip()
+    if not without_code and not _code_matches(f, code):
         _guess_failed(store)
         raise WrongCode(_("The pickup code does not match this order."))
     lines = {line.pk: line for line in f.lines.select_related("order_line")}
@@ -812,6 +819,16 @@ def pickup_hand_over(
         raise PickupError(
             _("Every unit is refused: nothing to hand over. Cancel the order instead.")
         )
+    if without_code:
+        _authorise_without_code(f, by=by)
+        _log(
+            order,
+            f,
+            "handed_over_without_code",
+            by=by,
+            store=store,
+            reason=_("the customer's ID was checked instead of the code"),
+        )
     for line_id, (units, reason) in refusals.items():
         line = lines[line_id]
         line.refused_quantity = units
@@ -829,6 +846,28 @@ def pickup_hand_over(
     f.collected_at = timezone.now()
     f.save(update_fields=["collected_at"])
     return _transition(f, State.COLLECTED, by=by, store=store, reason=_("handed over"))
+
+
+class NotCertified(PickupError):
+    status, code = 403, "not_certified"
+
+    def __init__(self, detail: str, explanation=None):
+        super().__init__(detail)
+        self.explanation = explanation
+
+
+def _authorise_without_code(f: Fulfillment, *, by: User | None) -> None:
+    from training import services as training
+    from training.services.gates import OperationRefused
+
+    if by is None:
+        raise NotCertified(_("Only an associate may hand over without the code."))
+    try:
+        training.operation_authorise(
+            user=by, operation="handover_without_code", target=f"fulfillment:{f.pk}"
+        )
+    except OperationRefused as exc:
+        raise NotCertified(exc.explanation.message, exc.explanation) from exc
 
 
 # --- Reminders and expiry (Celery beat) -------------------------------------------------

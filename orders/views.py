@@ -247,7 +247,7 @@ def find(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/find.html", context)
 
 
-def _handover_page(request, store, pk, *, code="", status=200, message=""):
+def _handover_page(request, store, pk, *, code="", status=200, message="", explanation=None):
     f = _pickup(store, pk)
     context = {
         "store": store,
@@ -257,6 +257,7 @@ def _handover_page(request, store, pk, *, code="", status=200, message=""):
         "lines": list(f.lines.all()),
         "code": code,
         "message": message,
+        "explanation": explanation,
         "now": timezone.now(),
     }
     return render(request, "orders/handover.html", context, status=status)
@@ -293,10 +294,19 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             store=store,
             refusals=_refusals(request, f),
+            id_checked=request.POST.get("id_checked") == "1",
         )
     except pickup.services.OrderError as exc:
         keep = "" if isinstance(exc, pickup.WrongCode) else code
-        return _handover_page(request, store, pk, code=keep, status=exc.status, message=exc.detail)
+        return _handover_page(
+            request,
+            store,
+            pk,
+            code=keep,
+            status=exc.status,
+            message=exc.detail,
+            explanation=getattr(exc, "explanation", None),
+        )
     messages.success(request, _("Handed over. Thank the customer!"))
     return redirect("orders_store:detail", pk=pk)
 

@@ -330,3 +330,29 @@ def test_hq_figures_per_store(f, store, associate):
     assert (row["waiting"], row["ready"], row["not_collected"]) == (1, 1, 0)
     assert row["to_ready"] is not None and row["to_ready"] >= dt.timedelta(0)
     assert Fulfillment.objects.get(pk=f.pk).state == State.READY
+
+
+# --- Without the code: training's gate ------------------------------------------------------
+
+
+def test_hand_over_without_code_needs_the_certificate_then_works_after_an_id_check(
+    f, store, associate
+):
+    skill = factories.SkillFactory(code="bopis_fulfilment")
+    factories.OperationRuleFactory(operation="handover_without_code", skill=skill, level=2)
+    make_ready(f, store)
+    before = snapshot(f)
+    with pytest.raises(pickup.NotCertified) as refused:
+        pickup.pickup_hand_over(fulfillment=f, code="", by=associate, store=store, id_checked=True)
+    assert "certificate" in refused.value.detail
+    assert snapshot(f) == before
+    # Without ticking the ID check, an empty code is just a wrong code.
+    with pytest.raises(pickup.WrongCode):
+        pickup.pickup_hand_over(fulfillment=f, code="", by=associate, store=store)
+
+    course = factories.CourseFactory(grants={skill: 2})
+    factories.course_passed(associate, course)
+    pickup.pickup_hand_over(fulfillment=f, code="", by=associate, store=store, id_checked=True)
+    f.refresh_from_db()
+    assert f.state == State.COLLECTED
+    assert OrderEvent.objects.filter(kind="handed_over_without_code", by=associate).exists()

@@ -246,3 +246,20 @@ def test_hq_pickups_runs_in_the_same_queries_at_two_sizes(hq_client, store, net)
         factories.StoreFactory(code=f"X{i:02d}")
     orders_at(store, net, 9, start=100)
     assert _query_counts(hq_client, url) == small
+
+
+def test_hand_over_without_code_refused_shows_the_course_that_unlocks_it(tablet, store, net):
+    skill = factories.SkillFactory(code="bopis_fulfilment")
+    factories.OperationRuleFactory(operation="handover_without_code", skill=skill, level=2)
+    factories.CourseFactory(code="pickup-done-right", grants={skill: 2})
+    f = place(store, [(net["jumper"], 1)]).fulfillments.get()
+    make_ready(f, store)
+    response = tablet.post(
+        reverse("orders_store:handover", args=[f.pk]), {"code": "", "id_checked": "1"}
+    )
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'data-operation="handover_without_code"' in html
+    assert reverse("training:course", args=["pickup-done-right"]) in html
+    f.refresh_from_db()
+    assert f.state == State.READY
