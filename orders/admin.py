@@ -144,7 +144,7 @@ class OrderAdmin(AisleModelAdmin):
 
 class FulfillmentLineInline(ReadOnlyInline):
     model = FulfillmentLine
-    fields = ("order_line", "quantity")
+    fields = ("order_line", "quantity", "picked_quantity", "refused_quantity", "refused_reason")
     readonly_fields = fields
 
 
@@ -171,6 +171,10 @@ class FulfillmentAdmin(AisleModelAdmin):
         "ready_by",
         "checked_in_at",
         "pickup_code",
+        "ready_at",
+        "hold_until",
+        "reminded_at",
+        "collected_at",
         "tracking_ref",
         "created_at",
         "updated_at",

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import mail
 
 from inventory.models import MovementKind, StockLevel, StockMovement
-from orders import tasks
+from orders import pickup, tasks
 from orders.models import OrderEvent, Refund, State
 from retail.models import OutboundMessage
 from tests.orders.pickups import make_ready, network, place
@@ -119,3 +119,8 @@ def test_missed_beats_are_caught_up(store, django_capture_on_commit_callbacks):
     assert StockLevel.objects.get(location=net["shelf"], variant=net["scarf"]).reserved == 0
     assert OutboundMessage.objects.filter(template="pickup_expired").count() == 1
     assert not OutboundMessage.objects.filter(template="pickup_reminder").exists()
+    # Its code no longer checks anyone in, nor hands anything over.
+    with pytest.raises(pickup.AlreadyEnded, match="expired"):
+        pickup.pickup_check_in(store=store, text=f.pickup_code, by=None)
+    with pytest.raises(pickup.AlreadyEnded, match="expired"):
+        pickup.pickup_hand_over(fulfillment=f, code=f.pickup_code, by=None, store=store)
