@@ -74,6 +74,13 @@ QR_RE = re.compile(r"^AISLE1:(\d{1,18}):(\d{6}):([0-9a-f]{20})$")
 SCAN_MAX = 64
 
 
+def clean(text) -> str:
+    """What a scanner or a person typed, without control characters (NUL included,
+    which PostgreSQL refuses in text), trimmed to what a code can be."""
+    text = "" if text is None else str(text)
+    return "".join(ch for ch in text if ch >= " " and ch != "\x7f").strip()[: SCAN_MAX * 4]
+
+
 # --- Errors -----------------------------------------------------------------------
 
 
@@ -259,7 +266,7 @@ def order_timeline(order: Order) -> list[OrderEvent]:
 
 def pickup_search(store: Store, text: str, limit: int = 20) -> list[Fulfillment]:
     """The store's pickups in hand matching an order ref, a customer's name or phone."""
-    text = text.strip()[:SCAN_MAX]
+    text = clean(text)[:SCAN_MAX]
     if not text:
         return []
     condition = Q(order__order_ref__iexact=text) | Q(order__customer__name__icontains=text)
@@ -373,7 +380,7 @@ def resolve_code(*, store: Store, text: str) -> Fulfillment:
     """The ready pickup at `store` that a typed code or a scanned QR names.
 
     Wrong, altered and other stores' codes count as guesses, limited per store."""
-    text = (text or "").strip()
+    text = clean(text)
     _guard(store)
     match = QR_RE.match(text)
     base = Fulfillment.objects.select_related("order__customer", "pickup_store")
@@ -502,7 +509,7 @@ def pickup_scan(
 ) -> ScanOutcome:
     """Count one unit for the line whose barcode or SKU was scanned or typed. A wrong
     item is refused naming what is expected; a unit beyond the quantity is not counted."""
-    code = (code or "").strip()
+    code = clean(code)
     if not code:
         raise PickupError(_("Scan a barcode or type a SKU."))
     if len(code) > SCAN_MAX:
@@ -726,7 +733,7 @@ def pickup_ready_notify(*, fulfillment_id: int) -> None:
 def pickup_check_in(*, store: Store, text: str, by: User | None) -> Fulfillment:
     """The customer checks in at the kiosk with their code (typed or scanned QR). An
     order reference alone says whether the order is ready, and checks nobody in."""
-    text = (text or "").strip()[:SCAN_MAX]
+    text = clean(text)[:SCAN_MAX]
     if not text:
         raise WrongCode(_("Type your pickup code or scan its QR code."))
     if not (QR_RE.match(text) or CODE_RE.match(text)):
@@ -763,7 +770,7 @@ def pickup_check_in(*, store: Store, text: str, by: User | None) -> Fulfillment:
 
 
 def _code_matches(f: Fulfillment, text: str) -> bool:
-    text = (text or "").strip()
+    text = clean(text)
     match = QR_RE.match(text)
     if match:
         return (
@@ -796,7 +803,7 @@ def pickup_hand_over(
     order, f = _locked(fulfillment)
     _at_store(f, store)
     _check_collectable(f, store)
-    without_code = id_checked and not (code or "").strip()
+    without_code = id_checked and not clean(code)
     if not without_code and not _code_matches(f, code):
         _guess_failed(store)
         raise WrongCode(_("The pickup code does not match this order."))
@@ -811,7 +818,7 @@ def pickup_hand_over(
                 _("Refuse between 1 and %(n)s × %(sku)s.")
                 % {"n": line.quantity, "sku": line.order_line.sku}
             )
-        if not (reason or "").strip():
+        if not clean(reason):
             raise PickupError(
                 _("Say why the customer refused %(sku)s.") % {"sku": line.order_line.sku}
             )
@@ -832,7 +839,7 @@ def pickup_hand_over(
     for line_id, (units, reason) in refusals.items():
         line = lines[line_id]
         line.refused_quantity = units
-        line.refused_reason = reason.strip()[:200]
+        line.refused_reason = clean(reason)[:200]
         line.save(update_fields=["refused_quantity", "refused_reason"])
         _log(
             order,

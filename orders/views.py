@@ -226,7 +226,7 @@ def find(request: HttpRequest) -> HttpResponse:
         "now": timezone.now(),
     }
     if request.method == "POST":
-        q = request.POST.get("q", "").strip()[: pickup.SCAN_MAX]
+        q = pickup.clean(request.POST.get("q", ""))[: pickup.SCAN_MAX]
         context["q"] = q
         if pickup.QR_RE.match(q) or pickup.CODE_RE.match(q):
             try:
@@ -286,7 +286,7 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _handover_page(request, store, pk)
     f = _pickup(store, pk)
-    code = request.POST.get("code", "").strip()[: pickup.SCAN_MAX]
+    code = pickup.clean(request.POST.get("code", ""))[: pickup.SCAN_MAX]
     try:
         pickup.pickup_hand_over(
             fulfillment=f,

@@ -263,3 +263,23 @@ def test_hand_over_without_code_refused_shows_the_course_that_unlocks_it(tablet,
     assert reverse("training:course", args=["pickup-done-right"]) in html
     f.refresh_from_db()
     assert f.state == State.READY
+
+
+def test_control_characters_and_junk_are_refused_with_4xx_never_500(
+    tablet, client, store, net, kiosk_user
+):
+    f = place(store, [(net["jumper"], 1)]).fulfillments.get()
+    junk = ["\x00", "12\x0034", "x" * 5000, "' OR 1=1 --", "AISLE1:1:123456:zz"]
+    for text in junk:
+        scan = tablet.post(reverse("orders_store:scan", args=[f.pk]), {"code": text}, **HTMX)
+        assert 400 <= scan.status_code < 500, (text, scan.status_code)
+        found = tablet.post(reverse("orders_store:find"), {"q": text})
+        assert found.status_code < 500, (text, found.status_code)
+        over = tablet.post(reverse("orders_store:handover", args=[f.pk]), {"code": text})
+        assert 400 <= over.status_code < 500, (text, over.status_code)
+    client.force_login(kiosk_user)
+    for text in junk:
+        response = client.post(reverse("kiosk:check_in"), {"code": text})
+        assert 400 <= response.status_code < 500, (text, response.status_code)
+    f.refresh_from_db()
+    assert f.state == State.RESERVED and f.lines.get().picked_quantity == 0
