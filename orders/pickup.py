@@ -556,6 +556,13 @@ def pickup_scan(
     return ScanOutcome(line, True, _("Picked %(sku)s: %(n)s of %(total)s.") % progress)
 
 
+def pick_remaining(*, fulfillment: Fulfillment, store: Store, by: User | None = None) -> None:
+    """Scan every unit not yet picked (demo data and tests; the tablet scans one by one)."""
+    for line in fulfillment.lines.select_related("order_line"):
+        for _n in range(line.quantity - line.picked_quantity):
+            pickup_scan(fulfillment=fulfillment, code=line.order_line.sku, by=by, store=store)
+
+
 @dataclass
 class ShortOutcome:
     resourced: list[Fulfillment] = field(default_factory=list)
