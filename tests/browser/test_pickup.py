@@ -98,6 +98,11 @@ def test_pickup_journey_from_the_api_to_the_hand_over(page, new_page, shot, worl
     sign_in(page, "associate@test.aisle")
     expect(page).to_have_url(re.compile(r"/store/$"))
     expect(page.locator("#pickups-panel")).to_contain_text("WEB-10001")
+    # The panel brings its stylesheet: wait for it before the screenshot.
+    page.wait_for_function(
+        "Array.from(document.styleSheets).some(s => (s.href || '').endsWith('pickups.css'))"
+    )
+    expect(page.locator("#pickups-panel .pickup-list")).to_have_css("list-style-type", "none")
     shot(page, "home-panel")
     page.locator("nav.mainnav").get_by_role("link", name="Pickups", exact=True).click()
     row = page.locator(f"#pickup-{f.pk}")
