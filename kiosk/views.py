@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from orders import pickup
+from orders.services import OrderError
 from retail import access
 from retail.access import Area, area_required
 
@@ -24,7 +25,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
         return render(request, "kiosk/home.html", {"store": None}, status=403)
     try:
         f = pickup.pickup_check_in(store=store, text=request.POST.get("code", ""), by=request.user)
-    except pickup.services.OrderError as exc:
+    except OrderError as exc:
         context = {"store": store, "message": exc.detail}
         return render(request, "kiosk/home.html", context, status=exc.status)
     first_name = f.order.customer.first_name if f.order.customer else ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orders import pickup_demo
+from orders.pickup import demo as pickup_demo
 from retail.demo import DemoContext
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orders import pickup
 from orders.models import State
+from orders.services import OrderError
 from retail import access
 from retail.access import Area, area_required
 
@@ -150,7 +151,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, store, pk, partial=partial)
 
 
-def _refused(request, store, pk, exc: pickup.services.OrderError, partial: bool):
+def _refused(request, store, pk, exc: OrderError, partial: bool):
     return _detail(
         request, store, pk, status=exc.status, message=exc.detail, level="error", partial=partial
     )
@@ -168,7 +169,7 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
         outcome = pickup.pickup_scan(
             fulfillment=f, code=request.POST.get("code", ""), by=request.user, store=store
         )
-    except pickup.services.OrderError as exc:
+    except OrderError as exc:
         return _refused(request, store, pk, exc, partial)
     level = "success" if outcome.counted else "warning"
     return _detail(request, store, pk, message=outcome.message, level=level, partial=partial)
@@ -183,7 +184,7 @@ def short(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
     f = _pickup(store, pk)
     try:
         outcome = pickup.pickup_short(fulfillment=f, line_id=line_id, by=request.user, store=store)
-    except pickup.services.OrderError as exc:
+    except OrderError as exc:
         return _refused(request, store, pk, exc, False)
     messages.success(request, outcome.message)
     return redirect("orders_store:detail", pk=pk)
@@ -198,7 +199,7 @@ def ready(request: HttpRequest, pk: int) -> HttpResponse:
     f = _pickup(store, pk)
     try:
         pickup.pickup_mark_ready(fulfillment=f, by=request.user, store=store)
-    except pickup.services.OrderError as exc:
+    except OrderError as exc:
         return _refused(request, store, pk, exc, False)
     messages.success(
         request, _("Ready for pickup. The customer gets a message with the code and QR code.")
@@ -231,7 +232,7 @@ def find(request: HttpRequest) -> HttpResponse:
         if pickup.QR_RE.match(q) or pickup.CODE_RE.match(q):
             try:
                 f = pickup.resolve_code(store=store, text=q)
-            except pickup.services.OrderError as exc:
+            except OrderError as exc:
                 context.update(message=exc.detail, q="")
                 return render(request, "orders/find.html", context, status=exc.status)
             return _handover_page(request, store, f.pk, code=q)
@@ -296,7 +297,7 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
             refusals=_refusals(request, f),
             id_checked=request.POST.get("id_checked") == "1",
         )
-    except pickup.services.OrderError as exc:
+    except OrderError as exc:
         keep = "" if isinstance(exc, pickup.WrongCode) else code
         return _handover_page(
             request,
