@@ -62,6 +62,18 @@ BUCKET_FILTERS = {
 }
 
 
+def _with_counts(queryset: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]:
+    """What a row of the queue shows: the order, its customer and each line's units."""
+    return queryset.select_related("order__customer").prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=FulfillmentLine.objects.only(
+                "pk", "fulfillment_id", "quantity", "picked_quantity"
+            ),
+        )
+    )
+
+
 def pickup_queue(store: Store, *, bucket: str = "", now: dt.datetime | None = None):
     """The store's pickups in hand, soonest promised first, with their lines."""
     now = now or timezone.now()
@@ -69,7 +81,7 @@ def pickup_queue(store: Store, *, bucket: str = "", now: dt.datetime | None = No
     if bucket in BUCKET_FILTERS:
         queryset = queryset.filter(BUCKET_FILTERS[bucket](now))
     # Customers waiting at the counter come first, then by promised time.
-    return _with_lines(queryset).order_by(
+    return _with_counts(queryset).order_by(
         F("checked_in_at").asc(nulls_last=True), F("ready_by").asc(nulls_last=True), "pk"
     )
 
@@ -177,7 +189,7 @@ def pickup_search(store: Store, text: str, limit: int = 20) -> list[Fulfillment]
     if len(digits) >= 4:
         condition |= Q(order__customer__phone__contains=digits.lstrip("0") or digits)
     queryset = pickups_at(store).filter(QUEUE_FILTER).filter(condition)
-    return list(_with_lines(queryset).order_by("-state", "pk")[:limit])
+    return list(_with_counts(queryset).order_by("-state", "pk")[:limit])
 
 
 def hq_figures(store_ids, *, since: dt.datetime) -> dict[int, dict]:
