@@ -283,3 +283,36 @@ def test_control_characters_and_junk_are_refused_with_4xx_never_500(
         assert 400 <= response.status_code < 500, (text, response.status_code)
     f.refresh_from_db()
     assert f.state == State.RESERVED and f.lines.get().picked_quantity == 0
+
+
+def test_overdue_means_past_the_promised_time_or_near_the_end_of_the_hold(store, net):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    late = place(store, [(net["jumper"], 1)], ref="WEB-LATE").fulfillments.get()
+    held = place(store, [(net["scarf"], 1)], ref="WEB-HELD").fulfillments.get()
+    make_ready(held, store)
+    held.refresh_from_db()
+    assert pickup.queue_counts(store)["overdue"] == 0
+    with time_machine.travel(late.ready_by + dt.timedelta(minutes=1), tick=False):
+        assert [f.pk for f in pickup.pickup_queue(store, bucket="overdue")] == [late.pk]
+    with time_machine.travel(held.hold_until - dt.timedelta(hours=3), tick=False):
+        overdue = list(pickup.pickup_queue(store, bucket="overdue"))
+        assert held.pk in [f.pk for f in overdue]
+        pickup.annotate_for_display(overdue, timezone.now())
+        assert all(f.overdue for f in overdue)
+
+
+def test_the_queue_polls_its_own_filter_and_page(tablet, store, net, monkeypatch):
+    from orders import views
+
+    monkeypatch.setattr(views, "QUEUE_PAGE", 2)
+    orders_at(store, net, 9)
+    url = reverse("orders_store:queue") + "?show=new&page=2"
+    html = tablet.get(url).content.decode()
+    assert f'hx-get="{url.replace("&", "&amp;")}"' in html
+    assert 'hx-trigger="every 10s"' in html
+    partial = tablet.get(url, **HTMX).content.decode()
+    assert "Page 2 of 2" in partial
