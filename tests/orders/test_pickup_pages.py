@@ -157,26 +157,6 @@ def test_short_line_through_the_page(tablet, store):
     assert f.order.refunds.count() == 1
 
 
-def test_kiosk_check_in_shows_the_first_name_only(client, store, kiosk_user, net):
-    customer = factories.CustomerFactory(name="Mei Lin Chen", email="mei@example.com")
-    f = place(store, [(net["jumper"], 1)], customer=customer).fulfillments.get()
-    client.force_login(kiosk_user)
-    early = client.post(reverse("kiosk:check_in"), {"code": "WEB-1"})
-    assert early.status_code == 409 and "not ready" in early.content.decode()
-    make_ready(f, store)
-    f.refresh_from_db()
-    response = client.post(reverse("kiosk:check_in"), {"code": f.pickup_code})
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "Mei" in html and "Lin Chen" not in html and "mei@example.com" not in html
-    f.refresh_from_db()
-    assert f.checked_in_at is not None
-
-
-def test_kiosk_check_in_is_for_kiosk_accounts_only(tablet, store, net):
-    assert tablet.post(reverse("kiosk:check_in"), {"code": "123456"}).status_code == 403
-
-
 def test_hq_page_shows_figures_per_store(hq_client, store, other_store, net):
     orders_at(store, net, 3)
     response = hq_client.get(reverse("orders_hq:pickups"))
