@@ -76,7 +76,7 @@ class FulfillmentInline(ReadOnlyInline):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ("at", "kind", "fulfillment", "from_state", "to_state", "by", "reason")
+    fields = ("at", "kind", "fulfillment", "from_state", "to_state", "by", "store", "reason")
     readonly_fields = fields
 
 
@@ -165,7 +165,7 @@ class OrderAdmin(AisleModelAdmin):
 
 class FulfillmentLineInline(ReadOnlyInline):
     model = FulfillmentLine
-    fields = ("order_line", "quantity")
+    fields = ("order_line", "quantity", "picked_quantity", "refused_quantity", "refused_reason")
     readonly_fields = fields
 
 
@@ -192,6 +192,10 @@ class FulfillmentAdmin(AisleModelAdmin):
         "ready_by",
         "checked_in_at",
         "pickup_code",
+        "ready_at",
+        "hold_until",
+        "reminded_at",
+        "collected_at",
         "tracking_ref",
         "created_at",
         "updated_at",

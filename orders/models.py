@@ -273,6 +273,12 @@ class Fulfillment(models.Model):
     ready_by = models.DateTimeField(_("ready by"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("customer checked in"), null=True, blank=True)
     pickup_code = models.CharField(_("pickup code"), max_length=12, blank=True)
+    ready_at = models.DateTimeField(_("ready since"), null=True, blank=True)
+    hold_until = models.DateTimeField(
+        _("held until"), null=True, blank=True, help_text=_("A ready pickup expires after this.")
+    )
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    collected_at = models.DateTimeField(_("handed over"), null=True, blank=True)
     tracking_ref = models.CharField(_("tracking reference"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -284,6 +290,7 @@ class Fulfillment(models.Model):
         indexes = [
             models.Index(fields=["pickup_store", "state"], name="fulfillment_pickup_idx"),
             models.Index(fields=["location", "state"], name="fulfillment_location_idx"),
+            models.Index(fields=["state", "hold_until"], name="fulfillment_hold_idx"),
         ]
 
     def __str__(self) -> str:
@@ -303,6 +310,11 @@ class FulfillmentLine(models.Model):
         OrderLine, on_delete=models.CASCADE, related_name="fulfillment_lines"
     )
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    picked_quantity = models.PositiveIntegerField(_("picked"), default=0)
+    refused_quantity = models.PositiveIntegerField(
+        _("refused at hand-over"), default=0, help_text=_("Units the customer refused.")
+    )
+    refused_reason = models.CharField(_("why refused"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("fulfilment line")
@@ -311,7 +323,15 @@ class FulfillmentLine(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="fulfillmentline_quantity_gt_0"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(picked_quantity__lte=models.F("quantity")),
+                name="fulfillmentline_picked_lte_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(refused_quantity__lte=models.F("quantity")),
+                name="fulfillmentline_refused_lte_quantity",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -339,6 +359,15 @@ class OrderEvent(models.Model):
         verbose_name=_("who"),
     )
     kind = models.CharField(_("event"), max_length=40)
+    store = models.ForeignKey(
+        Store,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("where"),
+        help_text=_("The store where it happened (empty: online or the system)."),
+    )
     from_state = models.CharField(_("from"), max_length=12, blank=True)
     to_state = models.CharField(_("to"), max_length=12, blank=True)
     reason = models.CharField(_("why"), max_length=300, blank=True)

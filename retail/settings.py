@@ -228,6 +228,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "clienteling.tasks.recommendations_rebuild",
         "schedule": 21600.0,
     },
+    # Pickups: the reminder a day before the hold ends, then expiry (catches up).
+    "orders-pickups-sweep": {"task": "orders.tasks.pickups_sweep", "schedule": 900.0},
 }
 
 # --- E-mail ---------------------------------------------------------------

@@ -45,6 +45,8 @@ urlpatterns = [
     path("hq/counts/", include("inventory.hq_urls")),
     path("hq/ship/", include("orders.ship_hq_urls")),
     path("store/clienteling/", include("clienteling.urls")),
+    path("store/pickups/", include("orders.urls")),
+    path("hq/pickups/", include("orders.hq_urls")),
     path("hq/training/", include("training.hq_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -107,6 +107,18 @@ MATRIX = {
     "counts_hq:differences": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "ship_hq:pick_lists": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "ship_hq:send": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, REDIRECT),
+    # Pickups on the tablet (POST-only steps answer a GET with 405), the kiosk's
+    # check-in (POST only) and HQ's pickup figures.
+    "orders_store:queue": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "orders_store:panel": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "orders_store:find": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "orders_store:detail": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "orders_store:scan": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "orders_store:short": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "orders_store:ready": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "orders_store:handover": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "kiosk:check_in": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "orders_hq:pickups": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
 }
 
 # Patterns whose arguments are not a customer's pk: name -> kwargs(world, name).
@@ -115,6 +127,19 @@ URL_KWARGS["aisle:product"] = lambda world, name: {
     "style_code": Product.objects.order_by("pk").first().style_code
 }
 URL_KWARGS.update({name: ship_world.url_kwargs for name in MATRIX if name.startswith("ship")})
+
+
+def pickup_kwargs(world, name: str) -> dict:
+    """The world's pickup order (W-1 at S01) and its line."""
+    from orders.models import Fulfillment
+
+    f = Fulfillment.objects.get(order__order_ref="W-1")
+    if name == "orders_store:short":
+        return {"pk": f.pk, "line_id": f.lines.first().pk}
+    return {"pk": f.pk}
+
+
+URL_KWARGS.update({name: pickup_kwargs for name in MATRIX if name.startswith("orders_store:")})
 
 # Third-party groups: a rule for every pattern of the group.
 ADMIN_GROUP = "admin:*"

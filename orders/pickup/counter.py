@@ -1,0 +1,145 @@
+"""At the counter: the kiosk check-in and the verified hand-over."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.models import Fulfillment, Order, State
+from orders.pickup.base import (
+    CODE_RE,
+    QR_RE,
+    SCAN_MAX,
+    PickupError,
+    WrongCode,
+    _at_store,
+    _authorise_without_code,
+    _check_collectable,
+    _locked,
+    _log,
+    _transition,
+    clean,
+)
+from orders.pickup.codes import _code_matches, _guard, _guess_failed, resolve_code
+from orders.pickup.queue import pickups_at
+from retail import outbox
+from retail.models import Store, User
+
+# --- Kiosk check-in ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def pickup_check_in(*, store: Store, text: str, by: User | None) -> Fulfillment:
+    """The customer checks in at the kiosk with their code (typed or scanned QR). An
+    order reference alone says whether the order is ready, and checks nobody in."""
+    text = clean(text)[:SCAN_MAX]
+    if not text:
+        raise WrongCode(_("Type your pickup code or scan its QR code."))
+    if not (QR_RE.match(text) or CODE_RE.match(text)):
+        _guard(store)
+        order = Order.objects.filter(order_ref__iexact=text).first()
+        f = order and pickups_at(store).filter(order=order).order_by("-pk").first()
+        if not f:
+            _guess_failed(store)
+            raise WrongCode(_("A pickup code is six digits, or scan the QR code in the message."))
+        if f.state == State.READY:
+            raise WrongCode(_("Your order is ready: type the pickup code from your message."))
+        _check_collectable(f, store)
+    f = resolve_code(store=store, text=text)
+    order, f = _locked(f)
+    _check_collectable(f, store)
+    if f.checked_in_at is None:
+        f.checked_in_at = timezone.now()
+        f.save(update_fields=["checked_in_at", "updated_at"])
+        _log(order, f, "customer_checked_in", by=by, store=store, reason=_("at the kiosk"))
+        outbox.record_event(
+            "fulfillment_changed",
+            payload={
+                "order_ref": order.order_ref,
+                "fulfillment_id": f.pk,
+                "from": f.state,
+                "to": f.state,
+                "checked_in": True,
+            },
+        )
+    return f
+
+
+# --- Hand-over ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pickup_hand_over(
+    *,
+    fulfillment: Fulfillment,
+    code: str,
+    by: User | None,
+    store: Store,
+    refusals: Mapping[int, tuple[int, str]] | None = None,
+    id_checked: bool = False,
+) -> Fulfillment:
+    """Hand a ready pickup over after verifying its code: all lines, or all but those
+    the customer refuses (`refusals`: line id -> (units, reason), recorded for a later
+    return). Stock moves from reserved to sold through the ledger. A second hand-over
+    (double tap, replayed POST, two associates) is refused: it happens once.
+
+    A customer who lost the code may collect without it when the associate checked
+    their ID (`id_checked`, no code) and training's gate `handover_without_code`
+    allows this associate (certified, or a manager's one-time override)."""
+    _guard(store)
+    order, f = _locked(fulfillment)
+    _at_store(f, store)
+    _check_collectable(f, store)
+    without_code = id_checked and not clean(code)
+    if not without_code and not _code_matches(f, code):
+        _guess_failed(store)
+        raise WrongCode(_("The pickup code does not match this order."))
+    lines = {line.pk: line for line in f.lines.select_related("order_line")}
+    refusals = dict(refusals or {})
+    for line_id, (units, reason) in refusals.items():
+        line = lines.get(line_id)
+        if line is None:
+            raise PickupError(_("A refused line is not part of this order."))
+        if not 0 < units <= line.quantity:
+            raise PickupError(
+                _("Refuse between 1 and %(n)s × %(sku)s.")
+                % {"n": line.quantity, "sku": line.order_line.sku}
+            )
+        if not clean(reason):
+            raise PickupError(
+                _("Say why the customer refused %(sku)s.") % {"sku": line.order_line.sku}
+            )
+    if lines and sum(u for u, _r in refusals.values()) >= sum(x.quantity for x in lines.values()):
+        raise PickupError(
+            _("Every unit is refused: nothing to hand over. Cancel the order instead.")
+        )
+    if without_code:
+        _authorise_without_code(f, by=by)
+        _log(
+            order,
+            f,
+            "handed_over_without_code",
+            by=by,
+            store=store,
+            reason=_("the customer's ID was checked instead of the code"),
+        )
+    for line_id, (units, reason) in refusals.items():
+        line = lines[line_id]
+        line.refused_quantity = units
+        line.refused_reason = clean(reason)[:200]
+        line.save(update_fields=["refused_quantity", "refused_reason"])
+        _log(
+            order,
+            f,
+            "line_refused",
+            by=by,
+            store=store,
+            reason=_("%(n)s × %(sku)s refused: %(why)s")
+            % {"n": units, "sku": line.order_line.sku, "why": line.refused_reason},
+        )
+    f.collected_at = timezone.now()
+    f.save(update_fields=["collected_at"])
+    return _transition(f, State.COLLECTED, by=by, store=store, reason=_("handed over"))

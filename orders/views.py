@@ -1,0 +1,338 @@
+"""The store's pickup pages on the tablet (`/store/pickups/`) and HQ's pickup figures
+(`/hq/pickups/`). Views validate input and call `orders.pickup`; refusals answer
+4xx with the service's message, nothing changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from orders import pickup
+from orders.models import State
+from orders.services import OrderError
+from retail import access
+from retail.access import Area, area_required
+
+QUEUE_PAGE = 25
+PANEL_ROWS = 5
+HQ_DAYS = 30
+
+
+def _store(request: HttpRequest):
+    store = access.current_store(request)
+    if store is None:
+        return None, redirect("retail:store_choose")
+    return store, None
+
+
+def _pickup(store, pk: int):
+    # `store` is the current store, one the user may act in (retail.access).
+    f = pickup.pickup_for_store(store, pk)
+    if f is None:
+        raise Http404(_("There is no such pickup at this store."))
+    return f
+
+
+# --- The queue and the home panel -------------------------------------------------------
+
+
+@area_required(Area.STORE)
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """The store's pickups by state; the list polls itself and keeps its filter and page."""
+    store, choose = _store(request)
+    if choose:
+        return choose
+    show = request.GET.get("show", "")
+    if show not in pickup.Bucket.ALL:
+        show = ""
+    now = timezone.now()
+    page = Paginator(pickup.pickup_queue(store, bucket=show, now=now), QUEUE_PAGE).get_page(
+        request.GET.get("page")
+    )
+    pickup.annotate_for_display(page.object_list, now)
+    counts = pickup.queue_counts(store, now=now)
+    context = {
+        "store": store,
+        "nav": "pickups",
+        "page": page,
+        "show": show,
+        "counts": counts,
+        "tabs": _tabs(counts),
+        "now": now,
+        "poll_url": request.get_full_path(),
+    }
+    template = "orders/queue.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#queue"
+    return render(request, template, context)
+
+
+def _tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(bucket, label, how many) for the state tabs."""
+    labels = [
+        (pickup.Bucket.NEW, _("New")),
+        (pickup.Bucket.PICKING, _("Picking")),
+        (pickup.Bucket.READY, _("Ready")),
+        (pickup.Bucket.WAITING, _("Customer waiting")),
+        (pickup.Bucket.OVERDUE, _("Overdue")),
+    ]
+    return [(key, label, counts.get(key, 0)) for key, label in labels]
+
+
+@area_required(Area.STORE)
+@require_GET
+def panel(request: HttpRequest) -> HttpResponse:
+    """The home screen's panel (an htmx fragment): today's pickups."""
+    store, choose = _store(request)
+    if choose:
+        return choose
+    now = timezone.now()
+    rows = list(pickup.pickup_queue(store, now=now)[:PANEL_ROWS])
+    pickup.annotate_for_display(rows, now)
+    context = {
+        "store": store,
+        "rows": rows,
+        "tabs": _tabs(pickup.queue_counts(store, now=now)),
+        "now": now,
+    }
+    return render(request, "orders/panel.html", context)
+
+
+# --- One pickup: pick, short, ready -----------------------------------------------------
+
+
+def _detail(request, store, pk, *, status=200, message="", level="info", partial=False):
+    f = _pickup(store, pk)
+    pickup.annotate_for_display([f], timezone.now())
+    stock = pickup.shelf_stock(f)
+    lines = list(f.lines.all())
+    for line in lines:
+        line.level = stock.get(line.order_line.variant_id)
+        line.open = line.quantity - line.picked_quantity
+    context = {
+        "store": store,
+        "nav": "pickups",
+        "f": f,
+        "order": f.order,
+        "lines": lines,
+        "all_picked": all(line.open == 0 for line in lines) and bool(lines),
+        "pickable": f.state in pickup.PICKABLE
+        and not (f.method == "ship_to_store" and f.state == State.RESERVED),
+        "timeline": pickup.order_timeline(f.order),
+        "message": message,
+        "level": level,
+        "now": timezone.now(),
+    }
+    template = "orders/pickup_detail.html"
+    if partial:
+        template += "#pick"
+    return render(request, template, context, status=status)
+
+
+@area_required(Area.STORE)
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    store, choose = _store(request)
+    if choose:
+        return choose
+    partial = bool(request.htmx and not request.htmx.boosted)
+    if partial and request.GET.get("part") == "timeline":
+        f = _pickup(store, pk)
+        context = {"store": store, "timeline": pickup.order_timeline(f.order), "f": f}
+        return render(request, "orders/pickup_detail.html#timeline", context)
+    return _detail(request, store, pk, partial=partial)
+
+
+def _refused(request, store, pk, exc: OrderError, partial: bool):
+    return _detail(
+        request, store, pk, status=exc.status, message=exc.detail, level="error", partial=partial
+    )
+
+
+@area_required(Area.STORE)
+@require_POST
+def scan(request: HttpRequest, pk: int) -> HttpResponse:
+    store, choose = _store(request)
+    if choose:
+        return choose
+    partial = bool(request.htmx)
+    f = _pickup(store, pk)
+    try:
+        outcome = pickup.pickup_scan(
+            fulfillment=f, code=request.POST.get("code", ""), by=request.user, store=store
+        )
+    except OrderError as exc:
+        return _refused(request, store, pk, exc, partial)
+    level = "success" if outcome.counted else "warning"
+    return _detail(request, store, pk, message=outcome.message, level=level, partial=partial)
+
+
+@area_required(Area.STORE)
+@require_POST
+def short(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
+    store, choose = _store(request)
+    if choose:
+        return choose
+    f = _pickup(store, pk)
+    try:
+        outcome = pickup.pickup_short(fulfillment=f, line_id=line_id, by=request.user, store=store)
+    except OrderError as exc:
+        return _refused(request, store, pk, exc, False)
+    messages.success(request, outcome.message)
+    return redirect("orders_store:detail", pk=pk)
+
+
+@area_required(Area.STORE)
+@require_POST
+def ready(request: HttpRequest, pk: int) -> HttpResponse:
+    store, choose = _store(request)
+    if choose:
+        return choose
+    f = _pickup(store, pk)
+    try:
+        pickup.pickup_mark_ready(fulfillment=f, by=request.user, store=store)
+    except OrderError as exc:
+        return _refused(request, store, pk, exc, False)
+    messages.success(
+        request, _("Ready for pickup. The customer gets a message with the code and QR code.")
+    )
+    return redirect("orders_store:detail", pk=pk)
+
+
+# --- Hand-over --------------------------------------------------------------------------
+
+
+@area_required(Area.STORE)
+@require_http_methods(["GET", "POST"])
+def find(request: HttpRequest) -> HttpResponse:
+    """Find a pickup to hand over: scan the QR or type the code (verified, rate-limited),
+    or search by order reference, customer name or phone."""
+    store, choose = _store(request)
+    if choose:
+        return choose
+    context = {
+        "store": store,
+        "nav": "pickups",
+        "q": "",
+        "results": None,
+        "message": "",
+        "now": timezone.now(),
+    }
+    if request.method == "POST":
+        q = pickup.clean(request.POST.get("q", ""))[: pickup.SCAN_MAX]
+        context["q"] = q
+        if pickup.QR_RE.match(q) or pickup.CODE_RE.match(q):
+            try:
+                f = pickup.resolve_code(store=store, text=q)
+            except OrderError as exc:
+                context.update(message=exc.detail, q="")
+                return render(request, "orders/find.html", context, status=exc.status)
+            return _handover_page(request, store, f.pk, code=q)
+        if not q:
+            context["message"] = _(
+                "Scan the QR code, or type a pickup code, an order reference, a name or a phone "
+                "number."
+            )
+            return render(request, "orders/find.html", context, status=400)
+        results = pickup.pickup_search(store, q)
+        pickup.annotate_for_display(results, timezone.now())
+        context["results"] = results
+    return render(request, "orders/find.html", context)
+
+
+def _handover_page(request, store, pk, *, code="", status=200, message="", explanation=None):
+    f = _pickup(store, pk)
+    context = {
+        "store": store,
+        "nav": "pickups",
+        "f": f,
+        "order": f.order,
+        "lines": list(f.lines.all()),
+        "code": code,
+        "message": message,
+        "explanation": explanation,
+        "now": timezone.now(),
+    }
+    return render(request, "orders/handover.html", context, status=status)
+
+
+def _refusals(request, f) -> dict[int, tuple[int, str]]:
+    refusals = {}
+    for line in f.lines.all():
+        raw = request.POST.get(f"refuse_{line.pk}", "").strip()
+        if not raw or raw == "0":
+            continue
+        try:
+            units = int(raw)
+        except ValueError:
+            units = -1
+        refusals[line.pk] = (units, request.POST.get(f"reason_{line.pk}", "")[:200])
+    return refusals
+
+
+@area_required(Area.STORE)
+@require_http_methods(["GET", "POST"])
+def handover(request: HttpRequest, pk: int) -> HttpResponse:
+    store, choose = _store(request)
+    if choose:
+        return choose
+    if request.method == "GET":
+        return _handover_page(request, store, pk)
+    f = _pickup(store, pk)
+    code = pickup.clean(request.POST.get("code", ""))[: pickup.SCAN_MAX]
+    try:
+        pickup.pickup_hand_over(
+            fulfillment=f,
+            code=code,
+            by=request.user,
+            store=store,
+            refusals=_refusals(request, f),
+            id_checked=request.POST.get("id_checked") == "1",
+        )
+    except OrderError as exc:
+        keep = "" if isinstance(exc, pickup.WrongCode) else code
+        return _handover_page(
+            request,
+            store,
+            pk,
+            code=keep,
+            status=exc.status,
+            message=exc.detail,
+            explanation=getattr(exc, "explanation", None),
+        )
+    messages.success(request, _("Handed over. Thank the customer!"))
+    return redirect("orders_store:detail", pk=pk)
+
+
+def _duration(value: dt.timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    return _("%(h)s h %(m)02d min") % {"h": minutes // 60, "m": minutes % 60}
+
+
+# --- HQ ---------------------------------------------------------------------------------
+
+
+@area_required(Area.HQ)
+@require_GET
+def hq_pickups(request: HttpRequest) -> HttpResponse:
+    """Per store: orders waiting, average time from order to ready, pickups not collected."""
+    now = timezone.now()
+    since = now - dt.timedelta(days=HQ_DAYS)
+    page = Paginator(access.stores_for(request.user).order_by("code"), 50).get_page(
+        request.GET.get("page")
+    )
+    figures = pickup.hq_figures([s.pk for s in page.object_list], since=since)
+    for s in page.object_list:
+        s.figures = dict(figures.get(s.pk, {}))
+        if s.figures.get("to_ready") is not None:
+            s.figures["to_ready_text"] = _duration(s.figures["to_ready"])
+    context = {"title": _("Pickups across the network"), "page": page, "days": HQ_DAYS}
+    return render(request, "orders/hq_pickups.html", context)
