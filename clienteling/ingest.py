@@ -309,10 +309,11 @@ def _count_for_rebuild(accepted: int) -> None:
     """After a large ingest (every REBUILD_AFTER events), the recommendations are rebuilt
     by a worker, through the outbox. Never in eager mode: there the rebuild would run
     inside this request, so only the schedule and the command rebuild."""
-    from django.conf import settings
     from django.core.cache import cache
 
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    from retail.celery import app
+
+    if app.conf.task_always_eager:
         return
     cache.add(INGESTED_KEY, 0, None)
     try:

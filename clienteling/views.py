@@ -23,17 +23,11 @@ from retail import access
 from retail import services as retail_services
 from retail.access import Area, area_required
 from retail.messaging import render_message
+from retail.views import store_or_choose
 
 PURCHASES_PAGE = 10
 NOTES_SHOWN = 20
 TASKS_SHOWN = 10
-
-
-def _store_or_choose(request: HttpRequest):
-    store = access.current_store(request)
-    if store is None:
-        return None, redirect("retail:store_choose")
-    return store, None
 
 
 def _customer(request: HttpRequest, pk: int):
@@ -85,7 +79,7 @@ def _heavy_html(request: HttpRequest, customer, store) -> str:
 def customer_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The 360 view of a customer: journey, purchases, recommendations, notes,
     follow-ups and outreach. A fixed number of queries; audit-logged."""
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     customer = _customer(request, pk)
@@ -123,7 +117,7 @@ def customer_panel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
     """One page of the customer's purchases (htmx pagination)."""
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     customer = _customer(request, pk)
@@ -138,7 +132,7 @@ def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
 @area_required(Area.STORE)
 @require_POST
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     customer = _customer(request, pk)
@@ -157,7 +151,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
 @area_required(Area.STORE)
 @require_POST
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     customer = _customer(request, pk)
@@ -181,7 +175,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
 @area_required(Area.STORE)
 @require_POST
 def task_done(request: HttpRequest, pk: int) -> HttpResponse:
-    _store, choose = _store_or_choose(request)
+    _store, choose = store_or_choose(request)
     if choose:
         return choose
     task = get_object_or_404(
@@ -199,7 +193,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def outreach_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """What the customer would receive (nothing is sent)."""
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     customer = _customer(request, pk)
@@ -232,7 +226,7 @@ def outreach_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @area_required(Area.STORE)
 @require_POST
 def outreach_send(request: HttpRequest, pk: int) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     customer = _customer(request, pk)
@@ -257,7 +251,7 @@ def outreach_send(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def tracking_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer asks, in store, to stop tracking: their browsing is deleted."""
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     customer = _customer(request, pk)
@@ -271,7 +265,7 @@ def tracking_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def tasks_panel(request: HttpRequest) -> HttpResponse:
     """The home screen's panel: my open follow-ups (and the store's unassigned ones)."""
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     tasks = list(

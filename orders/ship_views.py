@@ -13,17 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orders import shipping
 from orders.models import Fulfillment, Method, State
-from retail import access
 from retail.access import Area, area_required
+from retail.views import store_or_choose
 
 SESSION_KEY = "aisle_ship_scans"
-
-
-def _store_or_choose(request: HttpRequest):
-    store = access.current_store(request)
-    if store is None:
-        return None, redirect("retail:store_choose")
-    return store, None
 
 
 def _fulfillment(store, fulfillment_id: int) -> Fulfillment:
@@ -88,7 +81,7 @@ def _detail(request, store, fulfillment, *, status=200, **extra) -> HttpResponse
 @area_required(Area.STORE)
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     sections = shipping.ship_queue(store)
@@ -102,7 +95,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @area_required(Area.STORE)
 @require_GET
 def detail(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     return _detail(request, store, _fulfillment(store, fulfillment_id))
@@ -112,7 +105,7 @@ def detail(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
 @require_GET
 def slip(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
     """The printable packing slip of a ship-from-store parcel."""
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     fulfillment = _fulfillment(store, fulfillment_id)
@@ -126,7 +119,7 @@ def slip(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
 def scan(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
     """One unit scanned (or typed) into the pick or the receipt; nothing is written
     to the order until the step is confirmed."""
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     fulfillment = _fulfillment(store, fulfillment_id)
@@ -158,7 +151,7 @@ def _not_scanning(fulfillment: Fulfillment) -> str:
 
 
 def _step(request, fulfillment_id, action) -> HttpResponse:
-    store, choose = _store_or_choose(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     fulfillment = _fulfillment(store, fulfillment_id)

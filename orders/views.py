@@ -19,17 +19,11 @@ from orders.models import State
 from orders.services import OrderError
 from retail import access
 from retail.access import Area, area_required
+from retail.views import store_or_choose
 
 QUEUE_PAGE = 25
 PANEL_ROWS = 5
 HQ_DAYS = 30
-
-
-def _store(request: HttpRequest):
-    store = access.current_store(request)
-    if store is None:
-        return None, redirect("retail:store_choose")
-    return store, None
 
 
 def _pickup(store, pk: int):
@@ -47,7 +41,7 @@ def _pickup(store, pk: int):
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """The store's pickups by state; the list polls itself and keeps its filter and page."""
-    store, choose = _store(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     show = request.GET.get("show", "")
@@ -91,7 +85,7 @@ def _tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
 @require_GET
 def panel(request: HttpRequest) -> HttpResponse:
     """The home screen's panel (an htmx fragment): today's pickups."""
-    store, choose = _store(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     now = timezone.now()
@@ -140,7 +134,7 @@ def _detail(request, store, pk, *, status=200, message="", level="info", partial
 @area_required(Area.STORE)
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    store, choose = _store(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     partial = bool(request.htmx and not request.htmx.boosted)
@@ -160,7 +154,7 @@ def _refused(request, store, pk, exc: OrderError, partial: bool):
 @area_required(Area.STORE)
 @require_POST
 def scan(request: HttpRequest, pk: int) -> HttpResponse:
-    store, choose = _store(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     partial = bool(request.htmx)
@@ -178,7 +172,7 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
 @area_required(Area.STORE)
 @require_POST
 def short(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
-    store, choose = _store(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     f = _pickup(store, pk)
@@ -193,7 +187,7 @@ def short(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
 @area_required(Area.STORE)
 @require_POST
 def ready(request: HttpRequest, pk: int) -> HttpResponse:
-    store, choose = _store(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     f = _pickup(store, pk)
@@ -215,7 +209,7 @@ def ready(request: HttpRequest, pk: int) -> HttpResponse:
 def find(request: HttpRequest) -> HttpResponse:
     """Find a pickup to hand over: scan the QR or type the code (verified, rate-limited),
     or search by order reference, customer name or phone."""
-    store, choose = _store(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     context = {
@@ -281,7 +275,7 @@ def _refusals(request, f) -> dict[int, tuple[int, str]]:
 @area_required(Area.STORE)
 @require_http_methods(["GET", "POST"])
 def handover(request: HttpRequest, pk: int) -> HttpResponse:
-    store, choose = _store(request)
+    store, choose = store_or_choose(request)
     if choose:
         return choose
     if request.method == "GET":

@@ -102,18 +102,22 @@ def test_no_history_gets_this_stores_best_sellers_said_as_such(store):
     assert rec["reasons"][1].startswith("In size M on the shelf here")
 
 
-def test_a_large_ingest_queues_a_rebuild_with_a_worker_but_never_in_eager_mode(settings):
+def test_a_large_ingest_queues_a_rebuild_with_a_worker_but_never_in_eager_mode():
+    from unittest import mock
+
     from clienteling import ingest
+    from retail.celery import app as celery_app
     from retail.models import OutboxEntry
 
     ingest._count_for_rebuild(ingest.REBUILD_AFTER)
     assert not OutboxEntry.objects.exists()  # eager: only the schedule and the command
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    from unittest import mock
-
-    with mock.patch("retail.outbox.publish"):
-        ingest._count_for_rebuild(ingest.REBUILD_AFTER - 1)
-        assert not OutboxEntry.objects.exists()
-        ingest._count_for_rebuild(1)
+    celery_app.conf.task_always_eager = False  # as with a worker
+    try:
+        with mock.patch("retail.outbox.publish"):
+            ingest._count_for_rebuild(ingest.REBUILD_AFTER - 1)
+            assert not OutboxEntry.objects.exists()
+            ingest._count_for_rebuild(1)
+    finally:
+        celery_app.conf.task_always_eager = True
     entry = OutboxEntry.objects.get()
     assert entry.name == "clienteling.tasks.recommendations_rebuild"
