@@ -233,12 +233,15 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # --- E-mail ---------------------------------------------------------------
+# In development every e-mail is written as a file under sent-mail/ (the console
+# stays readable; HQ sees each message in admin's outbound log too).
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
+    default="django.core.mail.backends.filebased.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aisle <no-reply@aisle.invalid>")
 
 # --- REST framework: the integration API's conventions ---------------------
@@ -303,5 +306,7 @@ LOGGING = {
         # LOG_LEVEL rules every message in every mode.
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # One line per task run is noise (failures are logged as errors).
+        "celery.app.trace": {"level": "WARNING"},
     },
 }
