@@ -226,3 +226,90 @@ class Outreach(models.Model):
 
     def __str__(self) -> str:
         return f"outreach #{self.pk}"
+
+
+# --- The endless aisle's cart ------------------------------------------------------------
+
+
+class Delivery(models.TextChoices):
+    PICKUP_HERE = "pickup_here", _("Pickup here")
+    PICKUP_OTHER = "pickup_other", _("Pickup at another store")
+    HOME = "home", _("Delivery to the customer's address")
+
+
+class CartState(models.TextChoices):
+    OPEN = "open", _("Open")
+    PLACED = "placed", _("Placed")
+
+
+class Cart(models.Model):
+    """An associate's cart in one store, for one customer (kept on the server, so it
+    survives a reload or a dropped connection); placing it makes one order."""
+
+    store = models.ForeignKey(
+        "retail.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
+    )
+    associate = models.ForeignKey(
+        "retail.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("associate")
+    )
+    customer = models.ForeignKey(
+        "retail.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer"),
+    )
+    delivery = models.CharField(
+        _("delivery"), max_length=16, choices=Delivery.choices, default=Delivery.PICKUP_HERE
+    )
+    pickup_store = models.ForeignKey(
+        "retail.Store",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pickup store"),
+    )
+    address = models.JSONField(_("delivery address"), default=dict, blank=True)
+    state = models.CharField(
+        _("state"), max_length=8, choices=CartState.choices, default=CartState.OPEN
+    )
+    order_ref = models.CharField(_("order"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["associate", "store"],
+                condition=models.Q(state="open"),
+                name="cart_one_open_per_associate_and_store",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"cart {self.pk}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(
+        Cart, on_delete=models.CASCADE, related_name="lines", verbose_name=_("cart")
+    )
+    variant = models.ForeignKey(
+        "retail.Variant", on_delete=models.PROTECT, related_name="+", verbose_name=_("variant")
+    )
+    quantity = models.PositiveSmallIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "variant"], name="cartline_one_per_variant"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="cartline_qty_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.variant_id}"

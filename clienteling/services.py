@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clienteling import cart
 from clienteling.models import (
     BrowsingEvent,
     ClientelingSettings,
@@ -119,6 +120,7 @@ def merge_customer(*, survivor: Customer, duplicate: Customer) -> None:
     Note.objects.filter(customer=duplicate).update(customer=survivor)
     FollowUpTask.objects.filter(customer=duplicate).update(customer=survivor)
     Outreach.objects.filter(customer=duplicate).update(customer=survivor)
+    cart.merge_customer(survivor=survivor, duplicate=duplicate)
 
 
 def count_customer(customer: Customer) -> int:

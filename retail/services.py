@@ -256,3 +256,44 @@ def customer_upsert(*, customer_ref: str, data: dict, by: User | None) -> tuple[
         detail={"consents_changed": changed},
     )
     return customer, created
+
+
+@transaction.atomic
+def customer_find_or_create_walk_in(
+    *, name: str, email: str, phone: str, store: Store, by: User | None
+) -> tuple[Customer, bool]:
+    """The customer a walk-in guest is: an existing profile with this e-mail or phone
+    (the same person as online), else a new walk-in profile. Returns (customer, created).
+    Raises a Django ValidationError (by field) for bad input, writing nothing."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from retail.validators import normalise_phone
+
+    email = (email or "").strip().lower()
+    errors: dict[str, list[str]] = {}
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            errors["email"] = list(exc.messages)
+    try:
+        phone = normalise_phone(phone, store.country or None)
+    except ValidationError as exc:
+        errors["phone"] = list(exc.messages)
+    if not errors and not (email or phone):
+        errors["email"] = [_("Give the customer's e-mail or phone, for the confirmation.")]
+    if errors:
+        raise ValidationError(errors)
+    found = Customer.objects.filter(merged_into__isnull=True)
+    match = (found.filter(email__iexact=email).first() if email else None) or (
+        found.filter(phone=phone).first() if phone else None
+    )
+    if match is not None:
+        return match, False
+    name = " ".join((name or "").split())[:200]
+    customer = Customer.objects.create(
+        name=name or email or phone, email=email, phone=phone, preferred_store=store
+    )
+    audit_record(actor=by, action="customer.create_walk_in", target=customer, store=store)
+    return customer, True

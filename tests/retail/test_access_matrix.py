@@ -47,6 +47,15 @@ MATRIX = {
     # The endless aisle on the tablet: store staff in their current store.
     "aisle:search": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     "aisle:product": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    # The endless aisle's cart (POST-only steps answer a GET with 405).
+    "cart:detail": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "cart:add": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "cart:line": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "cart:for_customer": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "cart:guest": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "cart:delivery": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "cart:place": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "cart:placed": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     # Training on the tablet: store staff (a manager with two stores chooses one first);
     # POST-only pages answer a GET with 405 (REDIRECT accepts it).
     "training:path": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
@@ -123,6 +132,7 @@ MATRIX = {
 
 # Patterns whose arguments are not a customer's pk: name -> kwargs(world, name).
 URL_KWARGS = {name: training_world.url_kwargs for name in MATRIX if name.startswith("training")}
+URL_KWARGS["cart:line"] = lambda world, name: {"line_id": 1}
 URL_KWARGS["aisle:product"] = lambda world, name: {
     "style_code": Product.objects.order_by("pk").first().style_code
 }

@@ -1,0 +1,216 @@
+"""The endless aisle's cart on the tablet (`/store/cart/`): lines, the customer (or a
+walk-in guest), delivery, the sourcing plan before placing, and the order."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from clienteling import cart as carts
+from clienteling.models import Cart, CartState, Delivery
+from orders.models import Method, Order
+from retail import access
+from retail.access import Area, area_required
+from retail.models import Store
+from retail.views import store_or_choose
+
+
+def _cart(request: HttpRequest):
+    """(store, the associate's open cart in it, None), or (None, None, a redirect)."""
+    store, choose = store_or_choose(request)
+    if choose:
+        return None, None, choose
+    return store, carts.cart_for(associate=request.user, store=store), None
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("cart:detail")
+    return redirect(target or reverse("cart:detail"))
+
+
+def _refused(request: HttpRequest, exc: carts.CartError) -> HttpResponse:
+    messages.error(request, str(exc))
+    response = _back(request)
+    response.status_code = 303
+    return response
+
+
+@area_required(Area.STORE)
+@require_GET
+def detail(request: HttpRequest) -> HttpResponse:
+    store, cart, choose = _cart(request)
+    if choose:
+        return choose
+    preview = carts.cart_preview(cart)
+    how = dict(Method.choices)
+    plan_rows = [
+        {
+            "location": pl.location,
+            "how": how.get(pl.fulfilment, pl.fulfilment),
+            "items": [
+                (qty, preview.labels[variant_id]) for variant_id, qty in pl.quantities.items()
+            ],
+            "ready_by": pl.ready_by,
+        }
+        for pl in (preview.plan.lines if preview.plan else [])
+    ]
+    pickup_stores = Store.objects.filter(pickup_enabled=True).exclude(pk=store.pk).order_by("code")
+    with timezone.override(store.tz):
+        return render(
+            request,
+            "clienteling/cart.html",
+            {
+                "store": store,
+                "nav": "aisle",
+                "cart": cart,
+                "customer": cart.customer,
+                "preview": preview,
+                "plan_rows": plan_rows,
+                "deliveries": Delivery.choices,
+                "pickup_stores": pickup_stores,
+                "tenders": carts.TENDERS,
+            },
+        )
+
+
+@area_required(Area.STORE)
+@require_POST
+def add(request: HttpRequest) -> HttpResponse:
+    _store, cart, choose = _cart(request)
+    if choose:
+        return choose
+    try:
+        added = carts.cart_add(
+            cart=cart, sku=request.POST.get("sku", ""), quantity=request.POST.get("quantity", 1)
+        )
+    except carts.CartError as exc:
+        return _refused(request, exc)
+    messages.success(
+        request,
+        _("Added to the cart: %(item)s.") % {"item": added.variant.product.name},
+    )
+    return _back(request)
+
+
+@area_required(Area.STORE)
+@require_POST
+def line(request: HttpRequest, line_id: int) -> HttpResponse:
+    _store, cart, choose = _cart(request)
+    if choose:
+        return choose
+    try:
+        carts.cart_set_quantity(cart=cart, line_id=line_id, quantity=request.POST.get("quantity"))
+    except carts.CartError as exc:
+        return _refused(request, exc)
+    return redirect("cart:detail")
+
+
+@area_required(Area.STORE)
+@require_POST
+def for_customer(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Serve this customer": the cart is theirs (from the customer's page)."""
+    _store, cart, choose = _cart(request)
+    if choose:
+        return choose
+    customer = get_object_or_404(access.customers_for(request.user), pk=pk)
+    try:
+        carts.cart_set_customer(cart=cart, customer=customer)
+    except carts.CartError as exc:
+        return _refused(request, exc)
+    return redirect("cart:detail")
+
+
+@area_required(Area.STORE)
+@require_POST
+def guest(request: HttpRequest) -> HttpResponse:
+    _store, cart, choose = _cart(request)
+    if choose:
+        return choose
+    try:
+        carts.cart_set_guest(
+            cart=cart,
+            name=request.POST.get("name", ""),
+            email=request.POST.get("email", ""),
+            phone=request.POST.get("phone", ""),
+            by=request.user,
+        )
+    except carts.CartError as exc:
+        return _refused(request, exc)
+    return redirect("cart:detail")
+
+
+@area_required(Area.STORE)
+@require_POST
+def delivery(request: HttpRequest) -> HttpResponse:
+    _store, cart, choose = _cart(request)
+    if choose:
+        return choose
+    try:
+        carts.cart_set_delivery(
+            cart=cart,
+            delivery=request.POST.get("delivery", ""),
+            pickup_store=request.POST.get("pickup_store", ""),
+            address={k: request.POST.get(k, "") for k in carts.ADDRESS_FIELDS},
+        )
+    except carts.CartError as exc:
+        return _refused(request, exc)
+    return redirect("cart:detail")
+
+
+@area_required(Area.STORE)
+@require_POST
+def place(request: HttpRequest) -> HttpResponse:
+    store, choose = store_or_choose(request)
+    if choose:
+        return choose
+    # The open cart, or (a double tap) the one this associate placed a moment ago.
+    cart = (
+        Cart.objects.filter(associate=request.user, store=store, state=CartState.OPEN).first()
+        or Cart.objects.filter(associate=request.user, store=store, state=CartState.PLACED)
+        .order_by("-updated_at")
+        .first()
+    )
+    if cart is None:
+        return redirect("cart:detail")
+    try:
+        order = carts.cart_place(cart=cart, tender=request.POST.get("tender", ""), by=request.user)
+    except carts.CartError as exc:
+        return _refused(request, exc)
+    return redirect(reverse("cart:placed") + f"?order={order.order_ref}")
+
+
+@area_required(Area.STORE)
+@require_GET
+def placed(request: HttpRequest) -> HttpResponse:
+    store, choose = store_or_choose(request)
+    if choose:
+        return choose
+    cart = (
+        Cart.objects.filter(
+            associate=request.user,
+            store=store,
+            state=CartState.PLACED,
+            order_ref=request.GET.get("order", "")[:64],
+        )
+        .select_related("customer")
+        .first()
+    )
+    if cart is None:
+        return redirect("cart:detail")
+    order = Order.objects.prefetch_related("fulfillments__location", "lines__variant").get(
+        order_ref=cart.order_ref
+    )
+    with timezone.override(store.tz):
+        return render(
+            request,
+            "clienteling/cart_placed.html",
+            {"store": store, "nav": "aisle", "cart": cart, "order": order},
+        )

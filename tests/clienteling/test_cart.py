@@ -1,0 +1,209 @@
+"""The endless aisle's cart on the tablet: items from the whole network, the customer
+or a walk-in guest, the delivery, the sourcing plan before placing, and one order
+placed at catalog prices, credited to the associate, with a confirmation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from clienteling.models import Cart, CartLine, CartState
+from inventory.models import StockLevel
+from orders.models import Order
+from retail.models import Customer, OutboundMessage
+from retail.services import customer_merge
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(store):
+    """S01's shelf holds the M jacket; only the DC holds the L."""
+    shelf = factories.store_location(store)
+    dc = factories.StockLocationFactory(code="DC1", lead_time_days=2)
+    product = factories.ProductFactory(style_code="JKT-1", name="Waxed field jacket")
+    medium = factories.VariantFactory(product=product, sku="JKT-1-M", size="M", price="120.00")
+    large = factories.VariantFactory(product=product, sku="JKT-1-L", size="L", price="120.00")
+    factories.give_stock(shelf, medium, 2)
+    factories.give_stock(dc, large, 5)
+    return {"shelf": shelf, "dc": dc, "medium": medium, "large": large}
+
+
+@pytest.fixture
+def associate(store):
+    return factories.StaffFactory(role="associate", home_store=store)
+
+
+@pytest.fixture
+def tablet(associate):
+    client = Client()
+    client.force_login(associate)
+    return client
+
+
+@pytest.fixture
+def customer(store):
+    return factories.CustomerFactory(
+        name="Mei Lin Chen", email="mei@example.com", preferred_store=store
+    )
+
+
+def post(tablet, name, data=None, **kwargs):
+    return tablet.post(reverse(name, kwargs=kwargs or None), data or {})
+
+
+def the_cart(associate) -> Cart:
+    return Cart.objects.get(associate=associate, state=CartState.OPEN)
+
+
+def test_items_go_into_a_cart_kept_on_the_server(tablet, associate, shop):
+    back = reverse("aisle:product", args=["JKT-1"])
+    response = post(tablet, "cart:add", {"sku": "JKT-1-L", "next": back})
+    assert response.status_code == 302 and response["Location"] == back
+    post(tablet, "cart:add", {"sku": "JKT-1-L", "quantity": "2"})
+    [line] = the_cart(associate).lines.all()
+    assert (line.variant.sku, line.quantity) == ("JKT-1-L", 3)
+    html = tablet.get(reverse("cart:detail")).content.decode()  # a reload finds it again
+    assert 'data-sku="JKT-1-L"' in html and "360.00" in html
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"sku": "NOPE"}, "This item is no longer sold."),
+        ({"sku": "JKT-1-M", "quantity": "21"}, "A quantity is from 0 to 20."),
+        ({"sku": "JKT-1-M", "quantity": "two"}, "A quantity is a whole number."),
+        ({"sku": "JKT-1-M", "quantity": "0"}, "Add at least one unit."),
+    ],
+)
+def test_bad_items_are_refused_with_a_message(tablet, associate, shop, data, message):
+    response = post(tablet, "cart:add", data)
+    assert response.status_code == 303
+    assert message in tablet.get(reverse("cart:detail")).content.decode()
+    assert not CartLine.objects.exists()
+
+
+def test_a_line_is_changed_and_removed(tablet, associate, shop):
+    post(tablet, "cart:add", {"sku": "JKT-1-M"})
+    line = the_cart(associate).lines.get()
+    post(tablet, "cart:line", {"quantity": "2"}, line_id=line.pk)
+    line.refresh_from_db()
+    assert line.quantity == 2
+    post(tablet, "cart:line", {"quantity": "0"}, line_id=line.pk)
+    assert not CartLine.objects.exists()
+
+
+def test_another_associates_cart_cannot_be_touched(tablet, associate, store, shop):
+    other = factories.StaffFactory(role="associate", home_store=store)
+    theirs = Client()
+    theirs.force_login(other)
+    post(theirs, "cart:add", {"sku": "JKT-1-M"})
+    line = Cart.objects.get(associate=other).lines.get()
+    response = post(tablet, "cart:line", {"quantity": "0"}, line_id=line.pk)
+    assert response.status_code == 303
+    assert CartLine.objects.filter(pk=line.pk).exists()
+
+
+def test_a_walk_in_guest_is_matched_to_the_customer_with_that_email(
+    tablet, associate, customer, store
+):
+    post(tablet, "cart:guest", {"name": "Mei", "email": " MEI@example.com "})
+    assert the_cart(associate).customer == customer
+    post(tablet, "cart:guest", {"name": "New Person", "phone": "07912 345678"})
+    walk_in = the_cart(associate).customer
+    assert (walk_in.name, walk_in.phone) == ("New Person", "+447912345678")
+    assert not walk_in.customer_ref  # a walk-in profile
+    before = Customer.objects.count()
+    post(tablet, "cart:guest", {"name": "X", "email": "not-an-email"})
+    post(tablet, "cart:guest", {"name": "Y"})
+    assert Customer.objects.count() == before
+    html = tablet.get(reverse("cart:detail")).content.decode()
+    assert "Give the customer" in html
+
+
+def test_delivery_is_checked(tablet, associate, other_store):
+    post(tablet, "cart:delivery", {"delivery": "home", "name": "Mei", "city": "London"})
+    assert the_cart(associate).delivery == "pickup_here"
+    post(tablet, "cart:delivery", {"delivery": "pickup_other", "pickup_store": "NOPE"})
+    assert the_cart(associate).delivery == "pickup_here"
+    post(tablet, "cart:delivery", {"delivery": "pickup_other", "pickup_store": other_store.code})
+    assert the_cart(associate).pickup_store == other_store
+
+
+def test_the_plan_shows_where_each_line_comes_from_before_placing(tablet, associate, shop):
+    post(tablet, "cart:add", {"sku": "JKT-1-M"})
+    post(tablet, "cart:add", {"sku": "JKT-1-L"})
+    html = tablet.get(reverse("cart:detail")).content.decode()
+    plan = html[html.index('id="cart-plan"') :]
+    assert 'data-location="S01"' in plan and 'data-location="DC1"' in plan
+    assert "Ship to store" in plan
+
+
+def test_placing_makes_one_order_at_catalog_prices_credited_and_confirmed(
+    tablet, associate, customer, store, shop
+):
+    post(tablet, "cart:for_customer", pk=customer.pk)
+    post(tablet, "cart:add", {"sku": "JKT-1-M", "price": "1.00"})  # a posted price is ignored
+    post(tablet, "cart:add", {"sku": "JKT-1-L"})
+    response = post(tablet, "cart:place", {"tender": "card", "store": "S99", "amount": "1"})
+    again = post(tablet, "cart:place", {"tender": "card"})  # a double tap
+    assert response.status_code == again.status_code == 302
+    assert response["Location"] == again["Location"]
+    order = Order.objects.get()
+    assert (order.channel, order.customer, order.total) == ("store", customer, Decimal("240.00"))
+    assert order.credited_to == associate
+    assert {line.unit_price for line in order.lines.all()} == {Decimal("120.00")}
+    assert {(f.method, f.location.code) for f in order.fulfillments.all()} == {
+        ("pickup", "S01"),
+        ("ship_to_store", "DC1"),
+    }
+    assert StockLevel.objects.get(location=shop["shelf"], variant=shop["medium"]).reserved == 1
+    assert StockLevel.objects.get(location=shop["dc"], variant=shop["large"]).reserved == 1
+    [message] = OutboundMessage.objects.filter(customer=customer, template="order_confirmation")
+    assert message.context["order_ref"] == order.order_ref
+    placed = tablet.get(response["Location"]).content.decode()
+    assert order.order_ref in placed and "240.00" in placed
+    assert tablet.get(reverse("cart:detail")).context["preview"].lines == []  # a new cart
+
+
+def test_home_delivery_is_sourced_from_the_dc(tablet, associate, customer, shop):
+    post(tablet, "cart:for_customer", pk=customer.pk)
+    post(tablet, "cart:add", {"sku": "JKT-1-L"})
+    address = {"name": "Mei", "line1": "1 High St", "city": "Leeds", "postcode": "LS1 1AA"}
+    post(tablet, "cart:delivery", {"delivery": "home", **address, "country": "gb"})
+    post(tablet, "cart:place", {"tender": "cash"})
+    [fulfillment] = Order.objects.get().fulfillments.all()
+    assert (fulfillment.method, fulfillment.location.code) == ("ship_to_home", "DC1")
+
+
+def test_more_than_the_network_holds_is_refused_and_nothing_written(
+    tablet, associate, customer, shop
+):
+    post(tablet, "cart:for_customer", pk=customer.pk)
+    post(tablet, "cart:add", {"sku": "JKT-1-L", "quantity": "9"})
+    html = tablet.get(reverse("cart:detail")).content.decode()
+    assert "The network cannot promise these now: JKT-1-L" in html
+    response = post(tablet, "cart:place", {"tender": "card"})
+    assert response.status_code == 303
+    assert not Order.objects.exists()
+    assert "Not enough stock" in tablet.get(reverse("cart:detail")).content.decode()
+    assert StockLevel.objects.get(location=shop["dc"], variant=shop["large"]).reserved == 0
+
+
+def test_placing_needs_a_customer_and_a_tender(tablet, associate, shop):
+    post(tablet, "cart:add", {"sku": "JKT-1-M"})
+    post(tablet, "cart:place", {"tender": "card"})
+    post(tablet, "cart:place", {"tender": "cheque"})
+    assert not Order.objects.exists()
+    assert the_cart(associate).state == CartState.OPEN
+
+
+def test_carts_follow_a_customer_merge(tablet, associate, customer, store):
+    duplicate = factories.CustomerFactory(preferred_store=store)
+    post(tablet, "cart:for_customer", pk=duplicate.pk)
+    customer_merge(survivor=customer, duplicate=duplicate, by=None)
+    assert the_cart(associate).customer == customer
