@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -92,11 +93,14 @@ def add(request: HttpRequest) -> HttpResponse:
             cart=cart, sku=request.POST.get("sku", ""), quantity=request.POST.get("quantity", 1)
         )
     except carts.CartError as exc:
+        if request.htmx:  # one tap on the customer's page: the answer replaces the button
+            return HttpResponse(format_html('<span class="error" role="alert">{}</span>', exc))
         return _refused(request, exc)
-    messages.success(
-        request,
-        _("Added to the cart: %(item)s.") % {"item": added.variant.product.name},
-    )
+    text = _("Added to the cart: %(item)s.") % {"item": added.variant.product.name}
+    if request.htmx:
+        link = format_html('<a href="{}">{}</a>', reverse("cart:detail"), _("Open the cart"))
+        return HttpResponse(format_html('<span class="pill pill-good">{}</span> {}', text, link))
+    messages.success(request, text)
     return _back(request)
 
 

@@ -466,6 +466,7 @@ def build(customer: Customer, store: Store, now: dt.datetime | None = None) -> d
             "availability": words,
             "availability_class": css,
             "size": variant[1] if variant else "",
+            "sku": variant[2] if variant else "",
             "theirs": theirs,
             "orderable": bool(variant)
             and (stock.here.get(variant[0], 0) > 0 or stock.orderable(variant[0])),

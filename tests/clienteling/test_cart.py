@@ -207,3 +207,22 @@ def test_carts_follow_a_customer_merge(tablet, associate, customer, store):
     post(tablet, "cart:for_customer", pk=duplicate.pk)
     customer_merge(survivor=customer, duplicate=duplicate, by=None)
     assert the_cart(associate).customer == customer
+
+
+def test_a_viewed_product_goes_into_the_cart_in_one_tap_from_the_customers_page(
+    tablet, associate, store, shop
+):
+    from tests.clienteling.factories import BrowsingEventFactory
+
+    customer = factories.CustomerFactory(sizes={"top": "L"}, tracking_consent=True)
+    BrowsingEventFactory(customer=customer, variant=shop["large"])
+    panel = tablet.get(f"/store/clienteling/customers/{customer.pk}/panel/").content.decode()
+    viewed = panel[panel.index('id="viewed"') :]
+    assert 'data-sku="JKT-1-L"' in viewed and "Add to cart (L)" in viewed
+    answer = tablet.post(reverse("cart:add"), {"sku": "JKT-1-L"}, HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200
+    assert "Added to the cart: Waxed field jacket." in answer.content.decode()
+    assert [line.variant.sku for line in the_cart(associate).lines.all()] == ["JKT-1-L"]
+    refused = tablet.post(reverse("cart:add"), {"sku": "GONE"}, HTTP_HX_REQUEST="true")
+    assert 'role="alert"' in refused.content.decode()
+    assert "no longer sold" in refused.content.decode()
