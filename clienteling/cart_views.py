@@ -38,10 +38,11 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 
 def _refused(request: HttpRequest, exc: carts.CartError) -> HttpResponse:
-    messages.error(request, str(exc))
-    response = _back(request)
-    response.status_code = 303
-    return response
+    """The cart page again, with what was refused (400); nothing was changed."""
+    store, cart, choose = _cart(request)
+    if choose:
+        return choose
+    return _render(request, store, cart, error=str(exc), status=400)
 
 
 @area_required(Area.STORE)
@@ -50,15 +51,17 @@ def detail(request: HttpRequest) -> HttpResponse:
     store, cart, choose = _cart(request)
     if choose:
         return choose
+    return _render(request, store, cart)
+
+
+def _render(request: HttpRequest, store, cart, *, error: str = "", status: int = 200):
     preview = carts.cart_preview(cart)
     how = dict(Method.choices)
     plan_rows = [
         {
             "location": pl.location,
             "how": how.get(pl.fulfilment, pl.fulfilment),
-            "items": [
-                (qty, preview.labels[variant_id]) for variant_id, qty in pl.quantities.items()
-            ],
+            "items": [(qty, preview.labels[v]) for v, qty in pl.quantities.items()],
             "ready_by": pl.ready_by,
         }
         for pl in (preview.plan.lines if preview.plan else [])
@@ -70,7 +73,7 @@ def detail(request: HttpRequest) -> HttpResponse:
             "clienteling/cart.html",
             {
                 "store": store,
-                "nav": "aisle",
+                "nav": "cart",
                 "cart": cart,
                 "customer": cart.customer,
                 "preview": preview,
@@ -78,7 +81,9 @@ def detail(request: HttpRequest) -> HttpResponse:
                 "deliveries": Delivery.choices,
                 "pickup_stores": pickup_stores,
                 "tenders": carts.TENDERS,
+                "error": error,
             },
+            status=status,
         )
 
 
