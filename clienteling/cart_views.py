@@ -109,69 +109,56 @@ def add(request: HttpRequest) -> HttpResponse:
     return _back(request)
 
 
-@area_required(Area.STORE)
-@require_POST
-def line(request: HttpRequest, line_id: int) -> HttpResponse:
-    _store, cart, choose = _cart(request)
+def _change(request: HttpRequest, change) -> HttpResponse:
+    """Apply `change(cart)` to the associate's open cart, then show the cart; a refusal
+    shows it again with the message (400), nothing changed."""
+    store, cart, choose = _cart(request)
     if choose:
         return choose
     try:
-        carts.cart_set_quantity(cart=cart, line_id=line_id, quantity=request.POST.get("quantity"))
+        change(cart)
     except carts.CartError as exc:
-        return _refused(request, exc)
+        return _render(request, store, cart, error=str(exc), status=400)
     return redirect("cart:detail")
+
+
+@area_required(Area.STORE)
+@require_POST
+def line(request: HttpRequest, line_id: int) -> HttpResponse:
+    quantity = request.POST.get("quantity")
+    return _change(
+        request, lambda cart: carts.cart_set_quantity(cart=cart, line_id=line_id, quantity=quantity)
+    )
 
 
 @area_required(Area.STORE)
 @require_POST
 def for_customer(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Serve this customer": the cart is theirs (from the customer's page)."""
-    _store, cart, choose = _cart(request)
-    if choose:
-        return choose
     customer = get_object_or_404(access.customers_for(request.user), pk=pk)
-    try:
-        carts.cart_set_customer(cart=cart, customer=customer)
-    except carts.CartError as exc:
-        return _refused(request, exc)
-    return redirect("cart:detail")
+    return _change(request, lambda cart: carts.cart_set_customer(cart=cart, customer=customer))
 
 
 @area_required(Area.STORE)
 @require_POST
 def guest(request: HttpRequest) -> HttpResponse:
-    _store, cart, choose = _cart(request)
-    if choose:
-        return choose
-    try:
-        carts.cart_set_guest(
-            cart=cart,
-            name=request.POST.get("name", ""),
-            email=request.POST.get("email", ""),
-            phone=request.POST.get("phone", ""),
-            by=request.user,
-        )
-    except carts.CartError as exc:
-        return _refused(request, exc)
-    return redirect("cart:detail")
+    given = {k: request.POST.get(k, "") for k in ("name", "email", "phone")}
+    return _change(request, lambda cart: carts.cart_set_guest(cart=cart, by=request.user, **given))
 
 
 @area_required(Area.STORE)
 @require_POST
 def delivery(request: HttpRequest) -> HttpResponse:
-    _store, cart, choose = _cart(request)
-    if choose:
-        return choose
-    try:
-        carts.cart_set_delivery(
+    post = request.POST
+    return _change(
+        request,
+        lambda cart: carts.cart_set_delivery(
             cart=cart,
-            delivery=request.POST.get("delivery", ""),
-            pickup_store=request.POST.get("pickup_store", ""),
-            address={k: request.POST.get(k, "") for k in carts.ADDRESS_FIELDS},
-        )
-    except carts.CartError as exc:
-        return _refused(request, exc)
-    return redirect("cart:detail")
+            delivery=post.get("delivery", ""),
+            pickup_store=post.get("pickup_store", ""),
+            address={k: post.get(k, "") for k in carts.ADDRESS_FIELDS},
+        ),
+    )
 
 
 @area_required(Area.STORE)
