@@ -16,3 +16,5 @@ class ClientelingConfig(AppConfig):
         )
         events.register("tracking_consent_withdrawn", "clienteling.receivers.tracking_withdrawn")
         events.register("stock_replenished", "clienteling.receivers.stock_replenished")
+        events.register("order_placed", "clienteling.receivers.order_placed")
+        events.register("order_cancelled", "clienteling.receivers.order_cancelled")

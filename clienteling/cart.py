@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from clienteling import attribution
 from clienteling.models import Cart, CartLine, CartState, Delivery
 from inventory.sourcing import Address, Plan, SourcingRequest, plan_sourcing
 from orders.models import Order
@@ -68,7 +69,8 @@ def _quantity(value) -> int:
 
 
 @transaction.atomic
-def cart_add(*, cart: Cart, sku: str, quantity=1) -> CartLine:
+def cart_add(*, cart: Cart, sku: str, quantity=1, action: str = "cart") -> CartLine:
+    """Add units of a SKU (`action` "recommendation" when it came from one)."""
     cart = _locked(cart)
     quantity = _quantity(quantity)
     if quantity < 1:
@@ -90,6 +92,10 @@ def cart_add(*, cart: Cart, sku: str, quantity=1) -> CartLine:
     line.quantity += quantity
     line.save()
     cart.save(update_fields=["updated_at"])
+    if cart.customer_id is not None:
+        attribution.serving_record(
+            associate=cart.associate, store=cart.store, customer=cart.customer, action=action
+        )
     return line
 
 
@@ -114,6 +120,9 @@ def cart_set_customer(*, cart: Cart, customer: Customer) -> Cart:
     cart = _locked(cart)
     cart.customer = retail_services.customer_follow_merges(customer)
     cart.save(update_fields=["customer", "updated_at"])
+    attribution.serving_record(
+        associate=cart.associate, store=cart.store, customer=cart.customer, action="serving"
+    )
     return cart
 
 

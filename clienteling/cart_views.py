@@ -93,9 +93,21 @@ def add(request: HttpRequest) -> HttpResponse:
     _store, cart, choose = _cart(request)
     if choose:
         return choose
+    source = request.POST.get("source", "cart")
     try:
+        customer_pk = request.POST.get("customer", "")
+        if customer_pk.isdigit():  # one tap on a customer's page: the cart is for them
+            customer = get_object_or_404(access.customers_for(request.user), pk=customer_pk)
+            if cart.customer_id not in (None, customer.pk) and cart.lines.exists():
+                raise carts.CartError(
+                    _("The cart is for another customer: place or empty it first.")
+                )
+            cart = carts.cart_set_customer(cart=cart, customer=customer)
         added = carts.cart_add(
-            cart=cart, sku=request.POST.get("sku", ""), quantity=request.POST.get("quantity", 1)
+            cart=cart,
+            sku=request.POST.get("sku", ""),
+            quantity=request.POST.get("quantity", 1),
+            action="recommendation" if source == "recommendation" else "cart",
         )
     except carts.CartError as exc:
         if request.htmx:  # one tap on the customer's page: the answer replaces the button

@@ -110,6 +110,15 @@ class ClientelingSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(120)],
         help_text=_("Browsing events older than this are deleted every night."),
     )
+    attribution_days = models.PositiveSmallIntegerField(
+        _("attribution window (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_(
+            "An order in any channel within this many days after an associate served "
+            "the customer is credited to them."
+        ),
+    )
 
     class Meta:
         verbose_name = _("clienteling settings")
@@ -313,3 +322,77 @@ class CartLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.variant_id}"
+
+
+# --- Assisted selling and cross-channel attribution ------------------------------------
+
+
+class ServingAction(models.TextChoices):
+    SERVING = "serving", _("served in person")
+    NOTE = "note", _("note")
+    TASK = "task", _("follow-up")
+    RECOMMENDATION = "recommendation", _("recommendation")
+    CART = "cart", _("cart")
+    OUTREACH = "outreach", _("message")
+
+
+class SellingSession(models.Model):
+    """An associate acting for a customer (serving, a note, a recommendation into the
+    cart, a cart, a message): what they did and when. Viewing alone is not one."""
+
+    associate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("associate"),
+    )
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    last_action_at = models.DateTimeField(_("last action"), default=timezone.now)
+    actions = models.JSONField(_("actions"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("assisted-selling session")
+        verbose_name_plural = _("assisted-selling sessions")
+        indexes = [models.Index(fields=["customer", "last_action_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.associate_id} → {self.customer_id} ({self.opened_at:%Y-%m-%d})"
+
+
+class SalesCredit(models.Model):
+    """An associate's share of an order they influenced (or placed)."""
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="+", verbose_name=_("order")
+    )
+    associate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("associate"),
+    )
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
+    )
+    channel = models.CharField(_("channel"), max_length=10)
+    share = models.DecimalField(_("share (%)"), max_digits=5, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reversed_amount = models.DecimalField(_("reversed"), max_digits=12, decimal_places=2, default=0)
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(_("credited"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sales credit")
+        verbose_name_plural = _("sales credits")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "associate"], name="credit_once_per_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} → {self.associate_id}: {self.amount}"

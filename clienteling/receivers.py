@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clienteling import services
+from clienteling import attribution, services
 from clienteling.models import BrowsingEvent, EventKind
 from retail.models import Customer, Variant
 
@@ -20,6 +20,16 @@ MAX_TASKS = 50
 def tracking_withdrawn(payload: dict) -> None:
     """`tracking_consent_withdrawn`: the customer's stored browsing is deleted."""
     services.browsing_erase(customer_id=int(payload["customer_id"]))
+
+
+def order_placed(payload: dict) -> None:
+    """`order_placed` in any channel: credit the associates who served the customer."""
+    attribution.order_credit(order_id=int(payload["order_id"]))
+
+
+def order_cancelled(payload: dict) -> None:
+    """`order_cancelled`: its credits are reversed."""
+    attribution.credit_reverse(order_id=int(payload["order_id"]))
 
 
 def stock_replenished(payload: dict) -> None:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clienteling import cart
+from clienteling import attribution, cart
 from clienteling.models import (
     BrowsingEvent,
     ClientelingSettings,
@@ -121,6 +121,7 @@ def merge_customer(*, survivor: Customer, duplicate: Customer) -> None:
     FollowUpTask.objects.filter(customer=duplicate).update(customer=survivor)
     Outreach.objects.filter(customer=duplicate).update(customer=survivor)
     cart.merge_customer(survivor=survivor, duplicate=duplicate)
+    attribution.merge_customer(survivor=survivor, duplicate=duplicate)
 
 
 def count_customer(customer: Customer) -> int:
@@ -145,6 +146,8 @@ def note_add(*, customer: Customer, text: str, by: User, store: Store | None) ->
             % {"n": NOTE_MAX, "m": len(text)}
         )
     note = Note.objects.create(customer=customer, text=text, author=by, store=store)
+    if store is not None:
+        attribution.serving_record(associate=by, store=store, customer=customer, action="note")
     audit_record(
         actor=by,
         action="customer.note_add",
@@ -197,6 +200,8 @@ def task_create(
         store=store,
         detail={"task_id": task.pk, "source": source[:100]},
     )
+    if by is not None:  # by hand (not from a domain event)
+        attribution.serving_record(associate=by, store=store, customer=customer, action="task")
     return task
 
 
@@ -276,6 +281,10 @@ def outreach_send(
             store=store,
             detail={"message_id": message.pk},
         )
+        if store is not None:
+            attribution.serving_record(
+                associate=by, store=store, customer=customer, action="outreach"
+            )
     return outreach
 
 

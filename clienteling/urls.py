@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clienteling import views
+from clienteling import sales_views, views
 
 app_name = "clienteling"
 urlpatterns = [
@@ -17,4 +17,6 @@ urlpatterns = [
     ),
     path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
     path("tasks/", views.tasks_panel, name="tasks_panel"),
+    path("customers/<int:pk>/serving/", sales_views.serving, name="serving"),
+    path("sales/", sales_views.my_sales, name="my_sales"),
 ]

@@ -41,6 +41,7 @@ urlpatterns = [
     path("store/training/", include("training.urls")),
     path("store/aisle/", include("inventory.aisle_urls")),
     path("store/cart/", include("clienteling.cart_urls")),
+    path("hq/sales/", include("clienteling.hq_urls")),
     path("store/ship/", include("orders.ship_urls")),
     path("store/counts/", include("inventory.urls")),
     path("hq/counts/", include("inventory.hq_urls")),

@@ -56,6 +56,10 @@ MATRIX = {
     "cart:delivery": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "cart:place": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "cart:placed": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    # Assisted selling and influenced sales.
+    "clienteling:serving": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "clienteling:my_sales": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "clienteling_hq:sales": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     # Training on the tablet: store staff (a manager with two stores chooses one first);
     # POST-only pages answer a GET with 405 (REDIRECT accepts it).
     "training:path": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
