@@ -30,7 +30,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from clienteling.models import ClientelingSettings, SalesCredit, SellingSession, ServingAction
-from retail.models import Customer, Store, User
+from retail.models import Customer, StaffProfile, Store, User
 
 SESSION_GAP = dt.timedelta(hours=4)
 LAST_TOUCH = Decimal("60")
@@ -96,7 +96,20 @@ def order_credit(*, order_id: int) -> list[SalesCredit]:
         return []  # credited already: a redelivered event
     total = Decimal(order.total)
     if order.credited_to_id is not None:
-        store = order.store_id
+        # Where they placed it: their latest session with this customer (a home
+        # delivery has no store of its own), else the order's store, else their home.
+        store = (
+            SellingSession.objects.filter(
+                associate_id=order.credited_to_id, customer_id=order.customer_id
+            )
+            .order_by("-last_action_at")
+            .values_list("store_id", flat=True)
+            .first()
+            or order.store_id
+            or StaffProfile.objects.filter(user_id=order.credited_to_id)
+            .values_list("home_store_id", flat=True)
+            .first()
+        )
         if store is None:
             return []
         plan = [(order.credited_to_id, store, Decimal("100"), _("placed the order themselves"))]

@@ -173,14 +173,22 @@ def test_placing_makes_one_order_at_catalog_prices_credited_and_confirmed(
     assert tablet.get(reverse("cart:detail")).context["preview"].lines == []  # a new cart
 
 
-def test_home_delivery_is_sourced_from_the_dc(tablet, associate, customer, shop):
+def test_home_delivery_is_sourced_from_the_dc_and_credited_here(
+    tablet, associate, customer, store, shop, django_capture_on_commit_callbacks
+):
+    from clienteling.models import SalesCredit
+
     post(tablet, "cart:for_customer", pk=customer.pk)
     post(tablet, "cart:add", {"sku": "JKT-1-L"})
     address = {"name": "Mei", "line1": "1 High St", "city": "Leeds", "postcode": "LS1 1AA"}
     post(tablet, "cart:delivery", {"delivery": "home", **address, "country": "gb"})
-    post(tablet, "cart:place", {"tender": "cash"})
-    [fulfillment] = Order.objects.get().fulfillments.all()
+    with django_capture_on_commit_callbacks(execute=True):
+        post(tablet, "cart:place", {"tender": "cash"})
+    order = Order.objects.get()
+    [fulfillment] = order.fulfillments.all()
     assert (fulfillment.method, fulfillment.location.code) == ("ship_to_home", "DC1")
+    credit = SalesCredit.objects.get(order=order)  # no store on the order: the cart's
+    assert (credit.associate, credit.store, credit.amount) == (associate, store, order.total)
 
 
 def test_more_than_the_network_holds_is_refused_and_nothing_written(
