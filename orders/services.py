@@ -118,6 +118,9 @@ class OrderInput:
     by: User | None = None
     credited_to: User | None = None
     fingerprint: str = ""
+    # Reserve and collect (the kiosk): nothing is paid now; the counter records the
+    # payment at hand-over (`orders.pickup.pickup_hand_over`).
+    pay_at_pickup: bool = False
 
 
 # --- Placing ----------------------------------------------------------------------
@@ -179,6 +182,8 @@ def _validate(data: OrderInput) -> None:
         errors["fulfillment.address"] = [_("A delivery needs an address.")]
     if data.method != SourcingMethod.CARRY_OUT and data.customer is None:
         errors["customer_ref"] = [_("Only a till sale may be placed without a customer.")]
+    if data.pay_at_pickup and data.method != SourcingMethod.PICKUP:
+        errors["payment"] = [_("Only a pickup may be paid at the counter.")]
     if errors:
         raise OrderValidationError(errors)
     over = [line.variant.sku for line in data.lines if line.unit_price > line.variant.price]
@@ -219,7 +224,7 @@ def order_place(data: OrderInput) -> tuple[Order, bool]:
         return _same_request(existing, data), False
     _validate(data)
     priced, subtotal, total = _price_lines(data)
-    if money(data.amount) != total:
+    if not data.pay_at_pickup and money(data.amount) != total:
         raise PaymentMismatch(
             _("The payment (%(paid)s) does not equal the order total (%(total)s).")
             % {"paid": money(data.amount), "total": total},
@@ -277,9 +282,13 @@ def _create(data: OrderInput, priced, subtotal, total, plan: Plan) -> Order:
     lines = OrderLine.objects.bulk_create([OrderLine(order=order, **p) for p in priced])
     if not all(line.pk for line in lines):  # SQLite before 3.35 returns no ids
         lines = list(order.lines.order_by("pk"))
-    Payment.objects.create(
-        order=order, tender=data.tender, amount=money(data.amount), reference=data.payment_reference
-    )
+    if not data.pay_at_pickup:
+        Payment.objects.create(
+            order=order,
+            tender=data.tender,
+            amount=money(data.amount),
+            reference=data.payment_reference,
+        )
     by = order.placed_by
     _event(
         order,
@@ -379,14 +388,22 @@ def _refund_fulfillment(fulfillment: Fulfillment, reason: str) -> Refund | None:
         amount += money(line.line_total * fl.quantity / line.quantity)
         line.cancelled_quantity += fl.quantity
         line.save(update_fields=["cancelled_quantity"])
+    amount = min(amount, refundable(fulfillment.order))
     if amount <= 0:
-        return None
+        return None  # nothing was paid (a reservation paid at the counter)
     return Refund.objects.create(
         order=fulfillment.order,
         amount=amount,
         reason=reason,
         source=f"fulfillment:{fulfillment.pk}",
     )
+
+
+def refundable(order: Order) -> Decimal:
+    """What was paid and not refunded yet."""
+    paid = sum((p.amount for p in order.payments.all()), Decimal("0.00"))
+    refunded = sum((r.amount for r in order.refunds.all()), Decimal("0.00"))
+    return max(Decimal("0.00"), paid - refunded)
 
 
 def _refresh_status(order: Order, by: User | None) -> None:
@@ -597,13 +614,14 @@ def _resource_line(fline: FulfillmentLine, level: StockLevel, by: User | None, r
     if missing > 0:
         line.cancelled_quantity += missing
         line.save(update_fields=["cancelled_quantity"])
-        amount = money(line.line_total * missing / line.quantity)
-        Refund.objects.create(
-            order=order,
-            amount=amount,
-            reason=_("no stock anywhere for %(sku)s") % {"sku": line.sku},
-            source=line.ref,
-        )
+        amount = min(money(line.line_total * missing / line.quantity), refundable(order))
+        if amount > 0:
+            Refund.objects.create(
+                order=order,
+                amount=amount,
+                reason=_("no stock anywhere for %(sku)s") % {"sku": line.sku},
+                source=line.ref,
+            )
         _event(
             order,
             None,

@@ -254,6 +254,8 @@ def _handover_page(request, store, pk, *, code="", status=200, message="", expla
         "message": message,
         "explanation": explanation,
         "now": timezone.now(),
+        "due": pickup.amount_due(f.order, f),
+        "tenders": pickup.TENDERS,
     }
     return render(request, "orders/handover.html", context, status=status)
 
@@ -290,6 +292,7 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
             store=store,
             refusals=_refusals(request, f),
             id_checked=request.POST.get("id_checked") == "1",
+            tender=request.POST.get("tender", ""),
         )
     except OrderError as exc:
         keep = "" if isinstance(exc, pickup.WrongCode) else code

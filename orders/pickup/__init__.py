@@ -32,7 +32,7 @@ from orders.pickup.base import (
     clean,
 )
 from orders.pickup.codes import qr_payload, qr_png, resolve_code
-from orders.pickup.counter import pickup_check_in, pickup_hand_over
+from orders.pickup.counter import TENDERS, amount_due, pickup_check_in, pickup_hand_over
 from orders.pickup.expiry import (
     pickup_expire,
     pickup_remind,
@@ -69,6 +69,7 @@ __all__ = [
     "PICKUP_METHODS",
     "QR_RE",
     "SCAN_MAX",
+    "TENDERS",
     "AlreadyEnded",
     "Bucket",
     "LinesUnpicked",
@@ -81,6 +82,7 @@ __all__ = [
     "TooManyGuesses",
     "WrongCode",
     "WrongItem",
+    "amount_due",
     "annotate_for_display",
     "clean",
     "hq_figures",

@@ -72,6 +72,10 @@ class WrongCode(PickupError):
     code = "wrong_code"
 
 
+class PaymentDue(PickupError):
+    status, code = 409, "payment_due"
+
+
 class TooManyGuesses(PickupError):
     status, code = 429, "throttled"
 

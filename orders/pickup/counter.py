@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.models import Fulfillment, Order, State
+from orders.models import Fulfillment, Order, Payment, State
 from orders.pickup.base import (
     CODE_RE,
     QR_RE,
     SCAN_MAX,
+    PaymentDue,
     PickupError,
     WrongCode,
     _at_store,
@@ -25,6 +27,7 @@ from orders.pickup.base import (
 )
 from orders.pickup.codes import _code_matches, _guard, _guess_failed, resolve_code
 from orders.pickup.queue import pickups_at
+from orders.services import money
 from retail import outbox
 from retail.models import Store, User
 
@@ -80,6 +83,7 @@ def pickup_hand_over(
     store: Store,
     refusals: Mapping[int, tuple[int, str]] | None = None,
     id_checked: bool = False,
+    tender: str = "",
 ) -> Fulfillment:
     """Hand a ready pickup over after verifying its code: all lines, or all but those
     the customer refuses (`refusals`: line id -> (units, reason), recorded for a later
@@ -88,7 +92,11 @@ def pickup_hand_over(
 
     A customer who lost the code may collect without it when the associate checked
     their ID (`id_checked`, no code) and training's gate `handover_without_code`
-    allows this associate (certified, or a manager's one-time override)."""
+    allows this associate (certified, or a manager's one-time override).
+
+    A reservation paid at the counter (the kiosk's reserve and collect) owes the
+    value of the units handed over: the associate takes it (`tender`, card or cash)
+    and the payment is recorded before the hand-over; without it, nothing happens."""
     _guard(store)
     order, f = _locked(fulfillment)
     _at_store(f, store)
@@ -116,6 +124,13 @@ def pickup_hand_over(
         raise PickupError(
             _("Every unit is refused: nothing to hand over. Cancel the order instead.")
         )
+    due = amount_due(order, f, refusals)
+    if due > 0 and tender not in TENDERS:
+        raise PaymentDue(
+            _("This order is paid at the counter: take %(amount)s %(currency)s first.")
+            % {"amount": due, "currency": order.currency},
+            amount=f"{due:.2f}",
+        )
     if without_code:
         _authorise_without_code(f, by=by)
         _log(
@@ -140,6 +155,33 @@ def pickup_hand_over(
             reason=_("%(n)s × %(sku)s refused: %(why)s")
             % {"n": units, "sku": line.order_line.sku, "why": line.refused_reason},
         )
+    if due > 0:
+        Payment.objects.create(order=order, tender=tender, amount=due, reference=f"counter:{f.pk}")
+        _log(order, f, "payment_recorded", by=by, store=store, reason=f"{tender} {due:.2f}")
     f.collected_at = timezone.now()
     f.save(update_fields=["collected_at"])
     return _transition(f, State.COLLECTED, by=by, store=store, reason=_("handed over"))
+
+
+TENDERS = ("card", "cash")
+
+
+def _value(fline, units: int) -> Decimal:
+    line = fline.order_line
+    return line.line_total * units / line.quantity
+
+
+def amount_due(order: Order, f: Fulfillment, refusals: Mapping | None = None) -> Decimal:
+    """What the customer still owes for the units this hand-over gives them: the value
+    of every unit collected so far, this one included, less what was paid (net of
+    refunds). Zero for an order paid when it was placed."""
+    refusals = refusals or {}
+    taken = Decimal("0")
+    for other in order.fulfillments.filter(state=State.COLLECTED).exclude(pk=f.pk):
+        for fl in other.lines.select_related("order_line"):
+            taken += _value(fl, fl.quantity - fl.refused_quantity)
+    for fl in f.lines.select_related("order_line"):
+        taken += _value(fl, fl.quantity - refusals.get(fl.pk, (0, ""))[0])
+    paid = sum((p.amount for p in order.payments.all()), Decimal("0"))
+    refunded = sum((r.amount for r in order.refunds.all()), Decimal("0"))
+    return max(Decimal("0.00"), money(taken - (paid - refunded)))
