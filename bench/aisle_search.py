@@ -22,7 +22,10 @@ it loads with wrk, alternating, each `--rounds` times after a warm-up:
   with the same cookie.
 
 Prints the catalog's size, each median rate and its ratio to the bare view, and
-the queries one search takes; exits 1 when a search's ratio is under 0.1.
+the queries one search takes. The target (0.1 of the bare view) is for the search's
+answers, the fragment each keystroke asks for; the full page (the tablet shell and
+the filters, loaded once before typing) and the product page are printed for scale.
+Exits 1 when the answers' ratio is under 0.1.
 """
 
 from __future__ import annotations
@@ -195,7 +198,7 @@ def run(env: dict, info: dict, args, work: Path) -> int:
     ok = True
     for name in kinds:
         ratio = medians[name] / medians["bare view"]
-        target = name != "product page"
+        target = name == "as you type"
         ok &= ratio >= TARGET or not target
         verdict = ("met" if ratio >= TARGET else "MISSED") if target else "for scale"
         print(

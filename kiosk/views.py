@@ -17,7 +17,7 @@ from orders.services import LineInput, OrderError, OrderInput, order_place
 from retail import access, messaging
 from retail import services as retail_services
 from retail.access import Area, area_required
-from retail.models import Variant
+from retail.models import Store, Variant
 
 
 @area_required(Area.KIOSK)
@@ -78,6 +78,12 @@ def _product_page(request, store, entry, *, message="", status=200, given=None):
         "message": message,
         "given": given or {},
         "nonce": uuid.uuid4().hex,
+        "pickup_stores": list(
+            Store.objects.filter(pickup_enabled=True, is_open=True)
+            .exclude(pk=store.pk)
+            .order_by("code")
+            .values_list("code", "name")
+        ),
     }
     return render(request, "kiosk/product.html", context, status=status)
 
@@ -101,11 +107,7 @@ def reserve(request: HttpRequest, style_code: str) -> HttpResponse:
     if store is None or entry is None:
         raise Http404(_("This product is not in the catalog, or no longer sold."))
     post = request.POST
-    given = {
-        "sku": post.get("sku", ""),
-        "email": post.get("email", ""),
-        "phone": post.get("phone", ""),
-    }
+    given = {k: post.get(k, "") for k in ("sku", "email", "phone", "collect_at")}
     variant = next((v for v in entry.variants if v.sku == given["sku"]), None)
     nonce = post.get("nonce", "")
     try:
@@ -113,7 +115,14 @@ def reserve(request: HttpRequest, style_code: str) -> HttpResponse:
             raise ValidationError(_("Choose a size."))
         if not (len(nonce) == 32 and nonce.isalnum()):
             raise ValidationError(_("The page is out of date: start again."))
-        order = _reserve(store, variant.id, given, nonce)
+        collect_at = store
+        if given["collect_at"] and given["collect_at"] != store.code:
+            collect_at = Store.objects.filter(
+                code=given["collect_at"][:16], pickup_enabled=True, is_open=True
+            ).first()
+            if collect_at is None:
+                raise ValidationError(_("Choose a store that offers pickup."))
+        order = _reserve(collect_at, variant.id, given, nonce, kiosk_store=store)
     except ValidationError as exc:
         return _product_page(
             request, store, entry, message=" ".join(exc.messages), status=400, given=given
@@ -125,15 +134,16 @@ def reserve(request: HttpRequest, style_code: str) -> HttpResponse:
     return redirect(reverse("kiosk:reserved") + f"?order={order.order_ref}")
 
 
-def _reserve(store, variant_id: int, given: dict, nonce: str):
+def _reserve(store, variant_id: int, given: dict, nonce: str, *, kiosk_store):
+    """One unit reserved to collect at `store` (the kiosk's own, or another)."""
     with transaction.atomic():
         customer, _created = retail_services.customer_find_or_create_walk_in(
-            name="", email=given["email"], phone=given["phone"], store=store, by=None
+            name="", email=given["email"], phone=given["phone"], store=kiosk_store, by=None
         )
         variant = Variant.objects.select_related("product").get(pk=variant_id)
         order, created = order_place(
             OrderInput(
-                order_ref=f"K-{store.code}-{nonce[:12].upper()}",
+                order_ref=f"K-{kiosk_store.code}-{nonce[:12].upper()}",
                 channel="kiosk",
                 customer=customer,
                 lines=[LineInput(variant, 1, variant.price)],
@@ -170,7 +180,12 @@ def reserved(request: HttpRequest) -> HttpResponse:
     """What the kiosk shows after reserving: the order reference only, no personal data."""
     store = _kiosk_store(request)
     ref = request.GET.get("order", "")[:40]
-    order = Order.objects.filter(order_ref=ref, channel="kiosk", store=store).first()
+    order = (
+        Order.objects.filter(order_ref=ref, channel="kiosk")
+        .filter(order_ref__startswith=f"K-{store.code}-")
+        .select_related("store")
+        .first()
+    )
     if order is None:
         return redirect("kiosk:home")
     return render(request, "kiosk/reserved.html", {"store": store, "order": order})

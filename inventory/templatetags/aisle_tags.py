@@ -14,28 +14,41 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def aisle_card(context, hit) -> SafeString:
+def aisle_cards(context, hits) -> SafeString:
+    """The result list's items: each product's card (rendered once per product and
+    language while the index lives) with this shelf's count added."""
     cards = context["cards"]  # this index's cards in the active language
-    product = hit.product
-    card = cards.get(product.id)
-    if card is None:
-        base = cards.get("base") or cards.setdefault("base", reverse("aisle:search"))
-        card = render_to_string(
-            "inventory/aisle/_card.html",
-            {
-                "p": product,
-                "url": f"{base}{product.style_code}/",
-                "media_url": settings.MEDIA_URL,
-                "currency": settings.AISLE_CURRENCY,
-                "price_from": product.price_from,
-                "price_to": product.price_to,
-                "sizes": product.size_list(),
-            },
-        )
-        cards[product.id] = card
-    if hit.here:
-        text = ngettext("%(n)s on the shelf here", "%(n)s on the shelf here", hit.here)
-        pill = format_html('<span class="pill pill-good">{}</span>', text % {"n": hit.here})
-    else:
-        pill = format_html('<span class="pill">{}</span>', gettext("Not on the shelf here"))
-    return mark_safe(f"{card}{pill}</a>")  # noqa: S308 - a rendered template and escaped text
+    pills: dict[int, str] = {}  # the shelf count's words, once per count per request
+    parts = []
+    for hit in hits:
+        card = cards.get(hit.product.id) or _card(cards, hit.product)
+        pill = pills.get(hit.here)
+        if pill is None:
+            pill = pills[hit.here] = _pill(hit.here)
+        parts.append(f"<li>{card}{pill}</a></li>")
+    return mark_safe("".join(parts))  # noqa: S308 - rendered templates and escaped text
+
+
+def _card(cards: dict, product) -> str:
+    base = cards.get("base") or cards.setdefault("base", reverse("aisle:search"))
+    card = render_to_string(
+        "inventory/aisle/_card.html",
+        {
+            "p": product,
+            "url": f"{base}{product.style_code}/",
+            "media_url": settings.MEDIA_URL,
+            "currency": settings.AISLE_CURRENCY,
+            "price_from": product.price_from,
+            "price_to": product.price_to,
+            "sizes": product.size_list(),
+        },
+    )
+    cards[product.id] = card
+    return card
+
+
+def _pill(here: int) -> str:
+    if here:
+        text = ngettext("%(n)s on the shelf here", "%(n)s on the shelf here", here)
+        return format_html('<span class="pill pill-good">{}</span>', text % {"n": here})
+    return format_html('<span class="pill">{}</span>', gettext("Not on the shelf here"))

@@ -121,3 +121,14 @@ def test_a_paid_web_order_owes_nothing_at_the_counter(store, parka):
     order = place(store, [(parka, 1)])
     [f] = order.fulfillments.all()
     assert pickup.amount_due(order, f) == Decimal("0.00")
+
+
+def test_a_reservation_can_be_collected_at_another_store(kiosk, store, other_store, parka):
+    factories.store_location(other_store)
+    response, _body = reserve(kiosk, email="c@example.com", collect_at=other_store.code)
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.store == other_store and order.order_ref.startswith(f"K-{store.code}-")
+    assert other_store.name in kiosk.get(response["Location"]).content.decode()
+    refused, _ = reserve(kiosk, email="c@example.com", collect_at="NOPE")
+    assert refused.status_code == 400 and "offers pickup" in refused.content.decode()
