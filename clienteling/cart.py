@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -68,10 +69,33 @@ def _quantity(value) -> int:
     return quantity
 
 
+def _assign(cart: Cart, customer: Customer) -> None:
+    """Make the (locked) cart this customer's; a cart with another customer's items
+    is refused: it is placed or emptied first."""
+    customer = retail_services.customer_follow_merges(customer)
+    if cart.customer_id not in (None, customer.pk) and cart.lines.exists():
+        raise CartError(_("The cart is for another customer: place or empty it first."))
+    if cart.customer_id != customer.pk:
+        cart.customer = customer
+        cart.save(update_fields=["customer", "updated_at"])
+
+
 @transaction.atomic
-def cart_add(*, cart: Cart, sku: str, quantity=1, action: str = "cart") -> CartLine:
-    """Add units of a SKU (`action` "recommendation" when it came from one)."""
+def cart_add(
+    *,
+    cart: Cart,
+    sku: str,
+    quantity=1,
+    action: str = "cart",
+    customer: Customer | None = None,
+    nonce: str = "",
+) -> CartLine:
+    """Add units of a SKU (`action` "recommendation" when it came from one); with a
+    `customer` (one tap on their page) the cart becomes theirs in the same step. A
+    form's `nonce` makes the same form, sent twice, add once."""
     cart = _locked(cart)
+    if customer is not None:
+        _assign(cart, customer)
     quantity = _quantity(quantity)
     if quantity < 1:
         raise CartError(_("Add at least one unit."))
@@ -89,6 +113,8 @@ def cart_add(*, cart: Cart, sku: str, quantity=1, action: str = "cart") -> CartL
         line = CartLine(cart=cart, variant=variant, quantity=0)
     if line.quantity + quantity > MAX_QUANTITY:
         raise CartError(_("A quantity is from 0 to %(n)s.") % {"n": MAX_QUANTITY})
+    if nonce and not cache.add(f"aisle:cart-add:{cart.pk}:{str(nonce)[:64]}", 1, 3600):
+        return line  # the same form sent twice (a double tap): added once
     line.quantity += quantity
     line.save()
     cart.save(update_fields=["updated_at"])
@@ -118,8 +144,7 @@ def cart_set_quantity(*, cart: Cart, line_id, quantity) -> None:
 @transaction.atomic
 def cart_set_customer(*, cart: Cart, customer: Customer) -> Cart:
     cart = _locked(cart)
-    cart.customer = retail_services.customer_follow_merges(customer)
-    cart.save(update_fields=["customer", "updated_at"])
+    _assign(cart, customer)
     attribution.serving_record(
         associate=cart.associate, store=cart.store, customer=cart.customer, action="serving"
     )
@@ -137,8 +162,7 @@ def cart_set_guest(*, cart: Cart, name: str, email: str, phone: str, by: User) -
         )
     except ValidationError as exc:
         raise CartError(" ".join(m for ms in exc.message_dict.values() for m in ms)) from exc
-    cart.customer = customer
-    cart.save(update_fields=["customer", "updated_at"])
+    _assign(cart, customer)
     return customer
 
 
@@ -177,6 +201,11 @@ class Preview:
     labels: dict[int, str]  # variant id -> "SKU name size colour"
 
 
+def _total(lines: list[CartLine]) -> Decimal:
+    """At catalog prices: nothing the tablet posts is a price."""
+    return sum((money(line.variant.price * line.quantity) for line in lines), Decimal("0.00"))
+
+
 def _method(cart: Cart) -> tuple[str, Store | None, dict | None]:
     if cart.delivery == Delivery.HOME:
         return "ship", None, cart.address
@@ -190,7 +219,7 @@ def _method(cart: Cart) -> tuple[str, Store | None, dict | None]:
 def cart_preview(cart: Cart) -> Preview:
     """The total at catalog prices and where each line would come from, and when."""
     lines = cart_lines(cart)
-    total = sum((money(line.variant.price * line.quantity) for line in lines), Decimal("0.00"))
+    total = _total(lines)
     labels = {
         line.variant_id: " ".join(
             x for x in (line.variant.sku, line.variant.size, line.variant.colour) if x
@@ -236,7 +265,7 @@ def cart_place(*, cart: Cart, tender: str, by: User) -> Order:
         if cart.delivery == Delivery.HOME and not cart.address:
             raise CartError(_("Give the delivery address first."))
         method, store, address = _method(cart)
-        total = sum((money(ln.variant.price * ln.quantity) for ln in lines), Decimal("0.00"))
+        total = _total(lines)
         order_ref = f"{cart.store.code}-C{cart.pk}"
         content = "|".join(f"{ln.variant_id}x{ln.quantity}" for ln in lines)
         data = OrderInput(

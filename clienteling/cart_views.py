@@ -94,20 +94,18 @@ def add(request: HttpRequest) -> HttpResponse:
     if choose:
         return choose
     source = request.POST.get("source", "cart")
+    customer_pk = request.POST.get("customer", "")
+    customer = None
+    if customer_pk.isdigit():  # one tap on a customer's page: the cart is for them
+        customer = get_object_or_404(access.customers_for(request.user), pk=customer_pk)
     try:
-        customer_pk = request.POST.get("customer", "")
-        if customer_pk.isdigit():  # one tap on a customer's page: the cart is for them
-            customer = get_object_or_404(access.customers_for(request.user), pk=customer_pk)
-            if cart.customer_id not in (None, customer.pk) and cart.lines.exists():
-                raise carts.CartError(
-                    _("The cart is for another customer: place or empty it first.")
-                )
-            cart = carts.cart_set_customer(cart=cart, customer=customer)
         added = carts.cart_add(
             cart=cart,
             sku=request.POST.get("sku", ""),
             quantity=request.POST.get("quantity", 1),
             action="recommendation" if source == "recommendation" else "cart",
+            customer=customer,
+            nonce=request.POST.get("nonce", ""),
         )
     except carts.CartError as exc:
         if request.htmx:  # one tap on the customer's page: the answer replaces the button

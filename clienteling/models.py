@@ -396,3 +396,8 @@ class SalesCredit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} → {self.associate_id}: {self.amount}"
+
+    def get_channel_label(self) -> str:
+        from orders.models import Channel
+
+        return str(dict(Channel.choices).get(self.channel, self.channel))

@@ -13,11 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clienteling import attribution
 from clienteling.models import SalesCredit
+from orders.models import Channel
 from retail import access
 from retail.access import Area, area_required
 from retail.views import store_or_choose
 
 PAGE = 25
+CHANNELS = dict(Channel.choices)
 
 
 @area_required(Area.STORE)
@@ -50,6 +52,8 @@ def my_sales(request: HttpRequest) -> HttpResponse:
         return choose
     credits = SalesCredit.objects.filter(associate=request.user)
     by_channel = list(credits.values("channel").annotate(net=_net()).order_by("channel"))
+    for row in by_channel:
+        row["label"] = CHANNELS.get(row["channel"], row["channel"])
     page = Paginator(
         credits.select_related("order", "store").order_by("-created_at", "-pk"), PAGE
     ).get_page(request.GET.get("page"))
@@ -82,7 +86,8 @@ def hq_sales(request: HttpRequest) -> HttpResponse:
         .annotate(net=_net())
         .order_by("store__code", "associate__email", "channel")
     )
-    channels = sorted({row["channel"] for row in grouped})
+    codes = sorted({row["channel"] for row in grouped})
+    channels = [CHANNELS.get(code, code) for code in codes]
     people: dict[tuple, dict] = {}
     stores: dict[str, dict] = {}
     for row in grouped:
@@ -96,7 +101,7 @@ def hq_sales(request: HttpRequest) -> HttpResponse:
         shop = stores.setdefault(row["store__code"], {"store": row["store__code"], "by": {}})
         shop["by"][row["channel"]] = shop["by"].get(row["channel"], 0) + row["net"]
     for item in [*people.values(), *stores.values()]:
-        item["cells"] = [item["by"].get(channel, 0) for channel in channels]
+        item["cells"] = [item["by"].get(code, 0) for code in codes]
         item["total"] = sum(item["cells"], 0)
     page = Paginator(list(people.values()), 50).get_page(request.GET.get("page"))
     return render(

@@ -3,6 +3,7 @@ you type, then one product's availability across the network."""
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlsplit
 
 from django import forms
@@ -149,5 +150,6 @@ def product(request: HttpRequest, style_code: str) -> HttpResponse:
         "rows": rows,
         "media_url": settings.MEDIA_URL,
         "back": _back_to_search(request),
+        "nonce": uuid.uuid4().hex,  # one per page: a double tap on "Add" adds once
     }
     return render(request, "inventory/aisle/product.html", context)

@@ -3,7 +3,6 @@
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,13 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory import aisle
+from kiosk import services
 from orders import pickup
 from orders.models import Order
-from orders.services import LineInput, OrderError, OrderInput, order_place
-from retail import access, messaging
-from retail import services as retail_services
+from orders.services import OrderError
+from retail import access
 from retail.access import Area, area_required
-from retail.models import Store, Variant
+from retail.models import Store
 
 
 @area_required(Area.KIOSK)
@@ -108,21 +107,16 @@ def reserve(request: HttpRequest, style_code: str) -> HttpResponse:
         raise Http404(_("This product is not in the catalog, or no longer sold."))
     post = request.POST
     given = {k: post.get(k, "") for k in ("sku", "email", "phone", "collect_at")}
-    variant = next((v for v in entry.variants if v.sku == given["sku"]), None)
-    nonce = post.get("nonce", "")
     try:
-        if variant is None:
-            raise ValidationError(_("Choose a size."))
-        if not (len(nonce) == 32 and nonce.isalnum()):
-            raise ValidationError(_("The page is out of date: start again."))
-        collect_at = store
-        if given["collect_at"] and given["collect_at"] != store.code:
-            collect_at = Store.objects.filter(
-                code=given["collect_at"][:16], pickup_enabled=True, is_open=True
-            ).first()
-            if collect_at is None:
-                raise ValidationError(_("Choose a store that offers pickup."))
-        order = _reserve(collect_at, variant.id, given, nonce, kiosk_store=store)
+        order = services.kiosk_reserve(
+            kiosk_store=store,
+            product=entry,
+            sku=given["sku"],
+            email=given["email"],
+            phone=given["phone"],
+            collect_at=given["collect_at"],
+            nonce=post.get("nonce", ""),
+        )
     except ValidationError as exc:
         return _product_page(
             request, store, entry, message=" ".join(exc.messages), status=400, given=given
@@ -132,46 +126,6 @@ def reserve(request: HttpRequest, style_code: str) -> HttpResponse:
             request, store, entry, message=exc.detail, status=exc.status, given=given
         )
     return redirect(reverse("kiosk:reserved") + f"?order={order.order_ref}")
-
-
-def _reserve(store, variant_id: int, given: dict, nonce: str, *, kiosk_store):
-    """One unit reserved to collect at `store` (the kiosk's own, or another)."""
-    with transaction.atomic():
-        customer, _created = retail_services.customer_find_or_create_walk_in(
-            name="", email=given["email"], phone=given["phone"], store=kiosk_store, by=None
-        )
-        variant = Variant.objects.select_related("product").get(pk=variant_id)
-        order, created = order_place(
-            OrderInput(
-                order_ref=f"K-{kiosk_store.code}-{nonce[:12].upper()}",
-                channel="kiosk",
-                customer=customer,
-                lines=[LineInput(variant, 1, variant.price)],
-                method="pickup",
-                store=store,
-                pay_at_pickup=True,
-                fingerprint=f"{variant.pk}|{customer.pk}",
-            )
-        )
-        if created:
-            messaging.message_send(
-                customer=customer,
-                template="order_confirmation",
-                context={
-                    "first_name": ""
-                    if customer.name in (customer.email, customer.phone)
-                    else customer.first_name,
-                    "order_ref": order.order_ref,
-                    "store": store.name,
-                    "total": f"{order.total} {order.currency}",
-                    "lines": [f"1 × {variant.product.name} ({variant.sku})"],
-                    "delivery": "pickup_here",
-                    "pickup_store": store.name,
-                    "pay_at_pickup": True,
-                },
-                key=f"order-confirmation:{order.order_ref}",
-            )
-    return order
 
 
 @area_required(Area.KIOSK)

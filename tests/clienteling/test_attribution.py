@@ -234,3 +234,29 @@ def test_the_associate_and_hq_see_the_credits(world, store):
     factories.login_with_totp(hq_client, hq)
     page = hq_client.get(reverse("clienteling_hq:sales")).content.decode()
     assert 'data-store="S01"' in page and "Anna" in page and "100.00" in page
+
+
+def test_the_sales_pages_run_in_a_fixed_number_of_queries(
+    world, store, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    note_add(customer=world["customer"], text="Coat", by=world["anna"], store=store)
+    online_order(world, "W-A")
+    anna = Client()
+    anna.force_login(world["anna"])
+    hq = Client()
+    factories.login_with_totp(hq, factories.StaffFactory(role="hq_admin"))
+    pages = [(anna, reverse("clienteling:my_sales")), (hq, reverse("clienteling_hq:sales"))]
+    small = []
+    for client, url in pages:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        small.append(len(captured.captured_queries))
+    for n in range(5):
+        online_order(world, f"W-B{n}")
+    for (client, url), count in zip(pages, small, strict=True):
+        with django_assert_max_num_queries(count):
+            html = client.get(url).content.decode()
+        assert "Web" in html  # the channel in words

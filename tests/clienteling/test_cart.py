@@ -4,6 +4,7 @@ placed at catalog prices, credited to the associate, with a confirmation."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -238,3 +239,48 @@ def test_a_viewed_product_goes_into_the_cart_in_one_tap_from_the_customers_page(
     refused = tablet.post(reverse("cart:add"), {"sku": "GONE"}, HTTP_HX_REQUEST="true")
     assert 'role="alert"' in refused.content.decode()
     assert "no longer sold" in refused.content.decode()
+
+
+def test_the_same_add_form_sent_twice_adds_once(tablet, associate, shop):
+    page = tablet.get(reverse("aisle:product", args=["JKT-1"])).content.decode()
+    nonce = re.search(r'name="nonce" value="([^"]+-JKT-1-M)"', page).group(1)
+    for _ in range(2):
+        post(tablet, "cart:add", {"sku": "JKT-1-M", "nonce": nonce})
+    assert the_cart(associate).lines.get().quantity == 1
+
+
+def test_a_cart_with_another_customers_items_is_not_switched(
+    tablet, associate, customer, store, shop
+):
+    post(tablet, "cart:for_customer", pk=customer.pk)
+    post(tablet, "cart:add", {"sku": "JKT-1-M"})
+    other = factories.CustomerFactory(preferred_store=store)
+    answer = tablet.post(
+        reverse("cart:add"), {"sku": "JKT-1-L", "customer": other.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert "another customer" in answer.content.decode()
+    refused = post(tablet, "cart:for_customer", pk=other.pk)
+    assert refused.status_code == 400
+    cart = the_cart(associate)
+    assert cart.customer == customer and [ln.variant.sku for ln in cart.lines.all()] == ["JKT-1-M"]
+
+
+def test_the_cart_page_runs_in_a_fixed_number_of_queries(
+    tablet, associate, customer, store, shop, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    post(tablet, "cart:for_customer", pk=customer.pk)
+    post(tablet, "cart:add", {"sku": "JKT-1-M"})
+    tablet.get(reverse("cart:detail"))  # the network is loaded once
+    with CaptureQueriesContext(connection) as captured:
+        assert tablet.get(reverse("cart:detail")).status_code == 200
+    small = len(captured.captured_queries)
+    assert small > 0
+    for n in range(8):
+        variant = factories.VariantFactory(sku=f"MORE-{n}", price=Decimal("10.00"))
+        factories.give_stock(shop["dc"], variant, 3)
+        post(tablet, "cart:add", {"sku": variant.sku})
+    with django_assert_max_num_queries(small):
+        assert tablet.get(reverse("cart:detail")).status_code == 200
