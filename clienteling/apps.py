@@ -8,12 +8,13 @@ class ClientelingConfig(AppConfig):
     verbose_name = _("Clienteling")
 
     def ready(self) -> None:
-        from clienteling import services
-        from retail import customer_data, events
+        from clienteling import services, views
+        from retail import customer_data, customer_page, events
 
         customer_data.register(
             "clienteling", merge=services.merge_customer, count=services.count_customer
         )
+        customer_page.register("clienteling", render=views.customer_section)
         events.register("tracking_consent_withdrawn", "clienteling.receivers.tracking_withdrawn")
         events.register("stock_replenished", "clienteling.receivers.stock_replenished")
         events.register("order_placed", "clienteling.receivers.order_placed")

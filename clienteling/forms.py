@@ -31,5 +31,5 @@ class OutreachForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
+        if not self.is_bound and "nonce" not in self.initial:
             self.initial["nonce"] = uuid.uuid4().hex

@@ -16,7 +16,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from clienteling.models import BrowsingEvent, EventKind, ProductAffinity
+from clienteling.models import BrowsingEvent, EventKind, ProductAffinity, TaskState
 from inventory.models import LocationKind, StockLevel
 from inventory.network import network
 from orders.models import Order, OrderLine, OrderStatus
@@ -150,21 +150,34 @@ def availability_words(variant, theirs: bool, stock: Stock) -> tuple[str, str]:
     return "bad", _("Out of stock in the network")
 
 
-def panel_cache_key(customer: Customer, store: Store, language: str) -> str:
+def panel_cache_key(customer: Customer, store: Store, language: str, today: dt.date) -> str:
     """A key that changes whenever what the panel shows could have changed: the
-    customer's browsing (count and latest time), orders (newest change), profile
-    (updated_at: consents, merges) and the affinities' rebuild."""
+    customer's browsing (count and latest time), orders (newest change), notes,
+    follow-ups (open ones, newest, last done), messages, profile (updated_at:
+    consents, merges), the affinities' rebuild and the store's day. One query, each
+    part on an index by customer."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT COUNT(*) FROM clienteling_browsingevent WHERE customer_id = %s), "
-            "(SELECT MAX(occurred_at) FROM clienteling_browsingevent WHERE customer_id = %s), "
-            "(SELECT MAX(updated_at) FROM orders_order WHERE customer_id = %s)",
-            [customer.pk, customer.pk, customer.pk],
+            "SELECT (SELECT COUNT(*) FROM clienteling_browsingevent WHERE customer_id = %(c)s),"
+            " (SELECT MAX(occurred_at) FROM clienteling_browsingevent WHERE customer_id = %(c)s),"
+            " (SELECT MAX(updated_at) FROM orders_order WHERE customer_id = %(c)s),"
+            " (SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM clienteling_note"
+            "  WHERE customer_id = %(c)s),"
+            " (SELECT COUNT(*) FILTER (WHERE state = %(open)s) || ':' || COALESCE(MAX(id), 0)"
+            "  || ':' || COALESCE(CAST(MAX(done_at) AS TEXT), '') FROM clienteling_followuptask"
+            "  WHERE customer_id = %(c)s),"
+            " (SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM clienteling_outreach"
+            "  WHERE customer_id = %(c)s)",
+            {"c": customer.pk, "open": TaskState.OPEN},
         )
-        events, newest, orders = cursor.fetchone()
-    stamp = (
-        f"{events}|{newest}|{orders}|{customer.updated_at.isoformat()}|"
-        f"{cache.get(AFFINITY_VERSION, 0)}"
+        parts = cursor.fetchone()
+    stamp = "|".join(
+        [
+            *map(str, parts),
+            customer.updated_at.isoformat(),
+            str(cache.get(AFFINITY_VERSION, 0)),
+            today.isoformat(),
+        ]
     )
     digest = hashlib.sha256(stamp.encode()).hexdigest()[:32]
     return f"aisle:c360:{customer.pk}:{store.pk}:{language}:{digest}"

@@ -6,7 +6,6 @@ from clienteling import sales_views, views
 
 app_name = "clienteling"
 urlpatterns = [
-    path("customers/<int:pk>/panel/", views.customer_panel, name="customer_panel"),
     path("customers/<int:pk>/purchases/", views.customer_purchases, name="customer_purchases"),
     path("customers/<int:pk>/notes/", views.note_add, name="note_add"),
     path("customers/<int:pk>/tasks/", views.task_add, name="task_add"),

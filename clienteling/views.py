@@ -1,14 +1,17 @@
-"""The customer 360 panel on the tablet (loaded by the customer page with hx-get),
-its actions (notes, follow-ups, outreach, consent), and the home screen's tasks
+"""The customer 360 panel on the tablet (a section of the customer page, registered
+in `apps.py`), its actions (notes, follow-ups, outreach, consent), and the home screen's tasks
 panel. Every view asks `retail.access`; every view of a customer is audit-logged."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -55,62 +58,61 @@ def _purchases(request: HttpRequest, customer):
     )
 
 
-def _heavy_html(request: HttpRequest, customer, store) -> str:
-    """The journey, recommendations, purchases and summary, rendered once and kept in
-    the cache until the customer's browsing, orders or profile change (one small
-    query tells), the affinities are rebuilt, or a minute passes (stock moves)."""
-    key = profile.panel_cache_key(customer, store, translation.get_language())
-    html = cache.get(key)
-    if html is None:
-        context = {
-            "store": store,
-            "customer": customer,
-            "currency": settings.AISLE_CURRENCY,
-            **profile.build(customer, store),
-            "purchases": _purchases(request, customer),
-        }
-        html = render_to_string("clienteling/panel.html#heavy", context, request=request)
-        cache.set(key, html, profile.PANEL_SECONDS)
+# The panel is cached for every associate: its forms carry these in place of the CSRF
+# token and of the message form's one-time nonce, and each response puts the
+# reader's own token and a fresh nonce there.
+CSRF_SLOT = "aisle-csrf-slot-0d5e1c"
+NONCE_SLOT = "aisle-nonce-slot-7b9f2a"
+
+
+def customer_section(request: HttpRequest, customer, store) -> str:
+    """The 360 view of a customer, a section of the customer page (registered in
+    `apps.py`; the page checks access and writes the audit row): journey, purchases,
+    recommendations, notes, follow-ups and outreach.
+
+    Rendered once and kept in the cache until the customer's browsing, orders,
+    profile, notes, follow-ups or messages change (one small query tells), the
+    affinities are rebuilt, the store's day turns, or a minute passes (stock moves):
+    a page view costs that one query however long the history."""
+    with timezone.override(store.tz):
+        today = store.local_now().date()
+        key = profile.panel_cache_key(customer, store, translation.get_language(), today)
+        html = cache.get(key)
+        if html is None:
+            context = _panel_context(customer, store, today)
+            html = render_to_string("clienteling/panel.html", context)
+            cache.set(key, html, profile.PANEL_SECONDS)
+    html = html.replace(CSRF_SLOT, get_token(request)).replace(NONCE_SLOT, uuid.uuid4().hex)
     return mark_safe(html)  # noqa: S308 - our own template's output
 
 
-@area_required(Area.STORE)
-@require_GET
-def customer_panel(request: HttpRequest, pk: int) -> HttpResponse:
-    """The 360 view of a customer: journey, purchases, recommendations, notes,
-    follow-ups and outreach. A fixed number of queries; audit-logged."""
-    store, choose = store_or_choose(request)
-    if choose:
-        return choose
-    customer = _customer(request, pk)
-    retail_services.audit_record(
-        actor=request.user, action="customer.view_360", target=customer, store=store
-    )
-    with timezone.override(store.tz):
-        context = {
-            "store": store,
-            "customer": customer,
-            "heavy_html": _heavy_html(request, customer, store),
-            "notes": list(
-                Note.objects.filter(customer=customer)
-                .select_related("author")
-                .order_by("-created_at", "-pk")[:NOTES_SHOWN]
-            ),
-            "tasks": list(
-                FollowUpTask.objects.filter(customer=customer, state=TaskState.OPEN)
-                .select_related("assigned_to", "store")
-                .order_by("due_on", "pk")[:TASKS_SHOWN]
-            ),
-            "outreach": list(
-                Outreach.objects.filter(customer=customer)
-                .select_related("sent_by")
-                .order_by("-created_at", "-pk")[:5]
-            ),
-            "outreach_refusal": services.outreach_refusal(customer),
-            "today": store.local_now().date(),
-            "outreach_form": OutreachForm(),
-        }
-        return render(request, "clienteling/panel.html", context)
+def _panel_context(customer, store, today) -> dict:
+    return {
+        "store": store,
+        "customer": customer,
+        "currency": settings.AISLE_CURRENCY,
+        "csrf_token": CSRF_SLOT,
+        **profile.build(customer, store),
+        "purchases": Paginator(profile.purchases_page(customer), PURCHASES_PAGE).get_page(1),
+        "notes": list(
+            Note.objects.filter(customer=customer)
+            .select_related("author")
+            .order_by("-created_at", "-pk")[:NOTES_SHOWN]
+        ),
+        "tasks": list(
+            FollowUpTask.objects.filter(customer=customer, state=TaskState.OPEN)
+            .select_related("assigned_to", "store")
+            .order_by("due_on", "pk")[:TASKS_SHOWN]
+        ),
+        "outreach": list(
+            Outreach.objects.filter(customer=customer)
+            .select_related("sent_by")
+            .order_by("-created_at", "-pk")[:5]
+        ),
+        "outreach_refusal": services.outreach_refusal(customer),
+        "today": today,
+        "outreach_form": OutreachForm(initial={"nonce": NONCE_SLOT}),
+    }
 
 
 @area_required(Area.STORE)

@@ -198,6 +198,9 @@ def current_store(request: HttpRequest) -> Store | None:
         profile = _profile(user)
         if profile is not None and len(allowed) == 1 and profile.home_store_id in allowed:
             store = profile.home_store
+            if hasattr(request, "session"):
+                # Remembered as chosen, so the next requests take the short way above.
+                request.session[STORE_SESSION_KEY] = store.pk
     request._aisle_current_store = store
     return store
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from retail import access, services
+from retail import access, customer_page, services
 from retail.access import Area, area_required
 from retail.forms import CustomerSearchForm, StoreChoiceForm
 from retail.models import Role, StaffProfile, Store
@@ -102,7 +102,12 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         access.customers_for(request.user).select_related("preferred_store"), pk=pk
     )
     services.customer_profile_view(customer=customer, by=request.user, store=store)
-    return render(request, "store/customer_detail.html", {"store": store, "customer": customer})
+    context = {
+        "store": store,
+        "customer": customer,
+        "sections": customer_page.render_sections(request, customer, store),
+    }
+    return render(request, "store/customer_detail.html", context)
 
 
 @area_required(Area.HQ)

@@ -229,7 +229,7 @@ def test_a_viewed_product_goes_into_the_cart_in_one_tap_from_the_customers_page(
 
     customer = factories.CustomerFactory(sizes={"top": "L"}, tracking_consent=True)
     BrowsingEventFactory(customer=customer, variant=shop["large"])
-    panel = tablet.get(f"/store/clienteling/customers/{customer.pk}/panel/").content.decode()
+    panel = tablet.get(f"/store/customers/{customer.pk}/").content.decode()
     viewed = panel[panel.index('id="viewed"') :]
     assert 'data-sku="JKT-1-L"' in viewed and "Add to cart (L)" in viewed
     answer = tablet.post(reverse("cart:add"), {"sku": "JKT-1-L"}, HTTP_HX_REQUEST="true")

@@ -99,7 +99,7 @@ def test_anonymous_events_join_the_customer_after_identify_and_later_ones_follow
     assert BrowsingEvent.objects.filter(customer=customer).count() == 2
     # And the associate sees it on the customer's page.
     client.force_login(associate)
-    page = client.get(f"/store/clienteling/customers/{customer.pk}/panel/")
+    page = client.get(f"/store/customers/{customer.pk}/")
     assert page.status_code == 200
     assert "Waxed field jacket" in page.content.decode()
 

@@ -209,6 +209,7 @@ def test_queue_panel_order_page_and_fragments_run_in_the_same_queries_at_two_siz
             ("hand-over page", reverse("orders_store:handover", args=[ready.pk]), {}),
         ]
 
+    tablet.get(reverse("orders_store:queue"))  # a session's first page remembers its store
     small = _query_counts(tablet, urls())
     orders_at(store, net, 21, start=100)
     for _n in range(2):  # a longer timeline too

@@ -84,9 +84,8 @@ MATRIX = {
     "training:member_assign": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "training:member_override": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "training:member_csv": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
-    # Clienteling on the tablet: the customer 360 panel and the home's follow-ups panel;
-    # POST-only actions answer a GET with 405 (REDIRECT accepts it).
-    "clienteling:customer_panel": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    # Clienteling on the tablet: the customer 360 section's purchases pages and the
+    # home's follow-ups panel; POST-only actions answer a GET with 405 (REDIRECT accepts it).
     "clienteling:customer_purchases": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     "clienteling:tasks_panel": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     "clienteling:note_add": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),

@@ -78,3 +78,24 @@ def test_log_level_silences_django_request_warnings_too():
     assert result.returncode == 0, result.stderr
     assert "server-error-line" in result.stderr
     assert "client-error-line" not in result.stderr
+
+
+def _setting(name: str, **env) -> str:
+    code = (
+        "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'retail.settings');"
+        f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
+    )
+    full_env = {k: v for k, v in os.environ.items() if k != "CACHE_URL"}
+    full_env.update(env)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=full_env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_sessions_are_read_from_the_cache_only_when_it_is_shared():
+    shared = _setting("SESSION_ENGINE", CACHE_URL="redis://127.0.0.1:6379/15")
+    assert shared == "django.contrib.sessions.backends.cached_db"
+    # A per-process cache would let another worker keep a session logged out here.
+    assert _setting("SESSION_ENGINE") == "django.contrib.sessions.backends.db"
