@@ -154,8 +154,9 @@ def panel_cache_key(customer: Customer, store: Store, language: str, today: dt.d
     """A key that changes whenever what the panel shows could have changed: the
     customer's browsing (count and latest time), orders (newest change), notes,
     follow-ups (open ones, newest, last done), messages, profile (updated_at:
-    consents, merges), the affinities' rebuild and the store's day. One query, each
-    part on an index by customer."""
+    consents, merges) and the store's day. One query, each part on an index by
+    customer. (The affinities' rebuild is checked beside the cached panel: see
+    `cached_panel`.)"""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT COUNT(*) FROM clienteling_browsingevent WHERE customer_id = %(c)s),"
@@ -175,12 +176,24 @@ def panel_cache_key(customer: Customer, store: Store, language: str, today: dt.d
         [
             *map(str, parts),
             customer.updated_at.isoformat(),
-            str(cache.get(AFFINITY_VERSION, 0)),
             today.isoformat(),
         ]
     )
     digest = hashlib.sha256(stamp.encode()).hexdigest()[:32]
     return f"aisle:c360:{customer.pk}:{store.pk}:{language}:{digest}"
+
+
+def cached_panel(key: str, render) -> str:
+    """The panel kept under `key`, or `render()` kept there: one round trip to the
+    cache, which brings the affinities' version along (a rebuild renews every panel)."""
+    found = cache.get_many([key, AFFINITY_VERSION])
+    version = found.get(AFFINITY_VERSION, 0)
+    kept = found.get(key)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    html = render()
+    cache.set(key, (version, html), PANEL_SECONDS)
+    return html
 
 
 # --- The page --------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -77,11 +76,12 @@ def customer_section(request: HttpRequest, customer, store) -> str:
     with timezone.override(store.tz):
         today = store.local_now().date()
         key = profile.panel_cache_key(customer, store, translation.get_language(), today)
-        html = cache.get(key)
-        if html is None:
-            context = _panel_context(customer, store, today)
-            html = render_to_string("clienteling/panel.html", context)
-            cache.set(key, html, profile.PANEL_SECONDS)
+        html = profile.cached_panel(
+            key,
+            lambda: render_to_string(
+                "clienteling/panel.html", _panel_context(customer, store, today)
+            ),
+        )
     html = html.replace(CSRF_SLOT, get_token(request)).replace(NONCE_SLOT, uuid.uuid4().hex)
     return mark_safe(html)  # noqa: S308 - our own template's output
 

@@ -15,12 +15,25 @@ class RetailConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.mfa import signals as mfa_signals
+        from django.db.models.signals import post_delete, post_save
 
-        from retail import roles, services
+        from retail import backends, roles, services
+        from retail.models import StaffProfile, Store, User
 
         # Roles are ensured after every migrate, so they survive test flushes too.
         post_migrate.connect(roles.ensure_role_groups, dispatch_uid="aisle_ensure_role_groups")
         services.register_customer_data()
+        for model in (User, StaffProfile):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    backends.forget_user,
+                    sender=model,
+                    dispatch_uid=f"aisle_forget_{model.__name__}",
+                )
+        for signal in (post_save, post_delete):
+            signal.connect(
+                backends.forget_all_users, sender=Store, dispatch_uid="aisle_forget_users"
+            )
         mfa_signals.authenticator_added.connect(
             roles.record_totp_setup_as_passed, dispatch_uid="aisle_totp_setup_passed"
         )

@@ -2,19 +2,69 @@
 
 Every staff page needs the user, their profile (role) and their home store: one
 query with the user instead of three (`retail.access` reads the cached profile).
+
+With a shared cache (`settings.AISLE_SHARED_CACHE`), that user is kept there for a
+minute at most and dropped the moment it changes: any save or delete of the user or
+their profile forgets them (at once and again when the transaction commits), any
+change to a store forgets every kept user (a version key). So a password change, a
+switched-off account or a new role takes effect on the next request.
 """
 
 from allauth.account.auth_backends import AuthenticationBackend
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db import transaction
+
+from retail import versions
+
+USER_SECONDS = 60
+STORES_VERSION = "aisle:auth:stores-version"
+
+
+def _key(user_id) -> str:
+    return f"aisle:auth:user:{user_id}"
+
+
+def _load(user_id):
+    users = get_user_model()._default_manager.select_related("staff_profile__home_store")
+    try:
+        return users.get(pk=user_id)
+    except (get_user_model().DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def _kept_user(user_id):
+    """The user from the shared cache (one round trip), else from the database."""
+    key = _key(user_id)
+    found = cache.get_many([key, STORES_VERSION])
+    version, entry = found.get(STORES_VERSION), found.get(key)
+    if version is not None and entry is not None and entry[0] == version:
+        return entry[1]
+    user = _load(user_id)
+    if user is not None:
+        cache.set(key, (version or versions.current(STORES_VERSION), user), USER_SECONDS)
+    return user
+
+
+def forget_user(sender, instance, **kwargs) -> None:
+    """A user or staff profile was saved or deleted: drop the kept user."""
+    key = _key(instance.pk if sender is get_user_model() else instance.user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def forget_all_users(**kwargs) -> None:
+    """A store changed (name, time zone, …): every kept user holds their home store."""
+    versions.bump(STORES_VERSION)
+    transaction.on_commit(lambda: versions.bump(STORES_VERSION))
 
 
 class ProfileLoadingMixin:
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.select_related("staff_profile__home_store")
-        try:
-            user = users.get(pk=user_id)
-        except get_user_model().DoesNotExist:
+        user = _kept_user(user_id) if settings.AISLE_SHARED_CACHE else _load(user_id)
+        if user is None:
             return None
         return user if self.user_can_authenticate(user) else None
 

@@ -123,9 +123,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://aisle")}
 # With a shared cache (Redis), sessions are read from it and written through to the
-# database: one query less on every signed-in request. A per-process cache (the
-# embedded default) would let another worker keep a session that was logged out.
-if "redis" in CACHES["default"]["BACKEND"].lower():
+# database, and the signed-in staff member (with profile and home store) is kept in
+# it until they change (`retail/backends.py`): two queries less on every signed-in
+# request. A per-process cache (the embedded default) would let another worker keep
+# a session that was logged out, or a staff member who was switched off.
+AISLE_SHARED_CACHE = "redis" in CACHES["default"]["BACKEND"].lower()
+if AISLE_SHARED_CACHE:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Auth and allauth -----------------------------------------------------
