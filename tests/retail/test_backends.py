@@ -1,0 +1,67 @@
+"""The signed-in staff member kept in the shared cache: read once, and forgotten the
+moment they, their profile or a store change (`retail/backends.py`)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from retail import backends
+from retail.models import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def shared_cache(settings):
+    settings.AISLE_SHARED_CACHE = True  # as with Redis; one test process shares locmem too
+
+
+def user_queries(client, url="/store/") -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return sum('FROM "retail_user"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_signed_in_user_is_loaded_once_then_read_from_the_cache(client, associate):
+    client.force_login(associate)
+    backends.forget_user(type(associate), associate)
+    assert user_queries(client) == 1
+    assert user_queries(client) == 0
+    assert user_queries(client, reverse("retail:customer_search")) == 0
+
+
+def test_a_switched_off_account_is_signed_out_on_its_next_request(client, associate):
+    client.force_login(associate)
+    assert client.get("/store/").status_code == 200
+    associate.is_active = False
+    associate.save()
+    response = client.get("/store/")
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+
+
+def test_a_new_role_takes_effect_on_the_next_request(client, associate):
+    client.force_login(associate)
+    assert client.get("/store/").status_code == 200
+    profile = associate.staff_profile
+    profile.role = Role.KIOSK
+    profile.save()
+    assert client.get("/store/").status_code == 403
+
+
+def test_a_changed_password_signs_other_sessions_out(client, associate):
+    client.force_login(associate)
+    assert client.get("/store/").status_code == 200
+    associate.set_password("a new long passphrase 42")
+    associate.save()
+    assert client.get("/store/").status_code == 302
+
+
+def test_a_renamed_home_store_shows_on_the_next_request(client, associate, store):
+    client.force_login(associate)
+    assert "London Oxford Street" in client.get("/store/").content.decode()
+    store.name = "London Regent Street"
+    store.save()
+    assert "London Regent Street" in client.get("/store/").content.decode()
