@@ -10,18 +10,16 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from clienteling import profile, services
 from clienteling.forms import NoteForm, OutreachForm, TaskForm
 from clienteling.models import FollowUpTask, Note, Outreach, TaskState
-from retail import access
+from retail import access, fragments
 from retail import services as retail_services
 from retail.access import Area, area_required
 from retail.messaging import render_message
@@ -57,10 +55,9 @@ def _purchases(request: HttpRequest, customer):
     )
 
 
-# The panel is cached for every associate: its forms carry these in place of the CSRF
-# token and of the message form's one-time nonce, and each response puts the
-# reader's own token and a fresh nonce there.
-CSRF_SLOT = "aisle-csrf-slot-0d5e1c"
+# The panel is cached for every associate: its forms carry this in place of the
+# message form's one-time nonce (and `fragments.CSRF_SLOT` in place of the CSRF
+# token), and each response puts a fresh nonce (and the reader's token) there.
 NONCE_SLOT = "aisle-nonce-slot-7b9f2a"
 
 
@@ -82,8 +79,7 @@ def customer_section(request: HttpRequest, customer, store) -> str:
                 "clienteling/panel.html", _panel_context(customer, store, today)
             ),
         )
-    html = html.replace(CSRF_SLOT, get_token(request)).replace(NONCE_SLOT, uuid.uuid4().hex)
-    return mark_safe(html)  # noqa: S308 - our own template's output
+    return fragments.for_reader(request, html, **{NONCE_SLOT: uuid.uuid4().hex})
 
 
 def _panel_context(customer, store, today) -> dict:
@@ -91,7 +87,7 @@ def _panel_context(customer, store, today) -> dict:
         "store": store,
         "customer": customer,
         "currency": settings.AISLE_CURRENCY,
-        "csrf_token": CSRF_SLOT,
+        "csrf_token": fragments.CSRF_SLOT,
         **profile.build(customer, store),
         "purchases": Paginator(profile.purchases_page(customer), PURCHASES_PAGE).get_page(1),
         "notes": list(

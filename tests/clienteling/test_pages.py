@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clienteling import profile, recommendations, views
 from clienteling.models import FollowUpTask, Note, Outreach
+from retail import fragments
 from retail.models import AuditLog, OutboundMessage
 from tests import factories
 from tests.clienteling.factories import BrowsingEventFactory, sale
@@ -115,7 +116,7 @@ def test_the_cached_panel_carries_each_readers_own_csrf_token_and_nonce(associat
         c.force_login(user)
         html = c.get(panel_url(customer)).content.decode()
         section = html.split('id="customer-360"')[1]
-        assert views.CSRF_SLOT not in section and views.NONCE_SLOT not in section
+        assert fragments.CSRF_SLOT not in section and views.NONCE_SLOT not in section
         nonces.append(section.split('name="nonce" value="')[1].split('"')[0])
         token = section.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
         posted = c.post(

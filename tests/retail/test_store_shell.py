@@ -157,3 +157,34 @@ def test_store_pages_show_times_in_the_store_time_zone(client, db):
     with time_machine.travel("2026-07-01 10:00:00+00:00", tick=False):
         body = client.get("/store/").content.decode()
     assert "12:00" in body  # 10:00 UTC is noon in Paris in summer
+
+
+def test_the_profile_card_shows_a_change_at_once(associate_client):
+    mei = factories.CustomerFactory(email="mei@example.com")
+    url = reverse("retail:customer_detail", args=[mei.pk])
+    assert "mei@example.com" in associate_client.get(url).content.decode()
+    mei.email = "mei.chen@example.org"
+    mei.save()
+    html = associate_client.get(url).content.decode()
+    assert "mei.chen@example.org" in html and "mei@example.com" not in html
+
+
+def test_the_kept_profile_card_posts_with_each_readers_own_csrf_token(store, associate):
+    from django.test import Client
+
+    from retail import fragments
+
+    mei = factories.CustomerFactory()
+    url = reverse("retail:customer_detail", args=[mei.pk])
+    other = factories.StaffFactory(role="associate", home_store=store)
+    for user in (associate, other):
+        c = Client(enforce_csrf_checks=True)
+        c.force_login(user)
+        html = c.get(url).content.decode()
+        card = html.split('class="card profile"')[1].split("</article>")[0]
+        assert fragments.CSRF_SLOT not in card
+        token = card.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        serving = c.post(
+            reverse("clienteling:serving", args=[mei.pk]), {"csrfmiddlewaretoken": token}
+        )
+        assert serving.status_code == 302
