@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from retail import access, customer_page, fragments, services
+from retail import access, customer_page, services
 from retail.access import Area, area_required
 from retail.forms import CustomerSearchForm, StoreChoiceForm
 from retail.models import Role, StaffProfile, Store
 
 SEARCH_PAGE_SIZE = 20
-CARD_SECONDS = 600
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -110,33 +105,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "store": store,
         "customer": customer,
-        "card": _customer_card(request, customer, store),
         "sections": customer_page.render_sections(request, customer, store),
     }
     return render(request, "store/customer_detail.html", context)
-
-
-def _customer_card(request: HttpRequest, customer, store) -> str:
-    """The profile's card, rendered once per version of the customer (and language
-    and time zone) and kept for every associate: a customer is opened far more
-    often than changed."""
-    stamp = "|".join(
-        (
-            str(customer.pk),
-            customer.updated_at.isoformat(),
-            str(customer.preferred_store or ""),
-            get_language() or "",
-            str(store.tz),
-        )
-    )
-    key = "aisle:customer-card:" + hashlib.sha256(stamp.encode()).hexdigest()[:40]
-    context = {"customer": customer, "csrf_token": fragments.CSRF_SLOT}
-    html = fragments.kept(
-        key,
-        CARD_SECONDS,
-        lambda: render_to_string("store/customer_detail.html#card", context),
-    )
-    return fragments.for_reader(request, html)
 
 
 @area_required(Area.HQ)
