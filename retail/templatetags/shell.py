@@ -50,9 +50,27 @@ def _store_nav(language: str, current: str) -> SafeString:
         )
 
 
-@register.simple_tag
-def store_nav(current: str = "") -> SafeString:
-    """The tablet's main navigation, `current` (e.g. "pickups") marked as the page."""
+@functools.lru_cache(maxsize=1)
+def _store_nav_paths() -> tuple[tuple[str, str], ...]:
+    """(path, key) of each item, longest path first."""
+    paths = ((reverse(name), key) for key, name, _label in STORE_NAV)
+    return tuple(sorted(paths, key=lambda item: -len(item[0])))
+
+
+def _current_item(path: str) -> str:
+    """The item whose page this is or lies under ("/store/" itself only for home)."""
+    for prefix, key in _store_nav_paths():
+        if path == prefix or (path.startswith(prefix) and key != "home"):
+            return key
+    return ""
+
+
+@register.simple_tag(takes_context=True)
+def store_nav(context, current: str = "") -> SafeString:
+    """The tablet's main navigation, the current item marked: `current` (e.g.
+    "pickups") when the page says, else the item the request's path lies under."""
+    if not current and context.get("request") is not None:
+        current = _current_item(context["request"].path)
     return _store_nav(get_language() or settings.LANGUAGE_CODE, current or "")
 
 

@@ -167,3 +167,21 @@ def test_the_profile_card_shows_a_change_at_once(associate_client):
     mei.save()
     html = associate_client.get(url).content.decode()
     assert "mei.chen@example.org" in html and "mei@example.com" not in html
+
+
+def test_the_tablet_nav_marks_the_current_page_in_the_readers_language(associate_client):
+    html = associate_client.get(reverse("retail:store_home")).content.decode()
+    nav = html.split('<nav class="mainnav"')[1].split("</nav>")[0]
+    assert f'<a href="{reverse("retail:store_home")}" aria-current="page">Home</a>' in nav
+    assert nav.count('aria-current="page"') == 1
+    assert f'href="{reverse("orders_store:queue")}">Pickups</a>' in nav
+    mei = factories.CustomerFactory()
+    page = associate_client.get(reverse("retail:customer_detail", args=[mei.pk]))
+    nav = page.content.decode().split('<nav class="mainnav"')[1].split("</nav>")[0]
+    assert f'<a href="{reverse("retail:customer_search")}" aria-current="page">' in nav
+    assert nav.count('aria-current="page"') == 1
+    html = associate_client.get(
+        reverse("retail:store_home"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    nav = html.split('<nav class="mainnav"')[1].split("</nav>")[0]
+    assert "Pickups" not in nav and "Home" not in nav
