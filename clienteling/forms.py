@@ -15,11 +15,14 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX}),
         help_text=_("Staff only. The customer never sees it."),
     )
+    # The page's one-time key: the same form sent twice (a double tap) saves once.
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Follow-up"), max_length=200)
     due_on = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
 
 class OutreachForm(forms.Form):

@@ -159,6 +159,8 @@ class Note(models.Model):
     store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, related_name="+")
     text = models.TextField(_("note"), max_length=2000)
     created_at = models.DateTimeField(_("written"), default=timezone.now)
+    # The form's one-time key: the same form sent twice (a double tap) adds one note.
+    key = models.CharField(max_length=200, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("note")

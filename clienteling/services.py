@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -135,8 +135,28 @@ def count_customer(customer: Customer) -> int:
 # --- Notes ---------------------------------------------------------------------------
 
 
+def _create_once(model, key: str | None, **fields):
+    """(row, created): the row with `key` if there is one, else a new one. Two requests
+    racing with the same key (a double tap) make one row: the database's unique key
+    refuses the second, which then returns the first."""
+    if key is not None:
+        existing = model.objects.filter(key=key).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            return model.objects.create(key=key, **fields), True
+    except IntegrityError:
+        if key is None:
+            raise
+        return model.objects.get(key=key), False
+
+
 @transaction.atomic
-def note_add(*, customer: Customer, text: str, by: User, store: Store | None) -> Note:
+def note_add(
+    *, customer: Customer, text: str, by: User, store: Store | None, key: str | None = None
+) -> Note:
+    """A staff-only note; with a `key` (the form's), sending it twice adds it once."""
     text = (text or "").strip()
     if not text:
         raise ClientelingError(_("Write the note first."))
@@ -145,7 +165,9 @@ def note_add(*, customer: Customer, text: str, by: User, store: Store | None) ->
             _("A note has at most %(n)s characters (this one has %(m)s).")
             % {"n": NOTE_MAX, "m": len(text)}
         )
-    note = Note.objects.create(customer=customer, text=text, author=by, store=store)
+    note, created = _create_once(Note, key, customer=customer, text=text, author=by, store=store)
+    if not created:
+        return note
     if store is not None:
         attribution.serving_record(associate=by, store=store, customer=customer, action="note")
     audit_record(
@@ -179,11 +201,9 @@ def task_create(
         raise ClientelingError(_("Say what is to be done."))
     if len(title) > 200:
         raise ClientelingError(_("A task has at most 200 characters."))
-    if key is not None:
-        existing = FollowUpTask.objects.filter(key=key).first()
-        if existing is not None:
-            return existing
-    task = FollowUpTask.objects.create(
+    task, created = _create_once(
+        FollowUpTask,
+        key,
         customer=customer,
         store=store,
         title=title,
@@ -191,8 +211,9 @@ def task_create(
         created_by=by,
         assigned_to=assigned_to,
         source=source[:100],
-        key=key,
     )
+    if not created:
+        return task
     audit_record(
         actor=by,
         action="customer.task_create",

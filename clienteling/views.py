@@ -40,6 +40,12 @@ def _back(customer, anchor: str = "") -> HttpResponse:
     return redirect(reverse("retail:customer_detail", args=[customer.pk]) + anchor)
 
 
+def _once_key(kind: str, customer, form) -> str | None:
+    """The key that makes the same form, sent twice, save once (None without a nonce)."""
+    nonce = form.cleaned_data.get("nonce")
+    return f"{kind}:{customer.pk}:{nonce}" if nonce else None
+
+
 def _refuse(request, store, customer, form, message: str = "") -> HttpResponse:
     return render(
         request,
@@ -49,15 +55,13 @@ def _refuse(request, store, customer, form, message: str = "") -> HttpResponse:
     )
 
 
-def _purchases(request: HttpRequest, customer):
-    return Paginator(profile.purchases_page(customer), PURCHASES_PAGE).get_page(
-        request.GET.get("page")
-    )
+def _purchases(customer, page):
+    return Paginator(profile.purchases_page(customer), PURCHASES_PAGE).get_page(page)
 
 
-# The panel is cached for every associate: its forms carry this in place of the
-# message form's one-time nonce (and `fragments.CSRF_SLOT` in place of the CSRF
-# token), and each response puts a fresh nonce (and the reader's token) there.
+# The panel is cached for every associate: its forms carry this in place of their
+# one-time nonce (and `fragments.CSRF_SLOT` in place of the CSRF token), and each
+# response puts a fresh nonce (and the reader's token) there.
 NONCE_SLOT = "aisle-nonce-slot-7b9f2a"
 
 
@@ -89,7 +93,7 @@ def _panel_context(customer, store, today) -> dict:
         "currency": settings.AISLE_CURRENCY,
         "csrf_token": fragments.CSRF_SLOT,
         **profile.build(customer, store),
-        "purchases": Paginator(profile.purchases_page(customer), PURCHASES_PAGE).get_page(1),
+        "purchases": _purchases(customer, 1),
         "notes": list(
             Note.objects.filter(customer=customer)
             .select_related("author")
@@ -107,6 +111,7 @@ def _panel_context(customer, store, today) -> dict:
         ),
         "outreach_refusal": services.outreach_refusal(customer),
         "today": today,
+        "nonce": NONCE_SLOT,
         "outreach_form": OutreachForm(initial={"nonce": NONCE_SLOT}),
     }
 
@@ -122,7 +127,11 @@ def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
     retail_services.audit_record(
         actor=request.user, action="customer.view_purchases", target=customer, store=store
     )
-    context = {"store": store, "customer": customer, "purchases": _purchases(request, customer)}
+    context = {
+        "store": store,
+        "customer": customer,
+        "purchases": _purchases(customer, request.GET.get("page")),
+    }
     with timezone.override(store.tz):
         return render(request, "clienteling/panel.html#purchases", context)
 
@@ -139,7 +148,11 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
         return _refuse(request, store, customer, form)
     try:
         services.note_add(
-            customer=customer, text=form.cleaned_data["text"], by=request.user, store=store
+            customer=customer,
+            text=form.cleaned_data["text"],
+            by=request.user,
+            store=store,
+            key=_once_key("note", customer, form),
         )
     except services.ClientelingError as exc:
         return _refuse(request, store, customer, form, str(exc))
@@ -164,6 +177,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
             due_on=form.cleaned_data["due_on"],
             by=request.user,
             assigned_to=request.user,
+            key=_once_key("task", customer, form),
         )
     except services.ClientelingError as exc:
         return _refuse(request, store, customer, form, str(exc))

@@ -4,27 +4,15 @@ A fragment that holds forms is rendered with `CSRF_SLOT` as its CSRF token (pass
 `"csrf_token": CSRF_SLOT` in its context and render it without the request), kept
 once for everyone, and given each reader's own token on the way out:
 
-    html = fragments.kept(key, seconds, lambda: render_to_string(name, context))
     return fragments.for_reader(request, html)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.core.cache import cache
 from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 
 CSRF_SLOT = "aisle-csrf-slot-0d5e1c"
-
-
-def kept(key: str, seconds: int, render: Callable[[], str]) -> str:
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, seconds)
-    return html
 
 
 def for_reader(request, html: str, **slots: str) -> SafeString:

@@ -47,9 +47,10 @@ def _history(customer, store, n):
 
 
 def _section(response) -> str:
-    """The 360 section, each CSRF token (masked anew on every response) blanked."""
+    """The 360 section, each CSRF token (masked anew on every response) and each
+    form's one-time nonce (new on every response) blanked."""
     section = response.content.decode().split('id="customer-360"')[1]
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "csrf", section)
+    return re.sub(r'name="(csrfmiddlewaretoken|nonce)" value="[^"]+"', r"\1", section)
 
 
 @pytest.mark.parametrize("size", [4, 60])
@@ -249,3 +250,29 @@ def test_a_preview_without_a_message_says_what_is_missing(client, associate):
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
     assert not OutboundMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "model"),
+    [
+        ("notes", {"text": "Prefers linen"}, Note),
+        ("tasks", {"title": "Call about the linen shirt", "due_on": "2030-01-02"}, FollowUpTask),
+    ],
+)
+def test_a_double_tap_on_add_note_or_follow_up_saves_once(client, associate, path, fields, model):
+    customer = factories.CustomerFactory()
+    client.force_login(associate)
+    html = client.get(panel_url(customer)).content.decode()
+    form = html.split(f'action="/store/clienteling/customers/{customer.pk}/{path}/"')[1]
+    nonce = form.split('name="nonce" value="')[1].split('"')[0]
+    url = f"/store/clienteling/customers/{customer.pk}/{path}/"
+    for _tap in range(2):
+        assert client.post(url, {**fields, "nonce": nonce}).status_code == 302
+    assert model.objects.filter(customer=customer).count() == 1
+    # The next page brings a new form: the same words sent from it are saved again.
+    html = client.get(panel_url(customer)).content.decode()
+    form = html.split(f'action="/store/clienteling/customers/{customer.pk}/{path}/"')[1]
+    fresh = form.split('name="nonce" value="')[1].split('"')[0]
+    assert fresh != nonce
+    assert client.post(url, {**fields, "nonce": fresh}).status_code == 302
+    assert model.objects.filter(customer=customer).count() == 2
