@@ -456,6 +456,7 @@ class OutboxKind(models.TextChoices):
 class OutboxState(models.TextChoices):
     PENDING = "pending", _("Pending")
     PUBLISHED = "published", _("Published")
+    RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
 
@@ -483,6 +484,10 @@ class OutboxEntry(models.Model):
     created_at = models.DateTimeField(_("recorded"), default=timezone.now, db_index=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    # The Celery queue it runs on ("" is the default queue).
+    queue = models.CharField(_("queue"), max_length=50, blank=True)
+    # While `running`: a worker holds it until then; after, the beat publishes it again.
+    leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbox entry")
