@@ -72,7 +72,8 @@ class WebhookDelivery(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["client", "subject_type", "subject_id", "state"], name="webhookdelivery_chain_idx"
+                fields=["client", "subject_type", "subject_id", "state"],
+                name="webhookdelivery_chain_idx",
             ),
             models.Index(fields=["state", "next_attempt_at"], name="webhookdelivery_due_idx"),
             models.Index(
