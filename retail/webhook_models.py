@@ -41,7 +41,7 @@ class WebhookDelivery(models.Model):
     )
     subject_type = models.CharField(_("subject type"), max_length=30)
     subject_id = models.BigIntegerField(_("subject id"))
-    subject_ref = models.CharField(_("subject"), max_length=100, blank=True)
+    subject_ref = models.CharField(_("subject reference"), max_length=100, blank=True)
     # What recorded it (e.g. "order_event:42"): one delivery per client and change.
     change_key = models.CharField(_("change"), max_length=100, blank=True)
     event = models.CharField(_("event"), max_length=40)

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('subject_type', models.CharField(max_length=30, verbose_name='subject type')),
                 ('subject_id', models.BigIntegerField(verbose_name='subject id')),
-                ('subject_ref', models.CharField(blank=True, max_length=100, verbose_name='subject')),
+                ('subject_ref', models.CharField(blank=True, max_length=100, verbose_name='subject reference')),
                 ('change_key', models.CharField(blank=True, max_length=100, verbose_name='change')),
                 ('event', models.CharField(max_length=40, verbose_name='event')),
                 ('body', models.TextField(verbose_name='body (JSON, as signed)')),
