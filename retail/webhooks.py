@@ -78,6 +78,8 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -239,6 +241,12 @@ def _queue_send(client_id: int, *, key: str | None = None) -> OutboxEntry:
     return outbox.enqueue_task(SEND, kwargs={"client_id": client_id}, key=key, queue=queue())
 
 
+@transaction.atomic
+def queue_sender(*, client_id: int) -> OutboxEntry:
+    """Queue a sender for the client on the webhooks queue (published after commit)."""
+    return _queue_send(client_id)
+
+
 # --- Claiming ----------------------------------------------------------------------------
 
 
@@ -384,18 +392,19 @@ def post(claim: Claim) -> Outcome:
     }
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        port = parts.port
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return Outcome(False, None, "The webhook URL has an invalid port.")
+    host = parts.hostname
     if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(
-            parts.hostname, port, timeout=CONNECT_TIMEOUT, context=ssl.create_default_context()
-        )
+        conn = http.client.HTTPSConnection(host, port, timeout=CONNECT_TIMEOUT)
     else:
-        conn = http.client.HTTPConnection(parts.hostname, port, timeout=CONNECT_TIMEOUT)
-    phase = "connect"
+        conn = http.client.HTTPConnection(host, port, timeout=CONNECT_TIMEOUT)
+    phase = "resolve"
     try:
-        conn.connect()
+        addresses = _resolve(host, port)
+        phase = "connect"
+        conn.sock = _connect(addresses, host, https=parts.scheme == "https")
         phase = "answer"
         conn.sock.settimeout(ANSWER_TIMEOUT)
         sent_at = time.monotonic()
@@ -407,10 +416,10 @@ def post(claim: Claim) -> Outcome:
         return Outcome(False, None, f"{type(exc).__name__}: the webhook host does not resolve.")
     except ConnectionRefusedError as exc:
         return Outcome(False, None, f"{type(exc).__name__}: the receiver refused the connection.")
-    except TimeoutError as exc:
-        limit = CONNECT_TIMEOUT if phase == "connect" else ANSWER_TIMEOUT
-        what = "no connection" if phase == "connect" else "no answer"
-        return Outcome(False, None, f"{type(exc).__name__}: {what} within {limit:g} s.")
+    except TimeoutError:
+        limit = ANSWER_TIMEOUT if phase == "answer" else CONNECT_TIMEOUT
+        what = {"resolve": "no DNS answer", "connect": "no connection"}.get(phase, "no answer")
+        return Outcome(False, None, f"TimeoutError: {what} within {limit:g} s.")
     except (OSError, http.client.HTTPException) as exc:
         return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:500])
     finally:
@@ -423,6 +432,46 @@ def post(claim: Claim) -> Outcome:
     if 300 <= status < 400:
         return Outcome(False, status, f"HTTP {status}: redirects are not followed.")
     return Outcome(False, status, f"HTTP {status}")
+
+
+# Name lookups have no timeout of their own: they run here and are waited for at most
+# CONNECT_TIMEOUT (a hung lookup keeps one of these threads, never the sender).
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aisle-webhook-dns")
+
+
+def _resolve(host: str, port: int) -> list[tuple]:
+    lookup = _resolver.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+    try:
+        infos = lookup.result(timeout=CONNECT_TIMEOUT)
+    except FutureTimeout:
+        lookup.cancel()
+        raise TimeoutError from None
+    return [info[4][:2] for info in infos]
+
+
+def _connect(addresses: list[tuple], host: str, *, https: bool) -> socket.socket:
+    """Connect to the first address that answers (and shake hands for https), all
+    within CONNECT_TIMEOUT."""
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    error: OSError = TimeoutError()
+    for address in addresses:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        try:
+            sock = socket.create_connection(address, timeout=left)
+        except OSError as exc:
+            error = exc
+            continue
+        if https:
+            try:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+            except BaseException:
+                sock.close()
+                raise
+        return sock
+    raise error
 
 
 # --- Recording the outcome -----------------------------------------------------------------

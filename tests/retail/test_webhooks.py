@@ -377,6 +377,21 @@ def test_a_url_that_does_not_resolve_is_a_failed_attempt_with_its_reason(
     assert _retried(delivery)
 
 
+def test_a_name_lookup_that_hangs_is_given_up_after_the_connect_timeout(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(webhooks, "CONNECT_TIMEOUT", 0.2)
+
+    def hanging_lookup(*args, **kwargs):
+        time.sleep(1)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging_lookup)
+    delivery = _one_attempt("http://hooks.example.invalid/x", django_capture_on_commit_callbacks)
+    assert delivery.last_error == "TimeoutError: no DNS answer within 0.2 s."
+    assert _retried(delivery)
+
+
 def test_a_refused_connection_is_a_failed_attempt_with_its_reason(
     django_capture_on_commit_callbacks,
 ):
@@ -554,3 +569,18 @@ def test_one_sender_is_queued_per_client_and_transaction_on_the_webhooks_queue(
         record_chain(client, 3)
     entries = OutboxEntry.objects.filter(name=webhooks.SEND)
     assert [(e.payload, e.queue) for e in entries] == [({"client_id": client.pk}, "webhooks")]
+
+
+def test_a_pump_queued_before_the_move_hands_over_to_the_core_sender(
+    django_capture_on_commit_callbacks,
+):
+    from orders import webhooks as order_webhooks
+
+    with Receiver() as receiver:
+        client = hook_client(receiver.url)
+        (delivery,) = record_chain(client, 1)  # waiting, no sender queued (no commit)
+        with django_capture_on_commit_callbacks(execute=True):
+            order_webhooks.webhook_pump(client_id=client.pk, order_id=1)
+    assert receiver.ids() == [delivery.pk]
+    handed_over = OutboxEntry.objects.filter(name=webhooks.SEND).latest("pk")
+    assert (handed_over.queue, handed_over.state) == ("webhooks", "done")
