@@ -42,6 +42,7 @@ personal data).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -125,6 +126,11 @@ _broker = threading.local()
 _paused_until = 0.0  # monotonic time until which this process does not try the broker
 
 
+def _eager() -> bool:
+    """Celery runs tasks in place (the embedded default, and tests)."""
+    return bool(celery_app.conf.task_always_eager)
+
+
 def broker_paused() -> bool:
     return time.monotonic() < _paused_until
 
@@ -142,7 +148,7 @@ def _hand_to_broker(entry_id: int, queue: str) -> None:
 def publish(entry_id: int, *, queue: str | None = None) -> bool:
     """Hand the entry to Celery (or run it here when Celery is eager). Never raises and
     never waits for a broker that is down: the entry then stays pending for the beat."""
-    if celery_app.conf.task_always_eager:
+    if _eager():
         run(entry_id)
         return True
     if broker_paused():
@@ -179,10 +185,8 @@ def lease_for(entry: OutboxEntry) -> dt.timedelta:
     """How long a claimed entry is held: its task's hard time limit and a margin."""
     limit = getattr(settings, "CELERY_TASK_TIME_LIMIT", None) or 300
     if entry.kind == OutboxKind.TASK:
-        try:
+        with contextlib.suppress(ImportError):
             limit = getattr(import_string(entry.name), "time_limit", None) or limit
-        except ImportError:
-            pass
     return dt.timedelta(seconds=limit) + LEASE_MARGIN
 
 
@@ -308,9 +312,11 @@ def republish_due(now: dt.datetime | None = None) -> int:
         OutboxEntry.objects.filter(
             pk__in=[pk for pk, _q in orphaned], state=OutboxState.RUNNING, leased_until__lte=now
         ).update(state=OutboxState.PENDING, leased_until=None)
+    global _paused_until
+    _paused_until = 0.0  # the relay tries the broker again; one failure stops this round
     published = 0
     for entry_id, queue in due + lost + orphaned:
-        if broker_paused() and not celery_app.conf.task_always_eager:
+        if broker_paused() and not _eager():
             break
         published += publish(entry_id, queue=queue)
     return published
