@@ -61,6 +61,8 @@ from retail.models import OutboxEntry, OutboxKind, OutboxState
 logger = logging.getLogger(__name__)
 
 RUN_TASK = "retail.tasks.outbox_run"
+# Entries the relay publishes per round and kind (a long outage drains in a few rounds).
+RELAY_BATCH = 5000
 MAX_ATTEMPTS = 8
 # An entry the broker took but no worker claimed in this long is published again.
 REPUBLISH_AFTER = dt.timedelta(seconds=60)
@@ -296,17 +298,17 @@ def republish_due(now: dt.datetime | None = None) -> int:
         OutboxEntry.objects.filter(state=OutboxState.PENDING, available_at__lte=now)
         .filter(created_at__lte=now - dt.timedelta(seconds=1))
         .order_by("available_at", "pk")
-        .values_list("pk", "queue")[:1000]
+        .values_list("pk", "queue")[:RELAY_BATCH]
     )
     lost = list(
         OutboxEntry.objects.filter(
             state=OutboxState.PUBLISHED, published_at__lte=now - REPUBLISH_AFTER
-        ).values_list("pk", "queue")[:1000]
+        ).values_list("pk", "queue")[:RELAY_BATCH]
     )
     orphaned = list(
         OutboxEntry.objects.filter(state=OutboxState.RUNNING, leased_until__lte=now).values_list(
             "pk", "queue"
-        )[:1000]
+        )[:RELAY_BATCH]
     )
     if orphaned:
         OutboxEntry.objects.filter(

@@ -207,6 +207,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker whose broker went away reconnects for as long as it takes (Celery's
+# default gives up after 100 tries and the worker exits).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Publishing never holds a request up: with the broker down a publish fails at once
 # (no reconnect loop, a 0.1 s connect timeout) and the outbox leaves the entry for the
 # beat's relay (`retail.outbox`). A hung broker costs one publish its socket timeout.
