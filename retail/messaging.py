@@ -13,11 +13,14 @@ message (its error); when the outbox gives up, the message is `failed`.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
@@ -80,22 +83,36 @@ def render_message(template: str, context: dict, language: str) -> tuple[str, st
     return " ".join(subject.split()), text, html
 
 
+# A worker that took a message and then died gives it up after this long.
+SENDING_LEASE = dt.timedelta(minutes=2)
+
+
 def message_deliver(*, message_id: int) -> None:
-    """The outbox task: render and send one message, once."""
-    with transaction.atomic():
-        message = (
-            OutboundMessage.objects.select_for_update()
-            .select_related("customer")
-            .filter(pk=message_id)
-            .first()
+    """The outbox task: render and send one message, once.
+
+    No transaction is open and no row is locked while the mail server is talked to
+    (with `EMAIL_TIMEOUT`): the message is first taken in one short update
+    (`queued` → `sending`, which only one caller wins), sent, then marked `sent` in
+    another. A send that fails puts it back to `queued` and raises, for the outbox to
+    retry; a worker lost mid-send leaves it `sending` until `SENDING_LEASE` ends."""
+    now = timezone.now()
+    message = OutboundMessage.objects.filter(pk=message_id).first()
+    if message is None or message.state == MessageState.SENT:
+        return
+    if not message.to_address:
+        OutboundMessage.objects.filter(pk=message_id).exclude(state=MessageState.SENT).update(
+            state=MessageState.FAILED, error="The customer has no e-mail address."
         )
-        if message is None or message.state == MessageState.SENT:
-            return
-        if not message.to_address:
-            message.state = MessageState.FAILED
-            message.error = "The customer has no e-mail address."
-            message.save(update_fields=["state", "error"])
-            return
+        return
+    taken = OutboundMessage.objects.filter(
+        # A failed message is taken again when HQ retries its outbox entry.
+        Q(state__in=(MessageState.QUEUED, MessageState.FAILED))
+        | Q(state=MessageState.SENDING, claimed_at__lt=now - SENDING_LEASE),
+        pk=message_id,
+    ).update(state=MessageState.SENDING, claimed_at=now)
+    if not taken:
+        return  # sent, or being sent by another worker right now
+    try:
         subject, text, html = render_message(message.template, message.context, message.language)
         mail = EmailMultiAlternatives(
             subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address]
@@ -103,18 +120,19 @@ def message_deliver(*, message_id: int) -> None:
         if html:
             mail.attach_alternative(html, "text/html")
         for attachment in message.context.get("_attachments", []):
-            import base64
-
             mail.attach(
                 attachment["name"], base64.b64decode(attachment["content"]), attachment["mimetype"]
             )
         mail.send()
-        message.subject, message.body = subject[:250], text
-        message.state = MessageState.SENT
-        message.sent_at = timezone.now()
-        message.error = ""
-        message.save(update_fields=["subject", "body", "state", "sent_at", "error"])
-        logger.info("message %s (%s) sent", message.pk, message.template)
+    except Exception:
+        OutboundMessage.objects.filter(pk=message_id, state=MessageState.SENDING).update(
+            state=MessageState.QUEUED, claimed_at=None
+        )
+        raise
+    OutboundMessage.objects.filter(pk=message_id, state=MessageState.SENDING).update(
+        subject=subject[:250], body=text, state=MessageState.SENT, sent_at=timezone.now(), error=""
+    )
+    logger.info("message %s (%s) sent", message.pk, message.template)
 
 
 def _delivery_failed(*, message_id: int, error: str, final: bool) -> None:

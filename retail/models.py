@@ -502,6 +502,7 @@ class OutboxEntry(models.Model):
 
 class MessageState(models.TextChoices):
     QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
 
@@ -528,6 +529,8 @@ class OutboundMessage(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("queued"), default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # While `sending`: the one worker talking to the mail server took it then.
+    claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbound message")

@@ -42,6 +42,7 @@ personal data).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -60,6 +61,8 @@ from retail.models import OutboxEntry, OutboxKind, OutboxState
 logger = logging.getLogger(__name__)
 
 RUN_TASK = "retail.tasks.outbox_run"
+# Entries the relay publishes per round and kind (a long outage drains in a few rounds).
+RELAY_BATCH = 5000
 MAX_ATTEMPTS = 8
 # An entry the broker took but no worker claimed in this long is published again.
 REPUBLISH_AFTER = dt.timedelta(seconds=60)
@@ -125,6 +128,11 @@ _broker = threading.local()
 _paused_until = 0.0  # monotonic time until which this process does not try the broker
 
 
+def _eager() -> bool:
+    """Celery runs tasks in place (the embedded default, and tests)."""
+    return bool(celery_app.conf.task_always_eager)
+
+
 def broker_paused() -> bool:
     return time.monotonic() < _paused_until
 
@@ -142,7 +150,7 @@ def _hand_to_broker(entry_id: int, queue: str) -> None:
 def publish(entry_id: int, *, queue: str | None = None) -> bool:
     """Hand the entry to Celery (or run it here when Celery is eager). Never raises and
     never waits for a broker that is down: the entry then stays pending for the beat."""
-    if celery_app.conf.task_always_eager:
+    if _eager():
         run(entry_id)
         return True
     if broker_paused():
@@ -179,10 +187,8 @@ def lease_for(entry: OutboxEntry) -> dt.timedelta:
     """How long a claimed entry is held: its task's hard time limit and a margin."""
     limit = getattr(settings, "CELERY_TASK_TIME_LIMIT", None) or 300
     if entry.kind == OutboxKind.TASK:
-        try:
+        with contextlib.suppress(ImportError):
             limit = getattr(import_string(entry.name), "time_limit", None) or limit
-        except ImportError:
-            pass
     return dt.timedelta(seconds=limit) + LEASE_MARGIN
 
 
@@ -292,25 +298,27 @@ def republish_due(now: dt.datetime | None = None) -> int:
         OutboxEntry.objects.filter(state=OutboxState.PENDING, available_at__lte=now)
         .filter(created_at__lte=now - dt.timedelta(seconds=1))
         .order_by("available_at", "pk")
-        .values_list("pk", "queue")[:1000]
+        .values_list("pk", "queue")[:RELAY_BATCH]
     )
     lost = list(
         OutboxEntry.objects.filter(
             state=OutboxState.PUBLISHED, published_at__lte=now - REPUBLISH_AFTER
-        ).values_list("pk", "queue")[:1000]
+        ).values_list("pk", "queue")[:RELAY_BATCH]
     )
     orphaned = list(
         OutboxEntry.objects.filter(state=OutboxState.RUNNING, leased_until__lte=now).values_list(
             "pk", "queue"
-        )[:1000]
+        )[:RELAY_BATCH]
     )
     if orphaned:
         OutboxEntry.objects.filter(
             pk__in=[pk for pk, _q in orphaned], state=OutboxState.RUNNING, leased_until__lte=now
         ).update(state=OutboxState.PENDING, leased_until=None)
+    global _paused_until
+    _paused_until = 0.0  # the relay tries the broker again; one failure stops this round
     published = 0
     for entry_id, queue in due + lost + orphaned:
-        if broker_paused() and not celery_app.conf.task_always_eager:
+        if broker_paused() and not _eager():
             break
         published += publish(entry_id, queue=queue)
     return published

@@ -207,12 +207,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A worker whose broker went away reconnects for as long as it takes (Celery's
+# default gives up after 100 tries and the worker exits).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishing never holds a request up: with the broker down a publish fails at once
+# (no reconnect loop, a 0.1 s connect timeout) and the outbox leaves the entry for the
+# beat's relay (`retail.outbox`). A hung broker costs one publish its socket timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "max_retries": 0,
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.1),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+}
+# Webhooks run on their own queue with their own worker (see the README), so a slow
+# receiver never holds the workers that e-mails, domain events and refreshes need.
+AISLE_WEBHOOK_QUEUE = "webhooks"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TIMEZONE = "UTC"
 # Periodic work. With Redis, `celery beat` runs it; on the embedded default,
 # `manage.py run_scheduler` (started by `make run`) runs the same entries eagerly.
 CELERY_BEAT_SCHEDULE: dict = {
-    "outbox-republish": {"task": "retail.tasks.outbox_republish", "schedule": 30.0},
+    # The outbox's relay: what a broker outage, a lost queue or a dead worker left.
+    "outbox-republish": {"task": "retail.tasks.outbox_republish", "schedule": 15.0},
     "outbox-prune": {"task": "retail.tasks.outbox_prune", "schedule": 3600.0},
     # Webhook chains due again: a failed attempt's wait over, a lease run out (retail.webhooks).
     "webhooks-retry": {"task": "retail.webhooks.webhooks_retry_due", "schedule": 10.0},
@@ -250,6 +266,8 @@ EMAIL_BACKEND = env.str(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))
+# Seconds an SMTP connection or send may take (sent by an outbox task, never in a request).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aisle <no-reply@aisle.invalid>")
 
 # --- REST framework: the integration API's conventions ---------------------

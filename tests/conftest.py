@@ -45,6 +45,22 @@ def _fresh_cache():
 
 
 @pytest.fixture
+def broker_down(monkeypatch):
+    """The broker refuses every publish: Celery is not eager, so the outbox tries the
+    broker, fails and leaves its entries pending. `monkeypatch.undo()` brings it back
+    (eager again, so the relay then runs what waits in place)."""
+    from retail import outbox
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(outbox, "_hand_to_broker", refuse)
+    monkeypatch.setattr(outbox, "_eager", lambda: False)
+    yield
+    outbox._paused_until = 0.0
+
+
+@pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
 

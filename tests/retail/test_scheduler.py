@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from retail import outbox, tasks
+from retail import outbox
 from retail.models import OutboxState
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +21,10 @@ def record_call(**kwargs):
     CALLS.append(kwargs)
 
 
-def broker_down(*args, **kwargs):
-    raise ConnectionError("broker unreachable")
-
-
 def test_one_tick_of_the_scheduler_republishes_what_waits_in_the_outbox(
-    django_capture_on_commit_callbacks, monkeypatch
+    django_capture_on_commit_callbacks, monkeypatch, broker_down
 ):
     CALLS.clear()
-    monkeypatch.setattr(tasks.outbox_run, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         entry = outbox.enqueue_task(f"{__name__}.record_call", kwargs={"x": 5})
     entry.refresh_from_db()
@@ -116,10 +111,11 @@ def test_the_scheduler_process_of_make_run_runs_the_beat_schedule(tmp_path):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_scheduler_process_publishes_an_entry_a_broker_outage_left_waiting(monkeypatch):
+def test_the_scheduler_process_publishes_an_entry_a_broker_outage_left_waiting(
+    monkeypatch, broker_down
+):
     from django.db import connection
 
-    monkeypatch.setattr(tasks.outbox_run, "apply_async", broker_down)
     entry = outbox.enqueue_task(f"{__name__}.record_call", kwargs={"x": 6})  # committed
     monkeypatch.undo()
     entry.refresh_from_db()
