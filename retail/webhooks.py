@@ -545,7 +545,10 @@ def _count(circuit: WebhookCircuit, outcome: Outcome, now: dt.datetime) -> None:
     circuit.failures += 1
     circuit.last_failure_at = now
     circuit.last_error = outcome.error
-    if circuit.failures >= breaker_threshold():
+    already_open = circuit.open_until is not None and circuit.open_until > now
+    if circuit.failures >= breaker_threshold() and not already_open:
+        # Opens, or reopens after a failed probe; an attempt that was in flight when
+        # it opened does not lengthen the pause.
         circuit.open_until = now + breaker_cooldown(circuit.failures)
         logger.warning(
             "webhooks: client %s: breaker open after %s failures, until %s",
