@@ -584,3 +584,36 @@ def test_a_pump_queued_before_the_move_hands_over_to_the_core_sender(
     assert receiver.ids() == [delivery.pk]
     handed_over = OutboxEntry.objects.filter(name=webhooks.SEND).latest("pk")
     assert (handed_over.queue, handed_over.state) == ("webhooks", "done")
+
+
+def test_an_attempt_in_flight_when_the_breaker_opens_does_not_lengthen_the_pause(settings):
+    settings.AISLE_WEBHOOK_BREAKER_FAILURES = 2
+    settings.AISLE_WEBHOOK_IN_FLIGHT = 3
+    client = hook_client("http://127.0.0.1:9/x")
+    for subject_id in range(3):
+        record_chain(client, 1, Subject("parcel", subject_id))
+    claims = [webhooks.claim(client.pk) for _ in range(3)]
+    failed = webhooks.Outcome(False, 500, "HTTP 500")
+    webhooks.record_outcome(claims[0], failed)
+    webhooks.record_outcome(claims[1], failed)
+    opened = WebhookCircuit.objects.get(client=client).open_until
+    assert opened is not None and webhooks.claim(client.pk) is None
+    webhooks.record_outcome(claims[2], failed)
+    circuit = WebhookCircuit.objects.get(client=client)
+    assert (circuit.failures, circuit.open_until) == (3, opened)
+
+
+def test_a_sender_hands_over_to_a_fresh_task_after_its_budget(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(webhooks, "SEND_BUDGET", 0.0)
+    with Receiver() as receiver:
+        client = hook_client(receiver.url)
+        for subject_id in range(3):
+            record_chain(client, 1, Subject("parcel", subject_id))
+        before = OutboxEntry.objects.filter(name=webhooks.SEND).count()
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            assert webhooks.webhooks_send(client_id=client.pk) == 1
+    assert len(receiver.requests) == 1
+    assert OutboxEntry.objects.filter(name=webhooks.SEND).count() == before + 1
+    assert len(queued) == 1  # published after its commit, on the webhooks queue
