@@ -24,8 +24,9 @@ Celery queue) repeats three steps:
    with ``SELECT … FOR UPDATE SKIP LOCKED`` the oldest delivery that heads its chain
    (no earlier undelivered one), is due (`next_attempt_at`) and whose chain holds no
    live lease; set its lease (`leased_until`, `LEASE`) and commit;
-2. *send*, with no transaction open: connect within `CONNECT_TIMEOUT` (3 s), answer
-   within `ANSWER_TIMEOUT` (10 s) — a 2xx that comes later is a failure;
+2. *send*, with no transaction open: resolve the host and connect (and shake hands)
+   within `CONNECT_TIMEOUT` (3 s) each, answer within `ANSWER_TIMEOUT` (10 s) — a 2xx
+   that comes later is a failure; redirects are never followed;
 3. *record*, in another short transaction: the attempt, its status and error; the
    lease ends; the breaker counts the outcome.
 A worker killed during step 2 leaves one delivery leased; once the lease runs out the
