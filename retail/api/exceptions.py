@@ -99,10 +99,12 @@ def api_exception_handler(exc, context):
             getattr(request, "path", "?"),
             exc_info=(type(exc), exc, exc.__traceback__),
         )
-        return Response(
+        response = Response(
             error_body("server_error", _("Something went wrong on our side. It was logged.")),
             status=500,
         )
+        response._has_been_logged = True  # above, with the traceback: not twice
+        return response
     code = next((c for cls, c in CODES if isinstance(exc, cls)), "error")
     headers = {}
     if isinstance(exc, exceptions.Throttled) and exc.wait:

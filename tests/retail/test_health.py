@@ -97,3 +97,9 @@ def test_a_part_that_hangs_is_reported_down_without_waiting_for_it(
         release.set()
     assert response.json()["cache"] == "down"
     assert response.json()["database"] == "up"
+
+
+def test_the_probes_answer_plain_http_without_the_https_redirect(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/store/").status_code == 301
