@@ -148,7 +148,7 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
         "fallback": "fallback",
         "fallback_prefixes": ["allauth:rl:", "aisle:pickup-guesses:"],
     }
-    # A table made by migration `retail.0005`.
+    # Its table is made by `migrate` (retail/migrations/*_cache_fallback_table.py).
     CACHES["fallback"] = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "aisle_cache_fallback",
