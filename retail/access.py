@@ -7,6 +7,10 @@ see. Nothing else in the code base compares roles or store ids by itself.
 Areas: ``store`` (the tablet, `/store/`), ``kiosk`` (`/kiosk/`), ``hq``
 (`/hq/`) and ``admin`` (`/admin/`). HQ areas also need the second factor in
 this session: see :func:`hq_second_factor`.
+
+Anonymous callers reach only the login pages, the API's schema and docs, and the
+health endpoints (`PUBLIC_PROBES`: `/healthz`, `/readyz`, which reveal no versions
+or secrets). `/metrics` is for whoever runs Aisle: see :func:`metrics_reader`.
 """
 
 from __future__ import annotations
@@ -245,6 +249,28 @@ def api_client_may(client, scopes) -> bool:
     if not isinstance(client, ApiClient) or not client.is_active:
         return False
     return set(scopes) <= set(client.scopes)
+
+
+# --- Operations ----------------------------------------------------------------------
+
+# URL names anyone may call, signed in or not (load balancers, orchestrators).
+PUBLIC_PROBES = frozenset({"healthz", "readyz"})
+
+
+def metrics_reader(request: HttpRequest) -> bool:
+    """May this request read `/metrics`? Only with `Authorization: Bearer <token>`
+    where the token is `settings.AISLE_METRICS_TOKEN` (unset: nobody may)."""
+    import hmac
+
+    from django.conf import settings
+
+    token = settings.AISLE_METRICS_TOKEN
+    scheme, _, given = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return (
+        bool(token)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(given.strip().encode(), token.encode())
+    )
 
 
 # --- Training ----------------------------------------------------------------------

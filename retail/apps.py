@@ -34,6 +34,11 @@ class RetailConfig(AppConfig):
             signal.connect(
                 backends.forget_all_users, sender=Store, dispatch_uid="aisle_forget_users"
             )
+        from celery.signals import task_failure
+
+        from retail import metrics
+
+        task_failure.connect(metrics.count_task_failure, dispatch_uid="aisle_task_failure_metric")
         mfa_signals.authenticator_added.connect(
             roles.record_totp_setup_as_passed, dispatch_uid="aisle_totp_setup_passed"
         )

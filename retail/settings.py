@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "retail.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "retail.middleware.HQSecondFactorMiddleware",
     "retail.middleware.StoreContextMiddleware",
+    # A view meeting the database down answers 503, never a 500 (`retail/errors.py`).
+    "retail.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "retail.urls"
@@ -110,13 +113,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     # Persistent connections: a new PostgreSQL connection costs about 7 ms a
-    # request. Health checks (a `SELECT 1` before each request's first query) are
-    # off by default: they double the round trips of the API's one-query answers,
-    # and Django already drops a connection that failed during a request, so after
-    # a database restart each worker loses at most one request. Turn them on with
-    # CONN_HEALTH_CHECKS=1 where connections die silently (e.g. behind a proxy).
+    # request. Health checks are on: before a request reuses a connection, Django
+    # checks it (a `SELECT 1`), and opens a new one if it died, so after a PostgreSQL
+    # restart (or a proxy that drops idle connections) connections recover by
+    # themselves instead of failing one request per worker. A request that still meets
+    # the database down answers 503 `unavailable` (`retail.errors`). Turn the checks
+    # off with CONN_HEALTH_CHECKS=0 to save that round trip where connections never die.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -128,6 +132,27 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://aisle")}
 # request. A per-process cache (the embedded default) would let another worker keep
 # a session that was logged out, or a staff member who was switched off.
 AISLE_SHARED_CACHE = "redis" in CACHES["default"]["BACKEND"].lower()
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The cache is an accelerator, never a dependency (`retail/cache.py`): when Redis
+    # is unreachable every read is a miss and every write is dropped, logged once a
+    # minute; short timeouts keep a dead or hanging Redis cheap (CACHE_TIMEOUT
+    # seconds, for connecting and for each answer), and it is used again by itself
+    # when it comes back. The limits against guessing (allauth's login rate limits,
+    # pickup-code guesses) keep counting in the database meanwhile.
+    CACHES["default"]["BACKEND"] = "retail.cache.ResilientRedisCache"
+    _cache_timeout = env.float("CACHE_TIMEOUT", default=0.3)
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": _cache_timeout,
+        "socket_timeout": _cache_timeout,
+        **CACHES["default"].get("OPTIONS", {}),
+        "fallback": "fallback",
+        "fallback_prefixes": ["allauth:rl:", "aisle:pickup-guesses:"],
+    }
+    # Its table is made by `migrate` (retail/migrations/*_cache_fallback_table.py).
+    CACHES["fallback"] = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "aisle_cache_fallback",
+    }
 if AISLE_SHARED_CACHE:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
@@ -300,6 +325,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security -------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP: the health endpoints answer without a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
@@ -313,6 +340,14 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
 )
 X_FRAME_OPTIONS = "DENY"
+# A form with a stale CSRF token gets the friendly 403 page, saying to reload.
+CSRF_FAILURE_VIEW = "retail.errors.csrf_failure"
+
+# --- Operations: /healthz, /readyz (anonymous) and /metrics ------------------
+# `/metrics` (Prometheus) answers only `Authorization: Bearer <AISLE_METRICS_TOKEN>`;
+# unset, it answers 404. With several processes (gunicorn), set
+# PROMETHEUS_MULTIPROC_DIR to an empty directory shared by them (README).
+AISLE_METRICS_TOKEN = env.str("AISLE_METRICS_TOKEN", default="")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 
 # --- Logging: no personal data in logs --------------------------------------

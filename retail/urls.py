@@ -7,7 +7,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from retail import views
+from retail import health, metrics, views
 from retail.api import urls as api_urls
 
 admin.site.login = secure_admin_login(admin.site.login)
@@ -36,6 +36,10 @@ api_patterns = [
 
 urlpatterns = [
     path("", include((retail_patterns, "retail"))),
+    # Operations: anonymous probes (`retail.access.PUBLIC_PROBES`) and the metrics.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", include((api_patterns, "api"))),
     path("kiosk/", include("kiosk.urls")),
     path("store/training/", include("training.urls")),
@@ -57,3 +61,9 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Error pages: JSON under /api/, friendly pages without database queries elsewhere.
+handler400 = "retail.errors.bad_request"
+handler403 = "retail.errors.permission_denied"
+handler404 = "retail.errors.page_not_found"
+handler500 = "retail.errors.server_error"

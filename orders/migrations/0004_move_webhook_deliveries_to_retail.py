@@ -81,7 +81,7 @@ def move_back(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("orders", "0003_webhook_delivery"),
-        ("retail", "0006_webhooks"),
+        ("retail", "0007_webhooks"),
     ]
 
     operations = [

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from retail import errors
+
+logger = logging.getLogger("django.request")
 
 
 class ApiError(exceptions.APIException):
@@ -78,8 +86,25 @@ def api_exception_handler(exc, context):
             "validation_error", _("The request is not valid."), errors=flatten_errors(exc.detail)
         )
         return Response(body, status=400)
+    if isinstance(exc, errors.DATABASE_ERRORS):
+        set_rollback()
+        logger.warning("Database unavailable (%s)", type(exc).__name__)
+        return errors.unavailable(context["request"])
     if not isinstance(exc, exceptions.APIException):
-        return None  # a real bug: Django's 500 handling and logging
+        # A real bug: logged with its traceback (as Django would), answered in JSON.
+        set_rollback()
+        request = context.get("request")
+        logger.error(
+            "Internal Server Error: %s",
+            getattr(request, "path", "?"),
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        response = Response(
+            error_body("server_error", _("Something went wrong on our side. It was logged.")),
+            status=500,
+        )
+        response._has_been_logged = True  # above, with the traceback: not twice
+        return response
     code = next((c for cls, c in CODES if isinstance(exc, cls)), "error")
     headers = {}
     if isinstance(exc, exceptions.Throttled) and exc.wait:
@@ -95,6 +120,8 @@ def api_exception_handler(exc, context):
     return Response(error_body(code, detail), status=status_code, headers=headers)
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
-    """Unknown paths under /api/v1/ answer JSON, never an HTML page."""
+    """Unknown paths under /api/v1/ answer JSON, never an HTML page, whatever the
+    method (exempt from CSRF: the API has no cookies to protect)."""
     return JsonResponse(error_body("not_found", _("There is no such API endpoint.")), status=404)

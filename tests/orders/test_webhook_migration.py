@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from retail.models import WebhookDelivery
 
-BEFORE = [("orders", "0003_webhook_delivery"), ("retail", "0006_webhooks")]
+BEFORE = [("orders", "0003_webhook_delivery"), ("retail", "0007_webhooks")]
 
 
 def _migrate(targets):

@@ -26,6 +26,7 @@ DENIED = "denied"  # 403
 MFA_SETUP = "mfa_setup"  # redirect to TOTP setup
 REDIRECT = "redirect"  # any 302 (to the person's own area)
 NOT_ALLOWED = "405"  # method not allowed for GET
+NOT_FOUND = "404"  # does not exist (here: /metrics without AISLE_METRICS_TOKEN)
 
 
 def row(anonymous, associate, manager, kiosk, hq_no_totp, hq_totp):
@@ -135,6 +136,11 @@ MATRIX = {
     "kiosk:reserve": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "kiosk:reserved": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "orders_hq:pickups": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    # Operations: the health probes are for anyone (load balancers); the metrics need
+    # the operators' bearer token, and without one configured do not exist.
+    "healthz": row(OK, OK, OK, OK, OK, OK),
+    "readyz": row(OK, OK, OK, OK, OK, OK),
+    "metrics": row(NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
 }
 
 # Patterns whose arguments are not a customer's pk: name -> kwargs(world, name).
@@ -302,6 +308,8 @@ def check(response, expected: str, role: str) -> None:
         assert status == 302 and "/accounts/login/" in location, (status, location)
     elif expected == DENIED:
         assert status == 403, (status, location)
+    elif expected == NOT_FOUND:
+        assert status == 404, (status, location)
     elif expected == MFA_SETUP:
         assert status == 302 and reverse("mfa_activate_totp") in location, (status, location)
     elif expected == REDIRECT:
@@ -430,3 +438,19 @@ def test_api_answers_staff_sessions_and_anonymous_without_a_token_with_401_json(
             assert response.status_code == 401, (role, name, response.status_code)
             assert response.json()["code"] == "not_authenticated"
     assert walked >= 4
+
+
+def test_the_health_probes_are_the_only_anonymous_operations_urls():
+    from retail import access
+
+    assert {"healthz", "readyz"} == access.PUBLIC_PROBES
+    assert all(MATRIX[name]["anonymous"] == OK for name in access.PUBLIC_PROBES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_metrics_need_the_bearer_token_whoever_is_signed_in(role, world, client, settings):
+    settings.AISLE_METRICS_TOKEN = "operators-token"
+    c = client_for(role, world, client)
+    assert c.get(reverse("metrics")).status_code == 401
+    answer = c.get(reverse("metrics"), HTTP_AUTHORIZATION="Bearer operators-token")
+    assert answer.status_code == 200

@@ -99,3 +99,25 @@ def test_sessions_are_read_from_the_cache_only_when_it_is_shared():
     assert shared == "django.contrib.sessions.backends.cached_db"
     # A per-process cache would let another worker keep a session logged out here.
     assert _setting("SESSION_ENGINE") == "django.contrib.sessions.backends.db"
+
+
+def test_a_redis_cache_is_the_resilient_one_with_short_timeouts():
+    redis_url = {"CACHE_URL": "redis://127.0.0.1:6379/15"}
+    assert _setting("CACHES['default']['BACKEND']", **redis_url) == (
+        "retail.cache.ResilientRedisCache"
+    )
+    assert float(_setting("CACHES['default']['OPTIONS']['socket_timeout']", **redis_url)) <= 0.5
+    assert (
+        float(_setting("CACHES['default']['OPTIONS']['socket_connect_timeout']", **redis_url))
+        <= 0.5
+    )
+    assert _setting("CACHES['fallback']['LOCATION']", **redis_url) == "aisle_cache_fallback"
+    # The embedded default keeps its per-process cache, with no fallback to set up.
+    assert _setting("CACHES['default']['BACKEND']").endswith("LocMemCache")
+
+
+def test_postgresql_connections_are_health_checked_by_default():
+    postgres = {"DATABASE_URL": "postgres://aisle@127.0.0.1:5432/aisle"}
+    assert _setting("DATABASES['default']['CONN_HEALTH_CHECKS']", **postgres) == "True"
+    off = _setting("DATABASES['default']['CONN_HEALTH_CHECKS']", CONN_HEALTH_CHECKS="0", **postgres)
+    assert off == "False"

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('retail', '0005_outbox_lease_queue'),
+        ('retail', '0006_cache_fallback_table'),
     ]
 
     operations = [
