@@ -150,7 +150,18 @@ def celery_worker(env: dict, broker: str):
         yield
         return
     proc = subprocess.Popen(
-        [str(harness.BIN / "celery"), "-A", "retail", "worker", "-c", "2", "-l", "warning"],
+        [
+            str(harness.BIN / "celery"),
+            "-A",
+            "retail",
+            "worker",
+            "-c",
+            "2",
+            "-Q",
+            "celery,webhooks",
+            "-l",
+            "warning",
+        ],
         cwd=harness.ROOT,
         env=env,
         start_new_session=True,

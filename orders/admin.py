@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import services
+from orders import services, webhooks
 from orders.models import (
     Fulfillment,
     FulfillmentLine,
@@ -15,9 +15,8 @@ from orders.models import (
     OrderLine,
     Payment,
     Refund,
-    WebhookDelivery,
 )
-from retail.admin import AisleModelAdmin
+from retail.admin import AisleModelAdmin, webhook_deliveries_table
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -80,19 +79,6 @@ class OrderEventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class WebhookDeliveryInline(ReadOnlyInline):
-    """The order's changes as sent to the online channel (resend from the delivery)."""
-
-    model = WebhookDelivery
-    fields = ("created_at", "client", "event", "state", "attempts", "last_status", "last_error")
-    readonly_fields = fields
-    show_change_link = True
-    ordering = ("pk",)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("client")
-
-
 class FulfillmentStateFilter(admin.SimpleListFilter):
     title = _("fulfilment state")
     parameter_name = "fulfillment_state"
@@ -131,6 +117,7 @@ class OrderAdmin(AisleModelAdmin):
         "request_fingerprint",
         "created_at",
         "updated_at",
+        "webhook_deliveries",
     )
     inlines = [
         OrderLineInline,
@@ -138,8 +125,13 @@ class OrderAdmin(AisleModelAdmin):
         RefundInline,
         FulfillmentInline,
         OrderEventInline,
-        WebhookDeliveryInline,
     ]
+
+    @admin.display(description=_("webhook deliveries"))
+    def webhook_deliveries(self, obj):
+        """The order's changes as sent to the online channel (resend from the delivery)."""
+        return webhook_deliveries_table(webhooks.deliveries(obj))
+
     actions = ["cancel_orders"]
 
     def has_add_permission(self, request):
@@ -207,100 +199,3 @@ class FulfillmentAdmin(AisleModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-# --- Webhook deliveries (orders.webhooks) ----------------------------------------------
-
-
-class WebhookHealthFilter(admin.SimpleListFilter):
-    title = _("health")
-    parameter_name = "health"
-
-    def lookups(self, request, model_admin):
-        return (
-            ("failing", _("Failed or retrying")),
-            ("retrying", _("Retrying after an error")),
-            ("failed", _("Failed (no retry left)")),
-            ("waiting", _("Waiting to be sent")),
-            ("delivered", _("Delivered")),
-        )
-
-    def queryset(self, request, queryset):
-        from orders.models import WebhookState
-
-        value = self.value()
-        if value == "failing":
-            return queryset.exclude(state=WebhookState.DELIVERED).filter(attempts__gt=0)
-        if value == "retrying":
-            return queryset.filter(state=WebhookState.PENDING, attempts__gt=0)
-        if value == "failed":
-            return queryset.filter(state=WebhookState.FAILED)
-        if value == "waiting":
-            return queryset.filter(state=WebhookState.PENDING, attempts=0)
-        if value == "delivered":
-            return queryset.filter(state=WebhookState.DELIVERED)
-        return queryset
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(AisleModelAdmin):
-    """Every order change sent to an API client's webhook URL: its attempts, last HTTP
-    status and error. Read-only; HQ may resend (after confirming)."""
-
-    list_display = (
-        "pk",
-        "created_at",
-        "client",
-        "order",
-        "event",
-        "state",
-        "attempts",
-        "last_status",
-        "last_attempt_at",
-        "next_attempt_at",
-        "error",
-    )
-    list_filter = (WebhookHealthFilter, "state", "event", "client", "last_status", "created_at")
-    search_fields = ("order__order_ref", "client__name", "event", "last_error")
-    date_hierarchy = "created_at"
-    list_select_related = ("client", "order")
-    actions = ["resend_deliveries"]
-
-    @admin.display(description=_("last error"))
-    def error(self, obj):
-        return obj.last_error[:120]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.action(description=_("Resend the selected deliveries"))
-    def resend_deliveries(self, request, queryset):
-        """A confirmation page first; then each delivery is queued again, in order."""
-        from django.template.response import TemplateResponse
-
-        from orders import webhooks
-
-        deliveries = list(queryset.select_related("client", "order").order_by("pk")[:200])
-        if request.POST.get("confirm") == "yes":
-            n = webhooks.delivery_resend(deliveries=deliveries)
-            self.message_user(
-                request,
-                gettext("%(n)s webhook deliveries queued to be sent again.") % {"n": n},
-                messages.SUCCESS,
-            )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": gettext("Resend webhook deliveries"),
-            "deliveries": deliveries,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        template = "admin/orders/webhookdelivery/resend_confirm.html"
-        return TemplateResponse(request, template, context)

@@ -6,7 +6,6 @@ import hashlib
 import json
 from decimal import Decimal
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
@@ -14,7 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders import services
-from orders.models import Channel, Fulfillment, FulfillmentLine, Order, State
+from orders.models import Channel, Order
+from orders.shapes import load_order, order_shape
 from retail import services as retail_services
 from retail.api.exceptions import ApiError
 from retail.api.serializers import ErrorSerializer
@@ -131,80 +131,6 @@ class OrderOutSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
-def order_shape(order: Order) -> dict:
-    """The order as the API shows it, from prefetched rows (a fixed number of queries)."""
-    fulfillments = []
-    for f in order.fulfillments.all():
-        item = {
-            "id": f.pk,
-            "method": f.method,
-            "location": f.location.code,
-            "state": f.state,
-            "lines": [{"sku": fl.order_line.sku, "quantity": fl.quantity} for fl in f.lines.all()],
-        }
-        if f.ready_by:
-            item["ready_by"] = f.ready_by
-        if f.checked_in_at:
-            item["checked_in_at"] = f.checked_in_at
-        if f.pickup_code and f.state in (State.READY, State.COLLECTED):
-            item["pickup_code"] = f.pickup_code
-        if f.tracking_ref:
-            item["tracking_ref"] = f.tracking_ref
-        fulfillments.append(item)
-    return {
-        "order_ref": order.order_ref,
-        "channel": order.channel,
-        "status": order.status,
-        "customer_ref": order.customer.customer_ref if order.customer else None,
-        "currency": order.currency,
-        "total": _money(order.total),
-        "discount": _money(order.discount),
-        "lines": [
-            {
-                "sku": line.sku,
-                "quantity": line.quantity,
-                "unit_price": _money(line.unit_price),
-                "line_total": _money(line.line_total),
-                "cancelled_quantity": line.cancelled_quantity,
-            }
-            for line in order.lines.all()
-        ],
-        "payments": [
-            {"tender": p.tender, "amount": _money(p.amount), "reference": p.reference, "at": p.at}
-            for p in order.payments.all()
-        ],
-        "refunds": [
-            {"amount": _money(r.amount), "reason": r.reason, "at": r.at}
-            for r in order.refunds.all()
-        ],
-        "fulfillments": fulfillments,
-        "created_at": order.created_at,
-    }
-
-
-def load_order(ref: str) -> Order | None:
-    return (
-        Order.objects.select_related("customer")
-        .prefetch_related(
-            "lines",
-            "payments",
-            "refunds",
-            Prefetch(
-                "fulfillments",
-                queryset=Fulfillment.objects.select_related("location").prefetch_related(
-                    Prefetch("lines", queryset=FulfillmentLine.objects.select_related("order_line"))
-                ),
-            ),
-        )
-        .filter(order_ref=ref)
-        .first()
-    )
-
-
 def _api_error(exc: services.OrderError) -> Exception:
     if isinstance(exc, services.OrderValidationError):
         return serializers.ValidationError(exc.extra["errors"])
@@ -286,7 +212,9 @@ class OrderCreateView(APIView):
             order, created = services.order_place(order_input)
         except services.OrderError as exc:
             raise _api_error(exc) from exc
-        return Response(order_shape(load_order(order.order_ref)), status=201 if created else 200)
+        # The order comes back fully loaded (inside its transaction): once it has
+        # committed, answering it needs no query that a failing database could refuse.
+        return Response(order_shape(order), status=201 if created else 200)
 
 
 class OrderDetailView(APIView):

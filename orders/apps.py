@@ -9,8 +9,9 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory.services import register_shortage_handler
-        from orders import services, webhooks  # noqa: F401 - webhooks registers its beat task
+        from orders import services, webhooks
         from retail import customer_data
+        from retail import webhooks as webhook_core
 
         # Physical facts win over plans: inventory asks orders to re-source reservations.
         register_shortage_handler(services.handle_stock_shortage)
@@ -18,3 +19,5 @@ class OrdersConfig(AppConfig):
         customer_data.register(
             "orders", merge=services.orders_merge_customer, count=services.orders_count_customer
         )
+        # Order webhooks: the core drops the deliveries of an order that was deleted.
+        webhook_core.register_subject(webhooks.SUBJECT, exists=webhooks.order_exists)

@@ -23,6 +23,7 @@ from inventory.models import StockLevel
 from inventory.services import InsufficientStock, StockRequest
 from inventory.sourcing import Address, Plan, SourcingRequest, plan_sourcing
 from inventory.sourcing import Method as SourcingMethod
+from orders import webhooks
 from orders.models import (
     CANCELLABLE,
     ENDED,
@@ -39,6 +40,7 @@ from orders.models import (
     Refund,
     State,
 )
+from orders.shapes import load_order
 from retail.models import Customer, Store, User, Variant
 
 CENT = Decimal("0.01")
@@ -212,14 +214,15 @@ def _plan(data: OrderInput) -> Plan:
 
 
 def order_place(data: OrderInput) -> tuple[Order, bool]:
-    """Place an order in any channel. Returns (order, created).
+    """Place an order in any channel. Returns (order, created), the order loaded with
+    everything `orders.shapes.order_shape` reads (fetched before commit).
 
     The same `order_ref` with the same request fingerprint returns the existing
     order (created False); with another fingerprint it is a conflict. Stock is
     reserved (or, for a till sale, sold) in the same transaction; a shortage
     anywhere raises `OutOfStock` naming the SKUs, and nothing is written.
     """
-    existing = Order.objects.filter(order_ref=data.order_ref).first()
+    existing = load_order(data.order_ref)
     if existing is not None:
         return _same_request(existing, data), False
     _validate(data)
@@ -239,9 +242,11 @@ def order_place(data: OrderInput) -> tuple[Order, bool]:
             )
         try:
             with transaction.atomic():
-                return _create(data, priced, subtotal, total, plan), True
+                order = _create(data, priced, subtotal, total, plan)
+                # Loaded before commit: the caller answers from it with no query after.
+                return load_order(order.order_ref), True
         except _Duplicate:
-            existing = Order.objects.get(order_ref=data.order_ref)
+            existing = load_order(data.order_ref)
             return _same_request(existing, data), False
         except InsufficientStock as exc:
             # Someone took the units between the plan and the lock: plan again once.
@@ -353,8 +358,6 @@ def _lock_order(order_id: int) -> Order:
 
 
 def _event(order, fulfillment, kind, from_state, to_state, by, reason) -> OrderEvent:
-    from orders import webhooks
-
     event = OrderEvent.objects.create(
         order=order,
         fulfillment=fulfillment,

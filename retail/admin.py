@@ -4,10 +4,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from retail import access, roles
+from retail import access, roles, webhooks
 from retail.models import (
     ApiClient,
     AuditLog,
@@ -22,6 +26,8 @@ from retail.models import (
     Store,
     User,
     Variant,
+    WebhookDelivery,
+    WebhookState,
 )
 from retail.validators import normalise_phone
 
@@ -349,7 +355,17 @@ class ApiClientAddForm(forms.ModelForm):
 class ApiClientAdmin(AisleModelAdmin):
     """HQ manages API clients: a new or rotated key is shown once, in the message."""
 
-    list_display = ("name", "is_active", "scope_list", "rate_limit", "last_used_at", "created_at")
+    list_display = (
+        "name",
+        "is_active",
+        "scope_list",
+        "rate_limit",
+        "last_used_at",
+        "webhooks_waiting",
+        "webhooks_oldest_wait",
+        "webhooks_failing",
+        "webhooks_breaker",
+    )
     list_filter = ("is_active",)
     search_fields = ("name", "key_prefix")
     readonly_fields = ("key_prefix", "key_hash", "created_at", "rotated_at", "last_used_at")
@@ -369,6 +385,41 @@ class ApiClientAdmin(AisleModelAdmin):
     @admin.display(description=_("scopes"))
     def scope_list(self, obj):
         return ", ".join(obj.scopes)
+
+    def get_queryset(self, request):
+        # Webhook health per client, in the list's one query (`retail.webhooks`).
+        return webhooks.annotate_clients(super().get_queryset(request))
+
+    @admin.display(description=_("webhooks waiting"), ordering="webhooks_waiting")
+    def webhooks_waiting(self, obj):
+        if not obj.webhooks_waiting:
+            return 0
+        url = reverse("admin:retail_webhookdelivery_changelist")
+        return format_html(
+            '<a href="{}?client__id__exact={}&amp;health=undelivered">{}</a>',
+            url,
+            obj.pk,
+            obj.webhooks_waiting,
+        )
+
+    @admin.display(description=_("oldest wait"), ordering="webhooks_oldest")
+    def webhooks_oldest_wait(self, obj):
+        if obj.webhooks_oldest is None:
+            return "-"
+        seconds = int((timezone.now() - obj.webhooks_oldest).total_seconds())
+        if seconds < 120:
+            return gettext("%(n)s s") % {"n": max(0, seconds)}
+        if seconds < 7200:
+            return gettext("%(n)s min") % {"n": seconds // 60}
+        return gettext("%(n)s h") % {"n": seconds // 3600}
+
+    @admin.display(description=_("webhooks failing"), ordering="webhooks_failing")
+    def webhooks_failing(self, obj):
+        return obj.webhooks_failing
+
+    @admin.display(description=_("webhook breaker"))
+    def webhooks_breaker(self, obj):
+        return BREAKER_LABELS[webhooks.client_breaker(obj)]
 
     def save_model(self, request, obj, form, change):
         from retail.api_clients import api_client_create
@@ -413,3 +464,156 @@ class ApiClientAdmin(AisleModelAdmin):
                 % {"name": client, "key": key},
                 messages.WARNING,
             )
+
+
+# --- Webhook deliveries (retail.webhooks) ----------------------------------------------
+
+BREAKER_LABELS = {
+    webhooks.Breaker.CLOSED: _("closed (sending)"),
+    webhooks.Breaker.OPEN: _("open (paused after failures)"),
+    webhooks.Breaker.HALF_OPEN: _("half-open (trying one)"),
+}
+
+
+def webhook_deliveries_table(deliveries):
+    """A subject's deliveries as a small read-only table (an order's admin page)."""
+    rows = list(deliveries.select_related("client").order_by("pk")[:200])
+    if not rows:
+        return "-"
+    head = format_html(
+        "<tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        gettext("recorded"),
+        gettext("API client"),
+        gettext("event"),
+        gettext("state"),
+        gettext("attempts"),
+        gettext("last error"),
+    )
+    body = format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+        "<td>{}</td><td>{}</td></tr>",
+        (
+            (
+                reverse("admin:retail_webhookdelivery_change", args=[d.pk]),
+                d.pk,
+                d.created_at,
+                d.client,
+                d.event,
+                d.get_state_display(),
+                d.attempts,
+                d.last_error[:120],
+            )
+            for d in rows
+        ),
+    )
+    return format_html("<table>{}{}</table>", head, body)
+
+
+class WebhookHealthFilter(admin.SimpleListFilter):
+    title = _("health")
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("failing", _("Failed or retrying")),
+            ("retrying", _("Retrying after an error")),
+            ("failed", _("Failed (no retry left)")),
+            ("waiting", _("Waiting to be sent")),
+            ("undelivered", _("Not delivered yet")),
+            ("sending", _("Being sent now")),
+            ("dropped", _("Dropped")),
+            ("delivered", _("Delivered")),
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "failing":
+            return queryset.filter(
+                state__in=(WebhookState.PENDING, WebhookState.FAILED), attempts__gt=0
+            )
+        if value == "retrying":
+            return queryset.filter(state=WebhookState.PENDING, attempts__gt=0)
+        if value == "failed":
+            return queryset.filter(state=WebhookState.FAILED)
+        if value == "waiting":
+            return queryset.filter(state=WebhookState.PENDING, attempts=0)
+        if value == "undelivered":
+            return queryset.filter(state__in=(WebhookState.PENDING, WebhookState.FAILED))
+        if value == "sending":
+            return queryset.filter(leased_until__gt=timezone.now())
+        if value == "dropped":
+            return queryset.filter(state=WebhookState.DROPPED)
+        if value == "delivered":
+            return queryset.filter(state=WebhookState.DELIVERED)
+        return queryset
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(AisleModelAdmin):
+    """Every change sent to an API client's webhook URL: its attempts, last HTTP status
+    and error (or why it was dropped). Read-only; HQ may resend (after confirming).
+    Each client's backlog and breaker are on the API clients list."""
+
+    list_display = (
+        "pk",
+        "created_at",
+        "client",
+        "subject_type",
+        "subject_ref",
+        "event",
+        "state",
+        "attempts",
+        "last_status",
+        "last_attempt_at",
+        "next_attempt_at",
+        "error",
+    )
+    list_filter = (
+        WebhookHealthFilter,
+        "state",
+        "event",
+        "client",
+        "subject_type",
+        "last_status",
+        "created_at",
+    )
+    search_fields = ("subject_ref", "client__name", "event", "last_error")
+    date_hierarchy = "created_at"
+    list_select_related = ("client",)
+    actions = ["resend_deliveries"]
+
+    @admin.display(description=_("last error"))
+    def error(self, obj):
+        return obj.last_error[:120]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Resend the selected deliveries"))
+    def resend_deliveries(self, request, queryset):
+        """A confirmation page first; then each delivery is queued again, in order."""
+        deliveries = list(queryset.select_related("client").order_by("pk")[:200])
+        if request.POST.get("confirm") == "yes":
+            n = webhooks.delivery_resend(deliveries=deliveries)
+            self.message_user(
+                request,
+                gettext("%(n)s webhook deliveries queued to be sent again.") % {"n": n},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Resend webhook deliveries"),
+            "deliveries": deliveries,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        template = "admin/retail/webhookdelivery/resend_confirm.html"
+        return TemplateResponse(request, template, context)

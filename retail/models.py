@@ -595,3 +595,11 @@ class ApiClient(models.Model):
     # DRF treats the authenticated client as the request's user.
     is_authenticated = True
     is_anonymous = False
+
+
+# The webhook core's rows live in their own module; imported here so Django finds them.
+from retail.webhook_models import (  # noqa: E402, F401
+    WebhookCircuit,
+    WebhookDelivery,
+    WebhookState,
+)

@@ -255,9 +255,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The outbox's relay: what a broker outage, a lost queue or a dead worker left.
     "outbox-republish": {"task": "retail.tasks.outbox_republish", "schedule": 15.0},
     "outbox-prune": {"task": "retail.tasks.outbox_prune", "schedule": 3600.0},
-    # Webhooks whose wait after a failed attempt is over (orders.webhooks).
-    "webhooks-retry": {"task": "orders.webhooks.webhooks_retry_due", "schedule": 10.0},
-    "webhooks-prune": {"task": "orders.webhooks.webhooks_prune", "schedule": 86400.0},
+    # Webhook chains due again: a failed attempt's wait over, a lease run out (retail.webhooks).
+    "webhooks-retry": {"task": "retail.webhooks.webhooks_retry_due", "schedule": 10.0},
+    "webhooks-prune": {"task": "retail.webhooks.webhooks_prune", "schedule": 86400.0},
     # Training: reminders 30 days before a certificate expires, lapses, onboarding of
     # new starters, and the quarterly skills snapshot (each safe to run again).
     "training-certification-reminders": {
