@@ -31,6 +31,8 @@ from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 
+from retail import counters
+
 logger = logging.getLogger(__name__)
 
 PAUSE = 2.0  # seconds without trying Redis after a failure
@@ -69,9 +71,8 @@ class ResilientRedisCache(RedisCache):
             log = last is None or now - last >= LOG_EVERY
             if log:
                 _logged_at[self._location] = now
-        from retail import metrics
 
-        metrics.cache_errors.inc()
+        counters.cache_errors.inc()
         if log:
             # The exception's class only: its text may carry the server's address.
             logger.warning(

@@ -27,75 +27,81 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
-    Counter,
-    Histogram,
     generate_latest,
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from retail import access
-
-request_duration = Histogram(
-    "aisle_request_duration_seconds",
-    "Time to answer a request, by the resolved view's name.",
-    ["view", "method", "status"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
-task_failures = Counter(
-    "aisle_task_failures_total", "Celery tasks that raised, by task name.", ["task"]
-)
-cache_errors = Counter(
-    "aisle_cache_errors_total", "Calls the shared cache could not answer (Redis unreachable)."
-)
-
+from retail import access, outbox, webhooks
+from retail.counters import request_duration, task_failures
 
 # --- Figures computed from the database at scrape time ---------------------------
 
 
 def outbox_figures() -> Iterable[GaugeMetricFamily]:
-    from django.db.models import Count, Min
-
-    from retail.models import OutboxEntry, OutboxState
-
-    waiting = (OutboxState.PENDING, OutboxState.PUBLISHED)
-    counted = dict(
-        OutboxEntry.objects.filter(state__in=(*waiting, OutboxState.FAILED))
-        .values_list("state")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    figures = outbox.backlog()
     entries = GaugeMetricFamily(
         "aisle_outbox_entries",
-        "Outbox entries not done: waiting to be published, published and not done yet, "
-        "and failed for good.",
+        "Outbox entries not done: waiting (to be published, or published and not taken "
+        "yet), running under a worker's lease, and failed for good.",
         labels=["state"],
     )
-    for state in (*waiting, OutboxState.FAILED):
-        entries.add_metric([state], counted.get(state, 0))
+    for state in ("waiting", "running", "failed"):
+        entries.add_metric([state], figures[state])
     yield entries
-    oldest = OutboxEntry.objects.filter(state__in=waiting).aggregate(at=Min("created_at"))["at"]
     yield GaugeMetricFamily(
         "aisle_outbox_oldest_waiting_seconds",
-        "Age of the oldest outbox entry not done yet (0 when none waits).",
-        value=(timezone.now() - oldest).total_seconds() if oldest else 0.0,
+        "Age of the oldest outbox entry waiting (0 when none waits).",
+        value=figures["oldest_seconds"],
     )
     yield GaugeMetricFamily(
         "aisle_outbox_retrying_entries",
         "Outbox entries waiting after at least one failed attempt.",
-        value=OutboxEntry.objects.filter(state__in=waiting, attempts__gt=0).count(),
+        value=figures["retrying"],
     )
 
 
-# Each returns gauges computed from the database. Webhook backlogs per client
-# (`retail.webhooks.client_stats()`) are added here as one more function.
-SOURCES: list[Callable[[], Iterable[GaugeMetricFamily]]] = [outbox_figures]
+BREAKER_STATES = ("closed", "half_open", "open")
+
+
+def webhook_figures() -> Iterable[GaugeMetricFamily]:
+    waiting = GaugeMetricFamily(
+        "aisle_webhook_waiting",
+        "Webhook deliveries not sent yet, per API client.",
+        labels=["client"],
+    )
+    oldest = GaugeMetricFamily(
+        "aisle_webhook_oldest_wait_seconds",
+        "How long the client's oldest waiting delivery has waited.",
+        labels=["client"],
+    )
+    failing = GaugeMetricFamily(
+        "aisle_webhook_failing",
+        "The client's deliveries retrying after an error, or failed for good.",
+        labels=["client"],
+    )
+    breaker = GaugeMetricFamily(
+        "aisle_webhook_breaker",
+        "1 for the state the client's circuit breaker is in (closed, half_open, open).",
+        labels=["client", "state"],
+    )
+    for stats in webhooks.client_stats():
+        client = stats["name"]
+        waiting.add_metric([client], stats["waiting"])
+        oldest.add_metric([client], stats["oldest_wait_seconds"])
+        failing.add_metric([client], stats["failing"])
+        for state in BREAKER_STATES:
+            breaker.add_metric([client, state], 1 if stats["breaker"] == state else 0)
+    yield from (waiting, oldest, failing, breaker)
+
+
+# Each returns gauges computed from the database at scrape time.
+SOURCES: list[Callable[[], Iterable[GaugeMetricFamily]]] = [outbox_figures, webhook_figures]
 
 
 class DatabaseCollector:

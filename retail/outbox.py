@@ -54,7 +54,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from retail import events
+from retail import counters, events
 from retail.celery import app as celery_app
 from retail.models import OutboxEntry, OutboxKind, OutboxState
 
@@ -259,6 +259,9 @@ def _record_failure(entry: OutboxEntry, exc: Exception) -> None:
         changes["state"] = OutboxState.PENDING
         changes["available_at"] = timezone.now() + backoff(attempts)
     OutboxEntry.objects.filter(pk=entry.pk, state=OutboxState.RUNNING).update(**changes)
+    counters.task_failures.labels(
+        task=entry.name if entry.kind == OutboxKind.TASK else entry.kind
+    ).inc()
     logger.warning(
         "outbox: entry %s (%s) failed with %s, attempt %s%s",
         entry.pk,
@@ -325,13 +328,15 @@ def republish_due(now: dt.datetime | None = None) -> int:
 
 
 def backlog() -> dict:
-    """What waits: pending and published entries, the oldest one's age in seconds,
-    running and failed counts (for `/readyz`-style checks and metrics)."""
+    """What waits (pending and published entries; `retrying` of them after a failed
+    attempt), the oldest waiting one's age in seconds, running and failed counts:
+    the outbox's figures in `/metrics`. One query."""
     from django.db.models import Count, Min, Q
 
     waiting = Q(state__in=(OutboxState.PENDING, OutboxState.PUBLISHED))
     row = OutboxEntry.objects.aggregate(
         waiting=Count("pk", filter=waiting),
+        retrying=Count("pk", filter=waiting & Q(attempts__gt=0)),
         running=Count("pk", filter=Q(state=OutboxState.RUNNING)),
         failed=Count("pk", filter=Q(state=OutboxState.FAILED)),
         oldest=Min("created_at", filter=waiting),

@@ -92,9 +92,12 @@ def test_the_outbox_backlog_and_its_age_are_read_at_scrape_time(client, token):
     failed = outbox.enqueue_task("retail.tasks.outbox_prune", key="failed-one")
     OutboxEntry.objects.filter(pk=failed.pk).update(state=OutboxState.FAILED)
 
+    running = outbox.enqueue_task("retail.tasks.outbox_prune", key="running-one")
+    OutboxEntry.objects.filter(pk=running.pk).update(state=OutboxState.RUNNING)
+
     text = scrape(client).content.decode()
-    assert sample(text, "aisle_outbox_entries", state="pending") == 1
-    assert sample(text, "aisle_outbox_entries", state="published") == 0
+    assert sample(text, "aisle_outbox_entries", state="waiting") == 1
+    assert sample(text, "aisle_outbox_entries", state="running") == 1
     assert sample(text, "aisle_outbox_entries", state="failed") == 1
     assert 290 <= sample(text, "aisle_outbox_oldest_waiting_seconds") <= 400
     assert sample(text, "aisle_outbox_retrying_entries") == 1
@@ -107,3 +110,53 @@ def test_task_failures_are_counted_per_task(client, token):
     task_failure.send(sender=tasks.outbox_prune, task_id="t-1", exception=RuntimeError("x"))
     text = scrape(client).content.decode()
     assert sample(text, "aisle_task_failures_total", task=name) == before + 1
+
+
+def test_an_outbox_entry_that_fails_counts_as_a_task_failure(client, token):
+    name = "retail.tasks.no_such_function_at_run_time"
+    entry = outbox.enqueue_task("retail.tasks.outbox_prune", key="will-break")
+    OutboxEntry.objects.filter(pk=entry.pk).update(name=name)  # the code moved away since
+    before = REGISTRY.get_sample_value("aisle_task_failures_total", {"task": name}) or 0
+    outbox.run(entry.pk)
+    text = scrape(client).content.decode()
+    assert sample(text, "aisle_task_failures_total", task=name) == before + 1
+
+
+def test_webhook_backlog_oldest_wait_failures_and_breaker_per_client(client, token):
+    from retail import webhooks
+    from retail.api_clients import api_client_create
+    from retail.models import WebhookCircuit, WebhookDelivery, WebhookState
+
+    shop, _key = api_client_create(
+        name="webshop", scopes=["orders:read"], webhook_url="http://127.0.0.1:9/hooks"
+    )
+    quiet, _key = api_client_create(
+        name="app", scopes=["orders:read"], webhook_url="http://127.0.0.1:9/app"
+    )
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    for n in range(3):
+        WebhookDelivery.objects.create(
+            client=shop,
+            subject_type="order",
+            subject_id=n + 1,
+            subject_ref=f"WEB-{n}",
+            event="order_placed",
+            body="{}",
+            created_at=long_ago,
+            attempts=1 if n == 0 else 0,
+            last_error="HTTP 500" if n == 0 else "",
+        )
+    WebhookCircuit.objects.update_or_create(
+        client=shop, defaults={"open_until": timezone.now() + dt.timedelta(minutes=1), "failures": 5}
+    )
+    assert {s["name"]: s["breaker"] for s in webhooks.client_stats()}["webshop"] == "open"
+
+    text = scrape(client).content.decode()
+    assert sample(text, "aisle_webhook_waiting", client="webshop") == 3
+    assert sample(text, "aisle_webhook_waiting", client="app") == 0
+    assert 590 <= sample(text, "aisle_webhook_oldest_wait_seconds", client="webshop") <= 700
+    assert sample(text, "aisle_webhook_failing", client="webshop") == 1
+    assert sample(text, "aisle_webhook_breaker", client="webshop", state="open") == 1
+    assert sample(text, "aisle_webhook_breaker", client="webshop", state="closed") == 0
+    assert sample(text, "aisle_webhook_breaker", client="app", state="closed") == 1
+    assert WebhookDelivery.objects.filter(state=WebhookState.PENDING).count() == 3
