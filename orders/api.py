@@ -17,11 +17,15 @@ from orders import services
 from orders.models import Channel, Fulfillment, FulfillmentLine, Order, State
 from retail import services as retail_services
 from retail.api.exceptions import ApiError
+from retail.api.fields import one_of_values, ref_field, ref_parameter
 from retail.api.serializers import ErrorSerializer
 from retail.api.views import check_ref, errors
 from retail.models import Store, Variant
 
 MAX_LINES = 100
+# How the online channel says it was paid; the details go in `reference`.
+TENDERS = ["card", "cash", "gift_card", "store_credit", "other"]
+METHODS = ["pickup", "ship", "carry_out"]
 
 
 def money_field(**kwargs):
@@ -48,25 +52,50 @@ class AddressSerializer(serializers.Serializer):
 
 
 class FulfillmentInSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=["pickup", "ship", "carry_out"])
-    store = serializers.CharField(max_length=16, required=False)
-    address = AddressSerializer(required=False)
+    method = serializers.ChoiceField(choices=METHODS)
+    store = serializers.CharField(
+        max_length=16, required=False, help_text="A store's code: needed by pickup and carry_out."
+    )
+    address = AddressSerializer(required=False, help_text="Needed by ship.")
+
+    # What `orders.services` refuses otherwise, stated in the schema.
+    schema_extra = {
+        "anyOf": [
+            {
+                "properties": {"method": one_of_values(["pickup", "carry_out"])},
+                "required": ["store"],
+            },
+            {"properties": {"method": one_of_values(["ship"])}, "required": ["address"]},
+        ]
+    }
 
 
 class PaymentInSerializer(serializers.Serializer):
-    tender = serializers.CharField(max_length=30)
-    amount = money_field()
+    tender = serializers.ChoiceField(choices=TENDERS)
+    amount = money_field(help_text="The order's total: the lines less the discount.")
     reference = serializers.CharField(max_length=100, allow_blank=True)
 
 
 class OrderInSerializer(serializers.Serializer):
-    order_ref = serializers.CharField(max_length=64)
+    order_ref = ref_field()
     channel = serializers.ChoiceField(choices=Channel.values)
-    customer_ref = serializers.CharField(max_length=64, required=False)
+    customer_ref = ref_field(required=False)
     lines = LineInSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     discount = money_field(required=False, default=Decimal("0.00"))
     fulfillment = FulfillmentInSerializer()
     payment = PaymentInSerializer()
+
+    # Only a till sale (carry_out) may be placed without a customer.
+    schema_extra = {
+        "anyOf": [
+            {"required": ["customer_ref"]},
+            {
+                "properties": {
+                    "fulfillment": {"properties": {"method": one_of_values(["carry_out"])}}
+                }
+            },
+        ]
+    }
 
 
 class LineOutSerializer(serializers.Serializer):
@@ -221,6 +250,9 @@ CONFLICT = OpenApiResponse(
 )
 
 
+ORDER_REF = ref_parameter("order_ref", "The online channel's reference of the order.")
+
+
 class OrderCreateView(APIView):
     required_scopes = {"POST": ["orders:write"]}
 
@@ -294,6 +326,7 @@ class OrderDetailView(APIView):
 
     @extend_schema(
         operation_id="order_get",
+        parameters=[ORDER_REF],
         responses={200: OrderOutSerializer, **errors(400, 401, 403, 404, 429)},
     )
     def get(self, request, order_ref: str):
@@ -309,6 +342,7 @@ class OrderCancelView(APIView):
 
     @extend_schema(
         operation_id="order_cancel",
+        parameters=[ORDER_REF],
         request=None,
         responses={
             200: OrderOutSerializer,

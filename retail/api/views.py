@@ -9,9 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from retail import services
+from retail.api.fields import REF_HELP, REF_MAX, ref_is_valid, ref_parameter
 from retail.api.serializers import CustomerInSerializer, CustomerOutSerializer, ErrorSerializer
-
-REF_MAX = 64
 
 
 def errors(*codes: int) -> dict:
@@ -30,12 +29,18 @@ def errors(*codes: int) -> dict:
 
 
 def check_ref(ref: str, field: str = "customer_ref") -> None:
+    """A reference from the path follows the rule its schema states (`ref_parameter`)."""
     if "\x00" in ref:  # PostgreSQL text cannot hold it
         raise exceptions.ValidationError({field: [ProhibitNullCharactersValidator.message]})
     if len(ref) > REF_MAX:
         raise exceptions.ValidationError(
             {field: [_("Ensure this field has no more than %(n)s characters.") % {"n": REF_MAX}]}
         )
+    if not ref_is_valid(ref):
+        raise exceptions.ValidationError({field: [str(REF_HELP)]})
+
+
+CUSTOMER_REF = ref_parameter("customer_ref", "The online channel's reference of the customer.")
 
 
 class CustomerView(APIView):
@@ -43,6 +48,7 @@ class CustomerView(APIView):
 
     @extend_schema(
         operation_id="customer_get",
+        parameters=[CUSTOMER_REF],
         responses={200: CustomerOutSerializer, **errors(400, 401, 403, 404, 429)},
         description="A customer by the online channel's reference. A reference merged into "
         "another profile answers with the surviving customer.",
@@ -56,6 +62,7 @@ class CustomerView(APIView):
 
     @extend_schema(
         operation_id="customer_put",
+        parameters=[CUSTOMER_REF],
         request=CustomerInSerializer,
         responses={
             200: CustomerOutSerializer,
