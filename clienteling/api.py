@@ -13,7 +13,7 @@ import msgspec
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.views import APIView
@@ -142,6 +142,26 @@ class EventsView(APIView):
     @extend_schema(
         operation_id="events_post",
         request=EventBatchSerializer,
+        examples=[
+            OpenApiExample(
+                "a product view",
+                request_only=True,
+                value={
+                    "events": [
+                        {
+                            "event_id": "6f1c2a7e-0b8d-4f43-9a55-3c2e7d9b1a04",
+                            "occurred_at": "2026-03-01T10:15:00+00:00",
+                            "kind": "product_view",
+                            "anonymous_id": "a-7f3c",
+                            "customer_ref": "WEB-C1",
+                            "sku": "JUMPER-M",
+                            "channel": "web",
+                            "url": "https://shop.example.com/p/jumper",
+                        }
+                    ]
+                },
+            )
+        ],
         responses={
             202: EventResultSerializer,
             400: OpenApiResponse(
@@ -187,6 +207,13 @@ class IdentifyView(APIView):
     @extend_schema(
         operation_id="identify_post",
         request=IdentifyInSerializer,
+        examples=[
+            OpenApiExample(
+                "a login",
+                request_only=True,
+                value={"anonymous_id": "a-7f3c", "customer_ref": "WEB-C1"},
+            )
+        ],
         responses={
             200: IdentifyOutSerializer,
             404: OpenApiResponse(ErrorSerializer, description="unknown_customer"),

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -250,7 +250,19 @@ CONFLICT = OpenApiResponse(
 )
 
 
-ORDER_REF = ref_parameter("order_ref", "The online channel's reference of the order.")
+ORDER_REF = ref_parameter("order_ref", "The online channel's reference of the order.", "WEB-1001")
+ORDER_EXAMPLE = OpenApiExample(
+    "pickup",
+    request_only=True,
+    value={
+        "order_ref": "WEB-1001",
+        "channel": "web",
+        "customer_ref": "WEB-C1",
+        "lines": [{"sku": "JUMPER-M", "quantity": 1, "unit_price": "59.90"}],
+        "fulfillment": {"method": "pickup", "store": "S01"},
+        "payment": {"tender": "card", "amount": "59.90", "reference": "psp-8842"},
+    },
+)
 
 
 class OrderCreateView(APIView):
@@ -259,6 +271,7 @@ class OrderCreateView(APIView):
     @extend_schema(
         operation_id="order_create",
         request=OrderInSerializer,
+        examples=[ORDER_EXAMPLE],
         responses={
             201: OrderOutSerializer,
             200: OrderOutSerializer,

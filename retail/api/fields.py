@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import serializers
 
 REF_MAX = 64
@@ -61,7 +61,7 @@ def ref_is_valid(ref: str) -> bool:
     return len(ref) <= REF_MAX and REF_RE.match(ref) is not None
 
 
-def ref_parameter(name: str, description: str) -> OpenApiParameter:
+def ref_parameter(name: str, description: str, example: str) -> OpenApiParameter:
     """A reference in the path, stated with the same rule as in bodies."""
     return OpenApiParameter(
         name,
@@ -69,6 +69,7 @@ def ref_parameter(name: str, description: str) -> OpenApiParameter:
         OpenApiParameter.PATH,
         required=True,
         description=f"{description} {REF_HELP}",
+        examples=[OpenApiExample(name, value=example)],
     )
 
 

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,7 +40,20 @@ def check_ref(ref: str, field: str = "customer_ref") -> None:
         raise exceptions.ValidationError({field: [str(REF_HELP)]})
 
 
-CUSTOMER_REF = ref_parameter("customer_ref", "The online channel's reference of the customer.")
+CUSTOMER_REF = ref_parameter(
+    "customer_ref", "The online channel's reference of the customer.", "WEB-C1"
+)
+CUSTOMER_EXAMPLE = OpenApiExample(
+    "customer",
+    request_only=True,
+    value={
+        "name": "Ann Lee",
+        "email": "ann.lee@example.com",
+        "phone": "+44 7700 900123",
+        "preferred_store": "S01",
+        "consents": {"tracking": True, "marketing": False},
+    },
+)
 
 
 class CustomerView(APIView):
@@ -64,14 +77,17 @@ class CustomerView(APIView):
         operation_id="customer_put",
         parameters=[CUSTOMER_REF],
         request=CustomerInSerializer,
+        examples=[CUSTOMER_EXAMPLE],
         responses={
             200: CustomerOutSerializer,
             201: CustomerOutSerializer,
             **errors(400, 401, 403, 413, 415, 429),
         },
         description="Create (201, `name` required) or update (200) a customer. Fields left "
-        "out keep their value; the phone is stored in E.164; consents are recorded with the "
-        "time of each decision.",
+        "out keep their value; the phone must be a number that can be dialled (with its "
+        "country code, or of the preferred store's country) and is stored in E.164; an unknown "
+        "`preferred_store` is a validation_error; consents are recorded with the time of "
+        "each decision.",
     )
     def put(self, request, customer_ref: str):
         check_ref(customer_ref)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -63,7 +64,13 @@ def load_schema():
 
 
 @pytest.fixture
-def token(db):
+def token(store):
+    """A key with every scope, and the rows the schema's examples name (so the
+    examples reach the paths that place, read and cancel an order)."""
+    factories.store_location(store)
+    jumper = factories.VariantFactory(sku="JUMPER-M", price=Decimal("59.90"))
+    factories.give_stock(store.stock_location, jumper, 1000)
+    factories.CustomerFactory(customer_ref="WEB-C1")
     _client, key = factories.api_client(*Scope.values, rate="1000000/s")
     return f"Token {key}"
 
