@@ -89,9 +89,12 @@ def _check_urlencoded(raw: bytes, where: str) -> None:
 def _check_path(request) -> None:
     environ = getattr(request, "environ", None) or {}
     raw = environ.get(RAW_PATH)
+    scope = getattr(request, "scope", None) or {}  # under ASGI
     try:
         if isinstance(raw, str):
             _check_wsgi_text(raw, "path")
+        elif isinstance(scope.get("raw_path"), bytes):
+            _check_bytes(unquote_to_bytes(scope["raw_path"].split(b"?")[0]), "path")
         elif "\x00" in request.path_info:
             raise Found(NUL, "path")
     except Found as found:

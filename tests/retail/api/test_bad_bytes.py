@@ -209,3 +209,25 @@ def test_a_form_with_a_nul_is_a_400_page(client):
     assert response.status_code == 400
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh\x00")
     assert response.status_code == 400
+
+
+def test_under_asgi_the_raw_path_is_checked_too():
+    """ASGI servers decode the path with replacement; the guard reads `raw_path`."""
+    import io
+
+    from django.core.handlers.asgi import ASGIRequest
+
+    from retail.guards import BadBytesMiddleware
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/customers/WEB\ufffd/",
+        "raw_path": b"/api/v1/customers/WEB%FF/",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+    }
+    guard = BadBytesMiddleware(lambda request: pytest.fail("the view was reached"))
+    response = guard(ASGIRequest(scope, io.BytesIO(b"")))
+    assert response.status_code == 400
+    assert json.loads(response.content)["code"] == "parse_error"
