@@ -64,7 +64,7 @@ def _text(max_length: int, **kwargs) -> serializers.CharField:
 
 class EventInSerializer(serializers.Serializer):
     """The schema of one event. `clienteling.ingest.EventIn` (msgspec) validates the
-    same rules; `tests/clienteling/test_events_api.py` holds the two together."""
+    same rules; `tests/retail/api/test_schema_constraints.py` holds the two together."""
 
     event_id = serializers.UUIDField()
     occurred_at = serializers.DateTimeField(help_text="ISO 8601 with offset; at most a day ahead.")
