@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.test import override_settings
 from django.test.client import ClientHandler
 from hypothesis import HealthCheck, settings
 
@@ -60,7 +61,10 @@ def load_schema():
             "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
         }
     )
-    return schemathesis.openapi.from_wsgi("/api/v1/schema/", InProcessApp(), config=config)
+    # This first request imports the URLconf, at collection time: with DEBUG off, as
+    # pytest-django runs the tests (retail/urls.py adds media URLs only with DEBUG).
+    with override_settings(DEBUG=False):
+        return schemathesis.openapi.from_wsgi("/api/v1/schema/", InProcessApp(), config=config)
 
 
 @pytest.fixture
