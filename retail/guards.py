@@ -50,40 +50,44 @@ request_started.connect(_keep_raw_path, dispatch_uid="aisle-guards-raw-path")
 
 
 class Found(Exception):
-    def __init__(self, problem: str, where: str):
+    """`part` is path, query, header or body; `where` names the parameter or header
+    when it can be told (for the API's `errors`), else the part."""
+
+    def __init__(self, problem: str, part: str, name: str = ""):
         self.problem = problem
-        self.where = where
-        super().__init__(problem, where)
+        self.part = part
+        self.where = name or part
+        super().__init__(problem, self.where)
 
 
-def _check_bytes(raw: bytes, where: str) -> None:
+def _check_bytes(raw: bytes, part: str, name: str = "") -> None:
     if b"\x00" in raw:
-        raise Found(NUL, where)
+        raise Found(NUL, part, name)
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise Found(NOT_UTF8, where) from None
+        raise Found(NOT_UTF8, part, name) from None
 
 
-def _check_wsgi_text(value: str, where: str) -> None:
+def _check_wsgi_text(value: str, part: str, name: str = "") -> None:
     """A WSGI string: its characters are the raw bytes (ISO-8859-1)."""
     if "\x00" in value:
-        raise Found(NUL, where)
+        raise Found(NUL, part, name)
     try:
         raw = value.encode("iso-8859-1")
     except UnicodeEncodeError:
         return  # already decoded text (not from a WSGI server): nothing to decode
-    _check_bytes(raw, where)
+    _check_bytes(raw, part, name)
 
 
-def _check_urlencoded(raw: bytes, where: str) -> None:
+def _check_urlencoded(raw: bytes, part: str) -> None:
     """A query string or form body: each name and value, percent-decoded."""
-    _check_bytes(raw, where)
-    for part in raw.split(b"&"):
-        name, _sep, value = part.partition(b"=")
+    _check_bytes(raw, part)
+    for pair in raw.split(b"&"):
+        name, _sep, value = pair.partition(b"=")
         decoded_name = unquote_to_bytes(name.replace(b"+", b" "))
-        _check_bytes(decoded_name, where)
-        _check_bytes(unquote_to_bytes(value.replace(b"+", b" ")), decoded_name.decode() or where)
+        _check_bytes(decoded_name, part)
+        _check_bytes(unquote_to_bytes(value.replace(b"+", b" ")), part, decoded_name.decode())
 
 
 def _check_path(request) -> None:
@@ -118,7 +122,7 @@ def _check_headers(request) -> None:
             continue
         if isinstance(value, str):
             name = key.removeprefix("HTTP_").replace("_", "-").title()
-            _check_wsgi_text(value, f"header:{name}")
+            _check_wsgi_text(value, "header", f"header:{name}")
 
 
 def _body_is_small(request) -> bool:
@@ -170,8 +174,8 @@ class BadBytesMiddleware:
             check_request(request, is_api)
         except Found as found:
             if not is_api:
-                # Django's 400 page; the message is logged (no value from the request).
-                raise BadRequest(f"{found.problem} in {found.where.split(':')[0]}") from None
+                # Django's 400 page; the message is logged (nothing from the request).
+                raise BadRequest(f"{found.problem} in the {found.part}") from None
             return self.api_response(found)
         return self.get_response(request)
 
