@@ -7,17 +7,21 @@ a batch is written in bulk in one transaction (`clienteling.ingest`).
 
 from __future__ import annotations
 
+from typing import get_args
+
 import msgspec
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.views import APIView
 
 from clienteling import ingest, services
+from clienteling.models import SKU_KINDS
 from retail.api.exceptions import ApiError, TooLarge
+from retail.api.fields import one_of_values
 from retail.api.serializers import ErrorSerializer
 from retail.api.views import errors
 from retail.services import customer_by_ref
@@ -53,27 +57,48 @@ def _json(data: dict, status: int) -> HttpResponse:
     return HttpResponse(msgspec.json.encode(data), status=status, content_type="application/json")
 
 
+def _text(max_length: int, **kwargs) -> serializers.CharField:
+    """Text as msgspec decodes it: not trimmed, no NUL (refused by `ingest`)."""
+    return serializers.CharField(max_length=max_length, trim_whitespace=False, **kwargs)
+
+
 class EventInSerializer(serializers.Serializer):
+    """The schema of one event. `clienteling.ingest.EventIn` (msgspec) validates the
+    same rules; `tests/retail/api/test_schema_constraints.py` holds the two together."""
+
     event_id = serializers.UUIDField()
     occurred_at = serializers.DateTimeField(help_text="ISO 8601 with offset; at most a day ahead.")
-    kind = serializers.ChoiceField(
-        choices=["product_view", "add_to_cart", "remove_from_cart", "wishlist_add", "search"]
-    )
-    anonymous_id = serializers.CharField(max_length=128, required=False)
-    customer_ref = serializers.CharField(max_length=64, required=False)
-    sku = serializers.CharField(
-        max_length=40,
+    kind = serializers.ChoiceField(choices=list(get_args(ingest.Kind)))
+    anonymous_id = _text(128, required=False)
+    customer_ref = _text(64, required=False)
+    sku = _text(
+        40,
         required=False,
         help_text="Needed by product_view, add_to_cart, remove_from_cart and wishlist_add. "
         "An SKU Aisle does not know is stored as text, with no product link.",
     )
-    query = serializers.CharField(max_length=256, required=False, help_text="Needed by search.")
-    channel = serializers.ChoiceField(choices=["web", "app", "store", "kiosk", "social"])
-    url = serializers.CharField(max_length=2048, required=False)
+    query = _text(256, required=False, help_text="Needed by search.")
+    channel = serializers.ChoiceField(choices=list(get_args(ingest.Channel)))
+    url = _text(2048, required=False, allow_blank=True)
+
+    # The rules across fields that `ingest` checks, stated in the schema.
+    schema_extra = {
+        "allOf": [
+            {"anyOf": [{"required": ["anonymous_id"]}, {"required": ["customer_ref"]}]},
+            {
+                "anyOf": [
+                    {"properties": {"kind": one_of_values(SKU_KINDS)}, "required": ["sku"]},
+                    {"properties": {"kind": one_of_values(["search"])}, "required": ["query"]},
+                ]
+            },
+        ]
+    }
 
 
 class EventBatchSerializer(serializers.Serializer):
-    events = EventInSerializer(many=True, help_text="1 to 1,000 events.")
+    events = EventInSerializer(
+        many=True, min_length=1, max_length=ingest.MAX_BATCH, help_text="1 to 1,000 events."
+    )
 
 
 class EventResultSerializer(serializers.Serializer):
@@ -95,8 +120,10 @@ class BatchErrorSerializer(serializers.Serializer):
 
 
 class IdentifyInSerializer(serializers.Serializer):
-    anonymous_id = serializers.CharField(max_length=128)
-    customer_ref = serializers.CharField(max_length=64)
+    """The schema of `clienteling.ingest.IdentifyIn` (msgspec), which validates it."""
+
+    anonymous_id = _text(128)
+    customer_ref = _text(64)
 
 
 class IdentifyOutSerializer(serializers.Serializer):
@@ -115,6 +142,26 @@ class EventsView(APIView):
     @extend_schema(
         operation_id="events_post",
         request=EventBatchSerializer,
+        examples=[
+            OpenApiExample(
+                "a product view",
+                request_only=True,
+                value={
+                    "events": [
+                        {
+                            "event_id": "6f1c2a7e-0b8d-4f43-9a55-3c2e7d9b1a04",
+                            "occurred_at": "2026-03-01T10:15:00+00:00",
+                            "kind": "product_view",
+                            "anonymous_id": "a-7f3c",
+                            "customer_ref": "WEB-C1",
+                            "sku": "JUMPER-M",
+                            "channel": "web",
+                            "url": "https://shop.example.com/p/jumper",
+                        }
+                    ]
+                },
+            )
+        ],
         responses={
             202: EventResultSerializer,
             400: OpenApiResponse(
@@ -160,6 +207,13 @@ class IdentifyView(APIView):
     @extend_schema(
         operation_id="identify_post",
         request=IdentifyInSerializer,
+        examples=[
+            OpenApiExample(
+                "a login",
+                request_only=True,
+                value={"anonymous_id": "a-7f3c", "customer_ref": "WEB-C1"},
+            )
+        ],
         responses={
             200: IdentifyOutSerializer,
             404: OpenApiResponse(ErrorSerializer, description="unknown_customer"),

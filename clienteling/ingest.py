@@ -132,8 +132,14 @@ def _semantic_errors(event: EventIn, now: dt.datetime) -> dict | None:
         errors["sku"] = [_("A %(kind)s event needs a sku.") % {"kind": event.kind}]
     if event.kind == "search" and not event.query:
         errors["query"] = [_("A search event needs a query.")]
-    if event.occurred_at > now + FUTURE_SLACK:
-        errors["occurred_at"] = [_("This time is more than a day in the future.")]
+    try:
+        # Stored in UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows.
+        event.occurred_at = event.occurred_at.astimezone(dt.UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:30:00+14:00 is before year 1 in UTC
+        errors["occurred_at"] = [_("This time is out of range.")]
+    else:
+        if event.occurred_at > now + FUTURE_SLACK:
+            errors["occurred_at"] = [_("This time is more than a day in the future.")]
     for name in ("anonymous_id", "customer_ref", "sku", "query", "url"):
         value = getattr(event, name)
         if value and "\x00" in value:

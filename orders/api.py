@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,11 +17,15 @@ from orders.models import Channel, Order
 from orders.shapes import load_order, order_shape
 from retail import services as retail_services
 from retail.api.exceptions import ApiError
+from retail.api.fields import one_of_values, ref_field, ref_parameter
 from retail.api.serializers import ErrorSerializer
 from retail.api.views import check_ref, errors
 from retail.models import Store, Variant
 
 MAX_LINES = 100
+# How the online channel says it was paid; the details go in `reference`.
+TENDERS = ["card", "cash", "gift_card", "store_credit", "other"]
+METHODS = ["pickup", "ship", "carry_out"]
 
 
 def money_field(**kwargs):
@@ -48,25 +52,50 @@ class AddressSerializer(serializers.Serializer):
 
 
 class FulfillmentInSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=["pickup", "ship", "carry_out"])
-    store = serializers.CharField(max_length=16, required=False)
-    address = AddressSerializer(required=False)
+    method = serializers.ChoiceField(choices=METHODS)
+    store = serializers.CharField(
+        max_length=16, required=False, help_text="A store's code: needed by pickup and carry_out."
+    )
+    address = AddressSerializer(required=False, help_text="Needed by ship.")
+
+    # What `orders.services` refuses otherwise, stated in the schema.
+    schema_extra = {
+        "anyOf": [
+            {
+                "properties": {"method": one_of_values(["pickup", "carry_out"])},
+                "required": ["store"],
+            },
+            {"properties": {"method": one_of_values(["ship"])}, "required": ["address"]},
+        ]
+    }
 
 
 class PaymentInSerializer(serializers.Serializer):
-    tender = serializers.CharField(max_length=30)
-    amount = money_field()
+    tender = serializers.ChoiceField(choices=TENDERS)
+    amount = money_field(help_text="The order's total: the lines less the discount.")
     reference = serializers.CharField(max_length=100, allow_blank=True)
 
 
 class OrderInSerializer(serializers.Serializer):
-    order_ref = serializers.CharField(max_length=64)
+    order_ref = ref_field()
     channel = serializers.ChoiceField(choices=Channel.values)
-    customer_ref = serializers.CharField(max_length=64, required=False)
+    customer_ref = ref_field(required=False)
     lines = LineInSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     discount = money_field(required=False, default=Decimal("0.00"))
     fulfillment = FulfillmentInSerializer()
     payment = PaymentInSerializer()
+
+    # Only a till sale (carry_out) may be placed without a customer.
+    schema_extra = {
+        "anyOf": [
+            {"required": ["customer_ref"]},
+            {
+                "properties": {
+                    "fulfillment": {"properties": {"method": one_of_values(["carry_out"])}}
+                }
+            },
+        ]
+    }
 
 
 class LineOutSerializer(serializers.Serializer):
@@ -147,12 +176,28 @@ CONFLICT = OpenApiResponse(
 )
 
 
+ORDER_REF = ref_parameter("order_ref", "The online channel's reference of the order.", "WEB-1001")
+ORDER_EXAMPLE = OpenApiExample(
+    "pickup",
+    request_only=True,
+    value={
+        "order_ref": "WEB-1001",
+        "channel": "web",
+        "customer_ref": "WEB-C1",
+        "lines": [{"sku": "JUMPER-M", "quantity": 1, "unit_price": "59.90"}],
+        "fulfillment": {"method": "pickup", "store": "S01"},
+        "payment": {"tender": "card", "amount": "59.90", "reference": "psp-8842"},
+    },
+)
+
+
 class OrderCreateView(APIView):
     required_scopes = {"POST": ["orders:write"]}
 
     @extend_schema(
         operation_id="order_create",
         request=OrderInSerializer,
+        examples=[ORDER_EXAMPLE],
         responses={
             201: OrderOutSerializer,
             200: OrderOutSerializer,
@@ -222,6 +267,7 @@ class OrderDetailView(APIView):
 
     @extend_schema(
         operation_id="order_get",
+        parameters=[ORDER_REF],
         responses={200: OrderOutSerializer, **errors(400, 401, 403, 404, 429)},
     )
     def get(self, request, order_ref: str):
@@ -237,6 +283,7 @@ class OrderCancelView(APIView):
 
     @extend_schema(
         operation_id="order_cancel",
+        parameters=[ORDER_REF],
         request=None,
         responses={
             200: OrderOutSerializer,

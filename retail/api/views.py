@@ -3,15 +3,14 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from retail import services
+from retail.api.fields import REF_HELP, REF_MAX, ref_is_valid, ref_parameter
 from retail.api.serializers import CustomerInSerializer, CustomerOutSerializer, ErrorSerializer
-
-REF_MAX = 64
 
 
 def errors(*codes: int) -> dict:
@@ -30,12 +29,31 @@ def errors(*codes: int) -> dict:
 
 
 def check_ref(ref: str, field: str = "customer_ref") -> None:
+    """A reference from the path follows the rule its schema states (`ref_parameter`)."""
     if "\x00" in ref:  # PostgreSQL text cannot hold it
         raise exceptions.ValidationError({field: [ProhibitNullCharactersValidator.message]})
     if len(ref) > REF_MAX:
         raise exceptions.ValidationError(
             {field: [_("Ensure this field has no more than %(n)s characters.") % {"n": REF_MAX}]}
         )
+    if not ref_is_valid(ref):
+        raise exceptions.ValidationError({field: [str(REF_HELP)]})
+
+
+CUSTOMER_REF = ref_parameter(
+    "customer_ref", "The online channel's reference of the customer.", "WEB-C1"
+)
+CUSTOMER_EXAMPLE = OpenApiExample(
+    "customer",
+    request_only=True,
+    value={
+        "name": "Ann Lee",
+        "email": "ann.lee@example.com",
+        "phone": "+44 7700 900123",
+        "preferred_store": "S01",
+        "consents": {"tracking": True, "marketing": False},
+    },
+)
 
 
 class CustomerView(APIView):
@@ -43,6 +61,7 @@ class CustomerView(APIView):
 
     @extend_schema(
         operation_id="customer_get",
+        parameters=[CUSTOMER_REF],
         responses={200: CustomerOutSerializer, **errors(400, 401, 403, 404, 429)},
         description="A customer by the online channel's reference. A reference merged into "
         "another profile answers with the surviving customer.",
@@ -56,15 +75,19 @@ class CustomerView(APIView):
 
     @extend_schema(
         operation_id="customer_put",
+        parameters=[CUSTOMER_REF],
         request=CustomerInSerializer,
+        examples=[CUSTOMER_EXAMPLE],
         responses={
             200: CustomerOutSerializer,
             201: CustomerOutSerializer,
             **errors(400, 401, 403, 413, 415, 429),
         },
         description="Create (201, `name` required) or update (200) a customer. Fields left "
-        "out keep their value; the phone is stored in E.164; consents are recorded with the "
-        "time of each decision.",
+        "out keep their value; the phone must be a number that can be dialled (with its "
+        "country code, or of the preferred store's country) and is stored in E.164; an unknown "
+        "`preferred_store` is a validation_error; consents are recorded with the time of "
+        "each decision.",
     )
     def put(self, request, customer_ref: str):
         check_ref(customer_ref)

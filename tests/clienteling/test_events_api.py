@@ -234,3 +234,21 @@ def test_events_of_a_merged_away_customer_reference_go_to_the_survivor(events_ap
     response = events_api.post(URL, {"events": [event(customer_ref=duplicate.customer_ref)]})
     assert response.json()["accepted"] == 1
     assert BrowsingEvent.objects.get().customer == survivor
+
+
+def test_any_offset_of_iso_8601_is_stored_and_a_time_before_year_1_in_utc_is_refused(events_api):
+    """Found by the schema fuzzer: PostgreSQL refuses offsets beyond ±15:59 (an HTML
+    500); times are stored in UTC, and one that UTC cannot hold is a validation error."""
+    far = event(anonymous_id="v-far")
+    far["occurred_at"] = "0412-09-13T19:40:05.100-22:46"
+    response = events_api.post(URL, {"events": [far]})
+    assert response.status_code == 202, response.content
+    assert response.json()["accepted"] == 1
+    stored = BrowsingEvent.objects.get(anonymous_id="v-far").occurred_at
+    assert stored == dt.datetime(412, 9, 14, 18, 26, 5, 100000, tzinfo=dt.UTC)
+
+    early = event(anonymous_id="v-early")
+    early["occurred_at"] = "0001-01-01T00:30:00+14:00"
+    response = events_api.post(URL, {"events": [early]})
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]["0"]) == ["occurred_at"]

@@ -130,7 +130,7 @@ def test_webhook_backlog_oldest_wait_failures_and_breaker_per_client(client, tok
     shop, _key = api_client_create(
         name="webshop", scopes=["orders:read"], webhook_url="http://127.0.0.1:9/hooks"
     )
-    quiet, _key = api_client_create(
+    _app, _key = api_client_create(
         name="app", scopes=["orders:read"], webhook_url="http://127.0.0.1:9/app"
     )
     long_ago = timezone.now() - dt.timedelta(minutes=10)
@@ -147,7 +147,8 @@ def test_webhook_backlog_oldest_wait_failures_and_breaker_per_client(client, tok
             last_error="HTTP 500" if n == 0 else "",
         )
     WebhookCircuit.objects.update_or_create(
-        client=shop, defaults={"open_until": timezone.now() + dt.timedelta(minutes=1), "failures": 5}
+        client=shop,
+        defaults={"open_until": timezone.now() + dt.timedelta(minutes=1), "failures": 5},
     )
     assert {s["name"]: s["breaker"] for s in webhooks.client_stats()}["webshop"] == "open"
 
