@@ -23,8 +23,6 @@ from retail.api.views import check_ref, errors
 from retail.models import Store, Variant
 
 MAX_LINES = 100
-# How the online channel says it was paid; the details go in `reference`.
-TENDERS = ["card", "cash", "gift_card", "store_credit", "other"]
 METHODS = ["pickup", "ship", "carry_out"]
 
 
@@ -71,7 +69,11 @@ class FulfillmentInSerializer(serializers.Serializer):
 
 
 class PaymentInSerializer(serializers.Serializer):
-    tender = serializers.ChoiceField(choices=TENDERS)
+    # How the channel says it was paid ("card", "cash", "gift_card", "store_credit", …):
+    # open text, as the contract has it; `store_credit` draws on the customer's credit.
+    tender = serializers.CharField(
+        max_length=30, help_text="How it was paid, e.g. card; store_credit draws on store credit."
+    )
     amount = money_field(help_text="The order's total: the lines less the discount.")
     reference = serializers.CharField(max_length=100, allow_blank=True)
 
