@@ -79,7 +79,7 @@ from retail.models import Category, Customer, Product, Store, Variant
 cat = Category.objects.get_or_create(code="drill", defaults=dict(name="Drill", tax_rate=Decimal("20")))[0]
 product = Product.objects.get_or_create(style_code="DRILL", defaults=dict(name="Drill", brand="B", category=cat))[0]
 rows = []
-for i in range(SPLIT + 1):
+for i in range(N_SPLIT + 1):
     code = f"S{i + 1:02d}"
     store = Store.objects.get_or_create(code=code, defaults=dict(name=f"Drill store {i + 1}",
         address_line1="1 Road", city="London", postcode="W1D 1AN", country="GB",
@@ -477,7 +477,7 @@ class Drill:
         )
         say("migrate and seed …")
         harness.manage(self.env, "migrate", "--no-input", "-v", "0")
-        harness.django_shell(self.env, SETUP.replace("SPLIT", str(SPLIT_STORES)))
+        harness.django_shell(self.env, SETUP.replace("N_SPLIT", str(SPLIT_STORES)))
         self.receivers = {"drill": Receiver("drill"), "partner": Receiver("partner")}
         for receiver in self.receivers.values():
             self.stack.callback(receiver.close)
@@ -597,7 +597,8 @@ class Drill:
         if {"state", "created_at", "client_id"} <= cols:
             left += self.sql(
                 f"SELECT count(*) FROM {self.delivery_table} WHERE created_at >= to_timestamp(%s) "
-                "AND state NOT IN ('delivered', 'failed') AND client_id = ANY(%s)",
+                "AND state NOT IN ('delivered', 'failed', 'dropped', 'cancelled') "
+                "AND client_id = ANY(%s)",
                 [since, self.client_ids("drill", "partner")],
             )[0][0]
         return left
@@ -726,6 +727,15 @@ class Drill:
         done = self.wait_done(t0, back, self.patience)
         latencies = [a.seconds for a in placed]
         p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+        answered = {c.ref: c.answer.ended for c in calls if c.answer.status in (200, 201)}
+        last: dict[str, float] = {}
+        received = 0
+        for receiver in self.receivers.values():
+            for h in receiver.snapshot():
+                if h.order_ref in answered:
+                    received += 1
+                    last[h.order_ref] = max(last.get(h.order_ref, 0.0), h.at)
+        after_answer = max((at - answered[ref] for ref, at in last.items()), default=float("nan"))
         self.record(
             "broker down",
             f"{len(placed)}/{len(calls)} orders placed, latency p50 {p50:.2f} s, p95 {p95:.2f} s; "
@@ -733,7 +743,8 @@ class Drill:
                 f"every side effect done {done:.0f} s after the broker came back"
                 if done is not None
                 else f"side effects not all done {self.patience:.0f} s after the broker came back"
-            ),
+            )
+            + f" ({received} webhooks, the last {after_answer:.0f} s after its order's answer)",
             "p50 < 0.3 s, side effects within 60 s of its return",
             bool(placed) and p50 < 0.3 and done is not None and done <= 60,
         )
@@ -797,7 +808,7 @@ class Drill:
         placed = sum(1 for c in calls if c.answer.status in (200, 201))
         self.record(
             "worker killed",
-            f"{len(pool)} pool processes killed ({inflight} deliveries in flight), {placed} orders: "
+            f"{len(pool)} pool processes killed ({inflight} deliveries in flight), {placed}/{len(calls)} orders placed: "
             f"{duplicates} duplicate deliveries; "
             + (
                 f"all delivered {done:.0f} s after the kill"
@@ -981,25 +992,29 @@ def main() -> int:
     def interrupted(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupted)
+    # Also SIGINT: started in the background by a shell, Python would inherit it ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupted)
     tmp = Path(tempfile.mkdtemp(prefix="aisle-faults-"))
     tmp.chmod(0o755)  # the postgres OS user reaches its directory inside
     started = time.time()
     drill = None
     try:
         with contextlib.ExitStack() as stack:
-            stack.callback(STOP.set)
             drill = Drill(tmp, args.patience, stack)
-            drill.up()
-            for fault in FAULTS:
-                if fault not in only:
-                    continue
-                drill.check_processes()
-                if fault == "slow":
-                    drill.fault_slow(args.slow_seconds)
-                else:
-                    getattr(drill, f"fault_{fault}")()
-            say("stopping everything …")
+            try:
+                drill.up()
+                for fault in FAULTS:
+                    if fault not in only:
+                        continue
+                    drill.check_processes()
+                    if fault == "slow":
+                        drill.fault_slow(args.slow_seconds)
+                    else:
+                        getattr(drill, f"fault_{fault}")()
+                say("stopping everything …")
+            finally:
+                STOP.set()  # load threads stop before the servers do
     except KeyboardInterrupt:
         print("interrupted: everything the drill started is stopped", file=sys.stderr)
         return 130
