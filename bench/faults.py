@@ -445,6 +445,8 @@ class Drill:
     stack: contextlib.ExitStack
     figures: list[Figure] = field(default_factory=list)
     workers: dict[str, Proc] = field(default_factory=dict)
+    exits: list[str] = field(default_factory=list)  # processes that exited by themselves
+    exits_before: int = 0  # how many had exited when the current fault began
 
     # --- setting up ---
 
@@ -548,16 +550,16 @@ class Drill:
             worker.stop(timeout=30)
         self.workers = {}
 
-    def check_processes(self) -> None:
-        """A worker or beat that died in a fault is started again (and said so)."""
-        if any(not w.alive() for w in self.workers.values()):
-            say("a Celery worker had exited: starting the workers again")
-            self.stop_workers()
-            self.start_workers()
-        if not self.beat.alive():
-            say("celery beat had exited: starting it again")
-            self.beat.stop()
-            self.beat.start()
+    def revive(self) -> None:
+        """What a process supervisor (systemd's Restart=always) does: a Celery worker
+        or beat that exited is started again at once. Each exit is counted and shown
+        beside the fault's figure."""
+        for proc in [*self.workers.values(), self.beat]:
+            if proc.proc is not None and not proc.alive():
+                say(f"{proc.name} had exited (see {proc.log.name}): starting it again")
+                self.exits.append(proc.name)
+                proc.stop()
+                proc.start()
 
     # --- the database, read directly ---
 
@@ -607,6 +609,7 @@ class Drill:
         """Seconds from `origin` until nothing recorded since `since` is left to do;
         None when it took longer than `patience`."""
         while True:
+            self.revive()
             with contextlib.suppress(Exception):
                 if self.unfinished(since) == 0:
                     return time.time() - origin
@@ -669,6 +672,11 @@ class Drill:
             t.join()
 
     def record(self, fault: str, line: str, target: str, ok: bool) -> None:
+        exited = Counter(self.exits[self.exits_before :])
+        if exited:
+            line += " — exited and restarted: " + ", ".join(
+                f"{name} ×{n}" for name, n in sorted(exited.items())
+            )
         figure = Figure(fault, line, target, ok)
         self.figures.append(figure)
         print(f"  {fault}: {line}  [target: {target}] {'PASS' if ok else 'FAIL'}", flush=True)
@@ -893,6 +901,7 @@ class Drill:
         calls = self.load(1, stream_seconds, step)
         end = t0 + seconds
         while time.time() < end and not STOP.is_set():
+            self.revive()
             time.sleep(1)
         end = time.time()
         self.join_load()
@@ -1007,7 +1016,8 @@ def main() -> int:
                 for fault in FAULTS:
                     if fault not in only:
                         continue
-                    drill.check_processes()
+                    drill.revive()
+                    drill.exits_before = len(drill.exits)
                     if fault == "slow":
                         drill.fault_slow(args.slow_seconds)
                     else:
