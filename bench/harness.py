@@ -97,9 +97,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
-    """Serve Aisle under gunicorn; yields the base URL."""
+def gunicorn(env: dict, *, workers: int = 2, threads: int = 1, log: Path | None = None):
+    """Serve Aisle under gunicorn; yields the base URL. With `log`, its output goes
+    to that file instead of the console."""
     port = free_port()
+    output = open(log, "ab") if log else None  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -118,6 +120,8 @@ def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        stdout=output,
+        stderr=output,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -137,6 +141,9 @@ def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if output:
+            output.close()
 
 
 @dataclass
