@@ -10,7 +10,7 @@ given). Publishing never holds a request up: the broker gets a short connect and
 socket timeout and no retries, and once a publish fails this process stops trying
 for `BROKER_PAUSE` (so a change that queued ten tasks pays for one failed attempt,
 not ten); the entries stay `pending` and the beat task `outbox_republish` (every
-15 s) publishes them when the broker is back. It also publishes again entries the
+5 s) publishes them when the broker is back. It also publishes again entries the
 broker accepted but no worker took within `REPUBLISH_AFTER` (the broker lost its
 queue), and entries whose worker died mid-run (their lease ran out).
 
@@ -50,7 +50,7 @@ import time
 import traceback
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -118,7 +118,10 @@ def _record(
             return entry
     else:
         entry = OutboxEntry.objects.create(**fields)
-    transaction.on_commit(lambda: publish(entry.pk, queue=entry.queue))
+    # Robust: the change has committed whatever happens next; a publish that fails
+    # (the broker, or the database gone right after the commit) leaves the entry to
+    # the relay and never turns the committed change into an error.
+    transaction.on_commit(lambda: publish(entry.pk, queue=entry.queue), robust=True)
     return entry
 
 
@@ -150,6 +153,16 @@ def _hand_to_broker(entry_id: int, queue: str) -> None:
 def publish(entry_id: int, *, queue: str | None = None) -> bool:
     """Hand the entry to Celery (or run it here when Celery is eager). Never raises and
     never waits for a broker that is down: the entry then stays pending for the beat."""
+    try:
+        return _publish(entry_id, queue=queue)
+    except DatabaseError as exc:  # the database went away after the commit: the relay's
+        logger.warning(  # rules (pending, or published and never taken) bring it back
+            "outbox: could not publish entry %s (%s)", entry_id, type(exc).__name__
+        )
+        return False
+
+
+def _publish(entry_id: int, *, queue: str | None) -> bool:
     if _eager():
         run(entry_id)
         return True

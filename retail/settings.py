@@ -254,7 +254,7 @@ CELERY_TIMEZONE = "UTC"
 # `manage.py run_scheduler` (started by `make run`) runs the same entries eagerly.
 CELERY_BEAT_SCHEDULE: dict = {
     # The outbox's relay: what a broker outage, a lost queue or a dead worker left.
-    "outbox-republish": {"task": "retail.tasks.outbox_republish", "schedule": 15.0},
+    "outbox-republish": {"task": "retail.tasks.outbox_republish", "schedule": 5.0},
     "outbox-prune": {"task": "retail.tasks.outbox_prune", "schedule": 3600.0},
     # Webhook chains due again: a failed attempt's wait over, a lease run out (retail.webhooks).
     "webhooks-retry": {"task": "retail.webhooks.webhooks_retry_due", "schedule": 10.0},

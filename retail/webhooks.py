@@ -587,23 +587,37 @@ webhooks_send.time_limit = int(SEND_BUDGET + CONNECT_TIMEOUT + ANSWER_TIMEOUT + 
 
 
 def retry_due(now: dt.datetime | None = None) -> int:
-    """Queue a sender for every client with a due chain (a failed attempt's wait over,
-    a lease run out, or a lost task) whose breaker lets it send. Returns how many."""
+    """Queue senders (up to its in-flight cap) for every client with a due chain (a
+    failed attempt's wait over, a lease run out, or a lost task) whose breaker lets it
+    send. Returns how many senders were queued."""
     now = now or timezone.now()
     paused = WebhookCircuit.objects.filter(
         failures__gte=breaker_threshold(), open_until__gt=now
     ).values("client_id")
-    client_ids = list(
+    due = (
         due_heads(now)
         .exclude(client_id__in=paused)
-        .values_list("client_id", flat=True)
-        .order_by("client_id")
-        .distinct()[:SWEEP_LIMIT]
+        .values("client_id")
+        .annotate(chains=Count("pk"))
+        .order_by("client_id")[:SWEEP_LIMIT]
     )
+    probing = set(
+        WebhookCircuit.objects.filter(
+            failures__gte=breaker_threshold(), open_until__lte=now
+        ).values_list("client_id", flat=True)
+    )
+    cap = in_flight_cap()
+    queued = 0
     with transaction.atomic():
-        for client_id in client_ids:
-            _queue_send(client_id)
-    return len(client_ids)
+        for row in due:
+            # As many senders as the client may have in flight (a backlog after an
+            # outage drains that much faster; extra ones find nothing and stop), one
+            # for a half-open breaker's probe.
+            senders = 1 if row["client_id"] in probing else min(cap, row["chains"])
+            for _ in range(senders):
+                _queue_send(row["client_id"])
+                queued += 1
+    return queued
 
 
 @transaction.atomic

@@ -153,3 +153,30 @@ def test_backlog_counts_what_waits_and_the_oldest_age(broker_down):
     figures = outbox.backlog()
     assert figures["waiting"] == 2 and figures["failed"] == 0
     assert 89 <= figures["oldest_seconds"] <= 120
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_gone_right_after_the_commit_never_turns_the_change_into_an_error(
+    monkeypatch,
+):
+    from django.db import OperationalError
+
+    from retail.models import AuditLog
+
+    monkeypatch.setattr(outbox, "_eager", lambda: False)
+    real = outbox._publish
+
+    def publish_with_the_database_gone(entry_id, *, queue):
+        def refuse(execute, sql, params, many, context):
+            raise OperationalError("the database went away")
+
+        with connection.execute_wrapper(refuse):
+            return real(entry_id, queue=queue)
+
+    monkeypatch.setattr(outbox, "_publish", publish_with_the_database_gone)
+    with transaction.atomic():  # the change and its side effect commit; the publish fails
+        AuditLog.objects.create(action="test.change", target_type="test", target_id="1")
+        entry = outbox.enqueue_task(f"{__name__}.note_transaction", kwargs={"n": 7})
+    assert AuditLog.objects.filter(action="test.change").count() == 1
+    assert OutboxEntry.objects.get(pk=entry.pk).state == OutboxState.PENDING  # for the relay
+    assert SEEN == []
