@@ -738,10 +738,12 @@ class Drill:
         answered = {c.ref: c.answer.ended for c in calls if c.answer.status in (200, 201)}
         last: dict[str, float] = {}
         received = 0
+        first = float("inf")
         for receiver in self.receivers.values():
             for h in receiver.snapshot():
                 if h.order_ref in answered:
                     received += 1
+                    first = min(first, h.at)
                     last[h.order_ref] = max(last.get(h.order_ref, 0.0), h.at)
         after_answer = max((at - answered[ref] for ref, at in last.items()), default=float("nan"))
         self.record(
@@ -752,7 +754,8 @@ class Drill:
                 if done is not None
                 else f"side effects not all done {self.patience:.0f} s after the broker came back"
             )
-            + f" ({received} webhooks, the last {after_answer:.0f} s after its order's answer)",
+            + f" ({received} webhooks, the first {first - back:.0f} s after it came back, the"
+            f" last {after_answer:.0f} s after its order's answer)",
             "p50 < 0.3 s, side effects within 60 s of its return",
             bool(placed) and p50 < 0.3 and done is not None and done <= 60,
         )

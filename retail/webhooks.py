@@ -303,21 +303,40 @@ def _drop(queryset: QuerySet[WebhookDelivery], reason: str, now: dt.datetime) ->
     )
 
 
+def _locked_circuit(client_id: int) -> WebhookCircuit | None:
+    return (
+        WebhookCircuit.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .only(
+            "pk",
+            "client_id",
+            "failures",
+            "open_until",
+            "client__id",
+            "client__is_active",
+            "client__webhook_url",
+            "client__webhook_secret",
+        )
+        .filter(client_id=client_id)
+        .first()
+    )
+
+
 def claim(client_id: int) -> Claim | None:
     """Step 1: lease the client's oldest sendable delivery, or None (nothing due, the
     breaker open, or the client at its in-flight cap)."""
     for _ in range(20):  # a deleted subject's chain is dropped and the next one tried
         now = timezone.now()
         with transaction.atomic():
-            client = (
-                ApiClient.objects.filter(pk=client_id)
-                .only("pk", "is_active", "webhook_url", "webhook_secret")
-                .first()
-            )
-            if client is None:
-                return None
-            WebhookCircuit.objects.get_or_create(client_id=client_id)
-            circuit = WebhookCircuit.objects.select_for_update().get(client_id=client_id)
+            # The client's breaker row, locked (it serialises the client's claims), with
+            # the client read in the same query; made on the client's first claim.
+            circuit = _locked_circuit(client_id)
+            if circuit is None:
+                if not ApiClient.objects.filter(pk=client_id).exists():
+                    return None
+                WebhookCircuit.objects.get_or_create(client_id=client_id)
+                circuit = _locked_circuit(client_id)
+            client = circuit.client
             mine = WebhookDelivery.objects.filter(client_id=client_id)
             if not client.is_active or not client.webhook_url:
                 reason = (
@@ -489,6 +508,7 @@ def record_outcome(claim: Claim, outcome: Outcome) -> bool:
         row = (
             WebhookDelivery.objects.select_for_update()
             .filter(pk=claim.delivery_id, lease_token=claim.token)
+            .defer("body")
             .first()
         )
         if row is None:
