@@ -41,6 +41,20 @@ class AisleModelAdmin(admin.ModelAdmin):
         return access.admin_queryset(request.user, super().get_queryset(request))
 
 
+class RecordAdmin(AisleModelAdmin):
+    """A record kept by Aisle itself (audit rows, the outbox, messages, webhook
+    deliveries): every field read-only, never added or deleted by hand."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
     extra = 0
@@ -248,7 +262,7 @@ class StaffProfileAdmin(AisleModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(AisleModelAdmin):
+class AuditLogAdmin(RecordAdmin):
     """Read-only: the audit log is append-only."""
 
     list_display = ("at", "actor", "action", "target_type", "target_id", "store")
@@ -260,21 +274,12 @@ class AuditLogAdmin(AisleModelAdmin):
     def get_queryset(self, request):
         return access.audit_logs_for(request.user).select_related("actor", "store")
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(OutboxEntry)
-class OutboxEntryAdmin(AisleModelAdmin):
+class OutboxEntryAdmin(RecordAdmin):
     """Pending, published, done and failed side effects, with the error and a retry."""
 
     list_display = (
@@ -299,15 +304,6 @@ class OutboxEntryAdmin(AisleModelAdmin):
         lines = obj.last_error.strip().splitlines()
         return lines[-1][:160] if lines else ""
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.action(description=_("Retry the selected entries now"))
     def retry_entries(self, request, queryset):
         from retail import outbox
@@ -321,7 +317,7 @@ class OutboxEntryAdmin(AisleModelAdmin):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(AisleModelAdmin):
+class OutboundMessageAdmin(RecordAdmin):
     """The log of e-mails to customers (read-only)."""
 
     list_display = ("created_at", "template", "customer", "state", "sent_at", "language", "error")
@@ -330,16 +326,7 @@ class OutboundMessageAdmin(AisleModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("customer",)
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -550,7 +537,7 @@ class WebhookHealthFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(AisleModelAdmin):
+class WebhookDeliveryAdmin(RecordAdmin):
     """Every change sent to an API client's webhook URL: its attempts, last HTTP status
     and error (or why it was dropped). Read-only; HQ may resend (after confirming).
     Each client's backlog and breaker are on the API clients list."""
@@ -586,15 +573,6 @@ class WebhookDeliveryAdmin(AisleModelAdmin):
     @admin.display(description=_("last error"))
     def error(self, obj):
         return obj.last_error[:120]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Resend the selected deliveries"))
     def resend_deliveries(self, request, queryset):
