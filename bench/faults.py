@@ -19,9 +19,11 @@ per fault with its target and PASS or FAIL:
 
 - cache: the cache Redis is stopped while orders and GETs flow, then started again:
   requests answered, HTML answers, 5xx answers;
-- broker: the broker Redis is stopped while orders are placed: order latency p50/p95,
-  and seconds until every side effect of those orders is done (outbox entries done,
-  webhooks delivered) after the broker is back;
+- broker: the broker Redis is stopped for 25 s while orders are placed (10 a second,
+  `--broker-rate`; 0 places them as fast as three clients can, a backlog that measures
+  the workers' throughput more than the recovery): order latency p50/p95, and seconds
+  until every side effect of those orders is done (outbox entries done, webhooks
+  delivered) after the broker is back;
 - queue: the workers are stopped, orders queue their tasks, the broker loses them
   (FLUSHALL), the workers start again: seconds from the loss until everything is done;
 - kill: `kill -9` of the webhook worker's pool processes while they send (the worker
@@ -447,6 +449,7 @@ class Drill:
     workers: dict[str, Proc] = field(default_factory=dict)
     exits: list[str] = field(default_factory=list)  # processes that exited by themselves
     exits_before: int = 0  # how many had exited when the current fault began
+    broker_rate: float = 10.0  # orders per second while the broker is down (0: unpaced)
 
     # --- setting up ---
 
@@ -724,10 +727,24 @@ class Drill:
         )
 
     def fault_broker(self) -> None:
-        say("broker: the broker Redis stops; orders are placed for 25 s; then it starts again")
+        rate = self.broker_rate
+        say(
+            "broker: the broker Redis stops; orders are placed for 25 s "
+            + (f"at {rate:g}/s" if rate else "as fast as 3 clients can")
+            + "; then it starts again"
+        )
         t0 = time.time()
         self.broker.stop()
-        calls = self.load(3, 25, lambda n, i: [self.order(f"BROKER-{n}-{i}")])
+        started = time.time()
+
+        def paced_order(n: int, i: int) -> list[Call]:
+            if rate:  # each of the 3 clients places its share at an even pace
+                wait = started + (i * 3 + n) / rate - time.time()
+                if wait > 0:
+                    time.sleep(wait)
+            return [self.order(f"BROKER-{n}-{i}")]
+
+        calls = self.load(3, 25, paced_order)
         self.join_load()
         placed = [c.answer for c in calls if c.answer.status in (200, 201)]
         self.broker.start()
@@ -736,6 +753,7 @@ class Drill:
         latencies = [a.seconds for a in placed]
         p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
         answered = {c.ref: c.answer.ended for c in calls if c.answer.status in (200, 201)}
+        pace = f"{len(placed) / 25:.0f}/s"
         last: dict[str, float] = {}
         received = 0
         first = float("inf")
@@ -748,7 +766,8 @@ class Drill:
         after_answer = max((at - answered[ref] for ref, at in last.items()), default=float("nan"))
         self.record(
             "broker down",
-            f"{len(placed)}/{len(calls)} orders placed, latency p50 {p50:.2f} s, p95 {p95:.2f} s; "
+            f"{len(placed)}/{len(calls)} orders placed ({pace} for 25 s), latency p50 {p50:.2f} s,"
+            f" p95 {p95:.2f} s; "
             + (
                 f"every side effect done {done:.0f} s after the broker came back"
                 if done is not None
@@ -990,6 +1009,12 @@ def main() -> int:
         "--patience", type=float, default=150, help="seconds to wait for side effects (default 150)"
     )
     parser.add_argument(
+        "--broker-rate",
+        type=float,
+        default=10.0,
+        help="orders per second while the broker is down (default 10; 0: as fast as they go)",
+    )
+    parser.add_argument(
         "--slow-seconds", type=float, default=150, help="how long the slow fault is watched"
     )
     args = parser.parse_args()
@@ -1013,7 +1038,7 @@ def main() -> int:
     drill = None
     try:
         with contextlib.ExitStack() as stack:
-            drill = Drill(tmp, args.patience, stack)
+            drill = Drill(tmp, args.patience, stack, broker_rate=args.broker_rate)
             try:
                 drill.up()
                 for fault in FAULTS:
