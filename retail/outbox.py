@@ -45,12 +45,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import threading
 import time
 import traceback
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -127,7 +127,6 @@ def _record(
 
 # --- Publishing ------------------------------------------------------------------------
 
-_broker = threading.local()
 _paused_until = 0.0  # monotonic time until which this process does not try the broker
 
 
@@ -344,8 +343,6 @@ def backlog() -> dict:
     """What waits (pending and published entries; `retrying` of them after a failed
     attempt), the oldest waiting one's age in seconds, running and failed counts:
     the outbox's figures in `/metrics`. One query."""
-    from django.db.models import Count, Min, Q
-
     waiting = Q(state__in=(OutboxState.PENDING, OutboxState.PUBLISHED))
     row = OutboxEntry.objects.aggregate(
         waiting=Count("pk", filter=waiting),
