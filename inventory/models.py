@@ -23,6 +23,9 @@ class LocationKind(models.TextChoices):
     STORE = "store", _("Store")
     DC = "dc", _("Distribution centre")
     SUPPLIER = "supplier", _("Supplier")
+    # Returned units that cannot sell (damaged, for the vendor, to donate): held at a
+    # store but never part of the network's stock (`inventory.network` leaves it out).
+    HOLD = "hold", _("Returns hold (not sellable)")
 
 
 class StockLocation(models.Model):

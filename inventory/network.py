@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.db.models import Prefetch
 
-from inventory.models import StockLocation
+from inventory.models import LocationKind, StockLocation
 from retail import versions
 from retail.models import OpeningHours
 
@@ -31,6 +31,7 @@ def network() -> tuple[dict[int, StockLocation], dict[int, dict[int, tuple[dt.ti
         locations = {
             loc.pk: loc
             for loc in StockLocation.objects.filter(active=True)
+            .exclude(kind=LocationKind.HOLD)
             .select_related("store")
             .prefetch_related(
                 Prefetch("store__opening_hours", queryset=OpeningHours.objects.order_by("weekday"))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from inventory.locks import Key, stock_levels_for_update
 from inventory.models import (
+    LocationKind,
     MovementKind,
     StockLevel,
     StockLocation,
@@ -548,3 +549,25 @@ def transfer_cancel(*, transfer: Transfer, by: User | None) -> Transfer:
     transfer.state = TransferState.CANCELLED
     transfer.save(update_fields=["state"])
     return transfer
+
+
+# --- Returned units that cannot sell ------------------------------------------------------
+
+
+def hold_location_for(location: StockLocation) -> StockLocation:
+    """The returns hold of a store or DC: where returned units that cannot sell again
+    (damaged, for the vendor, to donate) are counted through the ledger, apart from
+    its sellable stock and never part of the network's (`inventory.network`)."""
+    hold, _created = StockLocation.objects.get_or_create(
+        code=f"{location.code[:11]}-HOLD",
+        defaults={
+            "name": _("%(location)s returns hold") % {"location": location.name},
+            "kind": LocationKind.HOLD,
+            "sellable_online": False,
+            "ships_to_customers": False,
+            "receives_transfers": False,
+            "country": location.country,
+            "postcode": location.postcode,
+        },
+    )
+    return hold

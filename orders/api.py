@@ -106,6 +106,7 @@ class LineOutSerializer(serializers.Serializer):
     unit_price = serializers.CharField()
     line_total = serializers.CharField()
     cancelled_quantity = serializers.IntegerField()
+    returned_quantity = serializers.IntegerField(help_text="Units whose return is completed.")
 
 
 class PaymentOutSerializer(serializers.Serializer):
@@ -119,6 +120,14 @@ class RefundOutSerializer(serializers.Serializer):
     amount = serializers.CharField()
     reason = serializers.CharField()
     at = serializers.DateTimeField()
+    return_ref = serializers.CharField(required=False, help_text="The return that caused it.")
+
+
+class OrderReturnOutSerializer(serializers.Serializer):
+    return_ref = serializers.CharField()
+    state = serializers.ChoiceField(
+        choices=["requested", "awaiting_approval", "completed", "refused", "cancelled"]
+    )
 
 
 class FulfillmentLineOutSerializer(serializers.Serializer):
@@ -160,6 +169,7 @@ class OrderOutSerializer(serializers.Serializer):
     refunds = RefundOutSerializer(many=True)
     fulfillments = FulfillmentOutSerializer(many=True)
     created_at = serializers.DateTimeField()
+    returns = OrderReturnOutSerializer(many=True, help_text="The order's returns.")
 
 
 def _api_error(exc: services.OrderError) -> Exception:

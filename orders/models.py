@@ -192,6 +192,20 @@ class OrderLine(models.Model):
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
     tax_amount = models.DecimalField(_("tax included"), max_digits=12, decimal_places=2)
     cancelled_quantity = models.PositiveIntegerField(_("cancelled quantity"), default=0)
+    # What the customer got (handed over or delivered), and what returns claim of it:
+    # requested or completed (`claimed_quantity`), completed (`returned_quantity`).
+    # Written by `orders.services` only; the CHECKs below make an over-claim uncommittable.
+    received_quantity = models.PositiveIntegerField(
+        _("received quantity"), default=0, help_text=_("Units handed over or delivered.")
+    )
+    claimed_quantity = models.PositiveIntegerField(
+        _("claimed by returns"),
+        default=0,
+        help_text=_("Units that requested or completed returns claim."),
+    )
+    returned_quantity = models.PositiveIntegerField(
+        _("returned quantity"), default=0, help_text=_("Units whose return is completed.")
+    )
 
     class Meta:
         verbose_name = _("order line")
@@ -206,6 +220,20 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(unit_price__lte=models.F("catalog_price")),
                 name="orderline_price_lte_catalog",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    received_quantity__lte=models.F("quantity") - models.F("cancelled_quantity")
+                ),
+                name="orderline_received_lte_kept",
+            ),
+            models.CheckConstraint(
+                condition=Q(claimed_quantity__lte=models.F("received_quantity")),
+                name="orderline_claimed_lte_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=models.F("claimed_quantity")),
+                name="orderline_returned_lte_claimed",
             ),
         ]
 
@@ -240,6 +268,21 @@ class Refund(models.Model):
     at = models.DateTimeField(_("at"), default=timezone.now)
     source = models.CharField(
         _("source"), max_length=64, blank=True, help_text=_("What caused it, e.g. fulfillment:12.")
+    )
+    tender = models.CharField(
+        _("tender"),
+        max_length=30,
+        blank=True,
+        help_text=_("The payment's tender this refund goes back against."),
+    )
+    to_store_credit = models.BooleanField(
+        _("as store credit"),
+        default=False,
+        help_text=_("Paid out as store credit instead of to the tender."),
+    )
+    return_ref = models.CharField(_("return reference"), max_length=64, blank=True, db_index=True)
+    tax_amount = models.DecimalField(
+        _("tax included"), max_digits=12, decimal_places=2, default=Decimal("0.00")
     )
 
     class Meta:
@@ -278,7 +321,12 @@ class Fulfillment(models.Model):
         _("held until"), null=True, blank=True, help_text=_("A ready pickup expires after this.")
     )
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
-    collected_at = models.DateTimeField(_("handed over"), null=True, blank=True)
+    collected_at = models.DateTimeField(
+        _("handed over or delivered"),
+        null=True,
+        blank=True,
+        help_text=_("When the customer got the units: a return's window counts from here."),
+    )
     tracking_ref = models.CharField(_("tracking reference"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

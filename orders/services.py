@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory import services as stock
@@ -345,6 +347,9 @@ def _create(data: OrderInput, priced, subtotal, total, plan: Plan) -> Order:
             from_reserved=False,
             reason=_("till sale %(ref)s") % {"ref": order.order_ref},
         )
+        for fulfillment in order.fulfillments.filter(method=Method.CARRY_OUT):
+            _received(fulfillment)
+            fulfillment.save(update_fields=["collected_at"])
     _refresh_status(order, by)
     _record_event("order_placed", payload=_order_payload(order))
     return order
@@ -357,17 +362,21 @@ def _lock_order(order_id: int) -> Order:
     return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
 
 
-def _event(order, fulfillment, kind, from_state, to_state, by, reason) -> OrderEvent:
+def _event(
+    order, fulfillment, kind, from_state, to_state, by, reason, *, store=None, webhook=True
+) -> OrderEvent:
     event = OrderEvent.objects.create(
         order=order,
         fulfillment=fulfillment,
         kind=kind,
+        store=store,
         from_state=from_state,
         to_state=to_state,
         by=by if by is not None and getattr(by, "is_authenticated", False) else None,
         reason=str(reason)[:300],
     )
-    webhooks.order_changed(event)  # every change is a webhook to the online channel
+    if webhook:  # every change is a webhook (a return's carry the return: `returns` sends)
+        webhooks.order_changed(event)
     return event
 
 
@@ -383,23 +392,172 @@ def _requests(fulfillment: Fulfillment, location_id: int | None = None) -> list[
     ]
 
 
-def _refund_fulfillment(fulfillment: Fulfillment, reason: str) -> Refund | None:
+def _refund_fulfillment(
+    fulfillment: Fulfillment, reason: str, by: User | None = None
+) -> list[Refund]:
     """Refund what was paid for the fulfilment's units and count them cancelled."""
     amount = Decimal("0.00")
     for fl in fulfillment.lines.select_related("order_line"):
-        line = fl.order_line
-        amount += money(line.line_total * fl.quantity / line.quantity)
-        line.cancelled_quantity += fl.quantity
-        line.save(update_fields=["cancelled_quantity"])
-    amount = min(amount, refundable(fulfillment.order))
-    if amount <= 0:
-        return None  # nothing was paid (a reservation paid at the counter)
-    return Refund.objects.create(
+        amount += _cancel_units(fl.order_line, fl.quantity)
+    return refund_record(
         order=fulfillment.order,
         amount=amount,
         reason=reason,
         source=f"fulfillment:{fulfillment.pk}",
+        by=by,
     )
+
+
+def _cancel_units(line: OrderLine, units: int) -> Decimal:
+    """Count `units` of the line cancelled; returns what they were worth."""
+    value = units_value(line, units)
+    line.cancelled_quantity += units
+    line.save(update_fields=["cancelled_quantity"])
+    return value
+
+
+# --- Refunds ------------------------------------------------------------------------------
+
+#: The order in which a refund goes back to an order's tenders: card first, then any
+#: other tender in the order paid, store credit, and cash last. Each tender gets back
+#: at most what it paid less what it got back already.
+REFUND_TENDER_ORDER = ("card",)
+REFUND_TENDER_LAST = ("store_credit", "cash")
+STORE_CREDIT = "store_credit"
+
+
+def units_value(line: OrderLine, units: int, *, already: int | None = None) -> Decimal:
+    """What `units` of the line were paid: the line's `line_total` (net of its share of
+    the order discount) spread over its units, each worth the total divided by the
+    quantity rounded down to the cent, the line's last unit taking the remainder — so
+    the units of a line add up to exactly its `line_total`, in whatever order and
+    however many at a time they go back. `already`: units of the line already valued
+    out (cancelled or returned); default, the line's own counts."""
+    if units <= 0:
+        return Decimal("0.00")
+    if already is None:
+        already = line.cancelled_quantity + line.returned_quantity
+    units = min(units, line.quantity - already)
+    if units <= 0:
+        return Decimal("0.00")
+    base = (line.line_total / line.quantity).quantize(CENT, rounding=ROUND_DOWN)
+    if already + units >= line.quantity:
+        return line.line_total - base * already
+    return base * units
+
+
+def tax_share(amount: Decimal, rate: Decimal) -> Decimal:
+    """The tax included in a tax-inclusive amount at `rate` per cent."""
+    return money(amount * rate / (Decimal(100) + rate))
+
+
+def _tender_rank(tender: str) -> int:
+    if tender in REFUND_TENDER_ORDER:
+        return 0
+    if tender in REFUND_TENDER_LAST:
+        return 2 + REFUND_TENDER_LAST.index(tender)
+    return 1
+
+
+def refund_split(order: Order, amount: Decimal) -> list[tuple[str, Decimal]]:
+    """How `amount` goes back to the order's tenders (`REFUND_TENDER_ORDER`), never more
+    than any of them has left to get back; the part no tender can take is left out."""
+    paid: dict[str, Decimal] = {}
+    for p in Payment.objects.filter(order=order).order_by("at", "pk"):
+        paid[p.tender] = paid.get(p.tender, Decimal("0.00")) + p.amount
+    tenders = sorted(paid, key=_tender_rank)  # stable: other tenders stay in the order paid
+    left = dict(paid)
+    unassigned = Decimal("0.00")
+    for r in Refund.objects.filter(order=order):
+        if r.tender in left:
+            left[r.tender] -= r.amount
+        else:
+            unassigned += r.amount  # refunds recorded before tenders were: in tender order
+    for tender in tenders:
+        take = min(unassigned, max(left[tender], Decimal("0.00")))
+        left[tender] -= take
+        unassigned -= take
+    split, remaining = [], money(amount)
+    for tender in tenders:
+        take = min(remaining, max(left[tender], Decimal("0.00")))
+        if take > 0:
+            split.append((tender, take))
+            remaining -= take
+    return split
+
+
+def refund_record(
+    *,
+    order: Order,
+    amount: Decimal,
+    reason: str,
+    source: str = "",
+    return_ref: str = "",
+    tax_amount: Decimal | None = None,
+    to_store_credit: bool = False,
+    by: User | None = None,
+    store: Store | None = None,
+) -> list[Refund]:
+    """Record a refund of `amount`, one `Refund` per tender it goes back against
+    (`refund_split`), never more than was paid and not yet refunded. Refunds against
+    store credit, and refunds the customer takes as store credit (`to_store_credit`),
+    go onto the customer's store-credit balance. Call inside the order's transaction
+    (the order row locked)."""
+    amount = min(money(amount), unrefunded_excess(order))
+    split = refund_split(order, amount)
+    total = sum((a for _t, a in split), Decimal("0.00"))
+    if total <= 0:
+        return []
+    tax_amount = money(tax_amount) if tax_amount is not None else Decimal("0.00")
+    refunds, tax_left = [], min(tax_amount, total)
+    for i, (tender, part) in enumerate(split):
+        tax = tax_left if i == len(split) - 1 else min(tax_left, money(tax_amount * part / total))
+        tax_left -= tax
+        refunds.append(
+            Refund.objects.create(
+                order=order,
+                amount=part,
+                reason=str(reason)[:200],
+                source=source[:64],
+                tender=tender,
+                to_store_credit=to_store_credit,
+                return_ref=return_ref,
+                tax_amount=tax,
+            )
+        )
+    credit = sum(
+        (r.amount for r in refunds if r.to_store_credit or r.tender == STORE_CREDIT),
+        Decimal("0.00"),
+    )
+    if credit > 0:
+        _credit_refund(order, credit, reason, by=by, store=store, return_ref=return_ref)
+    return refunds
+
+
+def _credit_refund(order, amount, reason, *, by, store, return_ref) -> None:
+    """Store credit for a refund: wired to `orders.credit` once the ledger exists."""
+    raise OrderValidationError({"refund_to": [_("Store credit is not available yet.")]})
+
+
+def kept_value(order: Order) -> Decimal:
+    """What the units the customer keeps (or will get) are worth: every line's total
+    less the value of its units cancelled or returned (`units_value`'s spread)."""
+    kept = Decimal("0.00")
+    for line in OrderLine.objects.filter(order=order):
+        kept += line.line_total - units_value(
+            line, line.cancelled_quantity + line.returned_quantity, already=0
+        )
+    return kept
+
+
+def unrefunded_excess(order: Order) -> Decimal:
+    """The most a refund may give back now: what was paid, less what was refunded,
+    less what the units the customer keeps are worth. A reservation paid at the
+    counter has paid nothing for units still to collect, so cancelling them refunds
+    nothing; a prepaid order gets back exactly its cancelled and returned units."""
+    paid = sum((p.amount for p in Payment.objects.filter(order=order)), Decimal("0.00"))
+    refunded = sum((r.amount for r in Refund.objects.filter(order=order)), Decimal("0.00"))
+    return max(Decimal("0.00"), paid - refunded - kept_value(order))
 
 
 def refundable(order: Order) -> Decimal:
@@ -407,6 +565,54 @@ def refundable(order: Order) -> Decimal:
     paid = sum((p.amount for p in order.payments.all()), Decimal("0.00"))
     refunded = sum((r.amount for r in order.refunds.all()), Decimal("0.00"))
     return max(Decimal("0.00"), paid - refunded)
+
+
+def _received(fulfillment: Fulfillment) -> None:
+    """The customer got the fulfilment's units (less any they refused): what a return
+    may later claim, and the moment its window counts from."""
+    for fl in fulfillment.lines.select_related("order_line"):
+        taken = fl.quantity - fl.refused_quantity
+        if taken > 0:
+            OrderLine.objects.filter(pk=fl.order_line_id).update(
+                received_quantity=F("received_quantity") + taken
+            )
+    if fulfillment.collected_at is None:
+        fulfillment.collected_at = timezone.now()
+
+
+def _hand_over_units(fulfillment: Fulfillment, *, by: User | None, reason: str) -> None:
+    """A hand-over sells what the customer takes. Units they refuse were never theirs:
+    released to the store's shelf, counted cancelled and refunded — no return needed."""
+    sell, release = [], []
+    refused_value, refused = Decimal("0.00"), []
+    for fl in fulfillment.lines.select_related("order_line"):
+        line = fl.order_line
+        taken = fl.quantity - fl.refused_quantity
+        if taken > 0:
+            sell.append(StockRequest(fulfillment.location_id, line.variant_id, taken, line.ref))
+        if fl.refused_quantity > 0:
+            release.append(
+                StockRequest(
+                    fulfillment.location_id, line.variant_id, fl.refused_quantity, line.ref
+                )
+            )
+            refused_value += _cancel_units(line, fl.refused_quantity)
+            refused.append(f"{fl.refused_quantity} × {line.sku}")
+    if release:
+        stock.stock_release(
+            requests=release, by=by, reason=_("refused at hand-over: %(r)s") % {"r": reason}
+        )
+    if sell:
+        stock.stock_sell(requests=sell, by=by, from_reserved=True, reason=reason)
+    if refused:
+        refund_record(
+            order=fulfillment.order,
+            amount=refused_value,
+            reason=_("refused at hand-over: %(lines)s") % {"lines": ", ".join(refused)},
+            source=f"fulfillment:{fulfillment.pk}",
+            by=by,
+        )
+    _received(fulfillment)
 
 
 def _refresh_status(order: Order, by: User | None) -> None:
@@ -469,7 +675,7 @@ def fulfillment_transition(
         why = reason or (
             _("pickup not collected in time") if to == State.EXPIRED else _("cancelled")
         )
-        _refund_fulfillment(fulfillment, why)
+        _refund_fulfillment(fulfillment, why, by)
     elif to == State.IN_TRANSIT:
         stock.stock_transfer_out(
             requests=_requests(fulfillment), by=by, from_reserved=True, reason=label
@@ -480,10 +686,14 @@ def fulfillment_transition(
             requests=_requests(fulfillment, destination.pk), by=by, reserve=True, reason=label
         )
         fulfillment.location = destination
-    elif to in (State.COLLECTED, State.SHIPPED):
+    elif to == State.COLLECTED:
+        _hand_over_units(fulfillment, by=by, reason=label)
+    elif to == State.SHIPPED:
         stock.stock_sell(requests=_requests(fulfillment), by=by, from_reserved=True, reason=label)
+    elif to == State.DELIVERED:
+        _received(fulfillment)
     fulfillment.state = to
-    fulfillment.save(update_fields=["state", "location", "updated_at"])
+    fulfillment.save(update_fields=["state", "location", "collected_at", "updated_at"])
     _event(order, fulfillment, "fulfillment_changed", old, to, by, reason)
     _record_event(
         "fulfillment_changed",
@@ -615,16 +825,13 @@ def _resource_line(fline: FulfillmentLine, level: StockLevel, by: User | None, r
             placed += take
     missing = quantity - placed
     if missing > 0:
-        line.cancelled_quantity += missing
-        line.save(update_fields=["cancelled_quantity"])
-        amount = min(money(line.line_total * missing / line.quantity), refundable(order))
-        if amount > 0:
-            Refund.objects.create(
-                order=order,
-                amount=amount,
-                reason=_("no stock anywhere for %(sku)s") % {"sku": line.sku},
-                source=line.ref,
-            )
+        refund_record(
+            order=order,
+            amount=_cancel_units(line, missing),
+            reason=_("no stock anywhere for %(sku)s") % {"sku": line.sku},
+            source=line.ref,
+            by=by,
+        )
         _event(
             order,
             None,

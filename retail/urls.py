@@ -31,6 +31,7 @@ api_patterns = [
     path("", include("inventory.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("clienteling.api_urls")),
+    path("", include("returns.api_urls")),
     *api_urls.not_found,
 ]
 
