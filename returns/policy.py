@@ -70,7 +70,7 @@ def line_verdict(
         )
     if product.final_sale:
         return Verdict(False, "final_sale", _("Final sale: it cannot be returned."), None, (), p)
-    tz = store.tz if store is not None else dt.timezone.utc
+    tz = store.tz if store is not None else dt.UTC
     last_day = timezone.localtime(received_at, tz).date() + dt.timedelta(days=p.window_days)
     ends = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     if (at or timezone.now()) >= ends:
