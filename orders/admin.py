@@ -42,6 +42,9 @@ class OrderLineInline(ReadOnlyInline):
         "tax_rate",
         "tax_amount",
         "cancelled_quantity",
+        "received_quantity",
+        "claimed_quantity",
+        "returned_quantity",
     )
     readonly_fields = fields
 
@@ -54,7 +57,16 @@ class PaymentInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ("at", "amount", "reason", "source")
+    fields = (
+        "at",
+        "amount",
+        "tax_amount",
+        "tender",
+        "to_store_credit",
+        "reason",
+        "source",
+        "return_ref",
+    )
     readonly_fields = fields
 
 
