@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,7 +22,8 @@ from inventory.models import StockLevel
 from inventory.services import InsufficientStock, StockRequest
 from inventory.sourcing import Address, Plan, SourcingRequest, plan_sourcing
 from inventory.sourcing import Method as SourcingMethod
-from orders import webhooks
+from orders import credit, webhooks
+from orders.errors import OrderError  # re-exported: callers catch services.OrderError
 from orders.models import (
     CANCELLABLE,
     ENDED,
@@ -54,18 +54,6 @@ def _record_event(name: str, payload: dict) -> None:
     from retail import outbox
 
     outbox.record_event(name, payload=payload)
-
-
-class OrderError(Exception):
-    """An order operation refused; nothing was written. `code` is the API's error code."""
-
-    status = 400
-    code = "validation_error"
-
-    def __init__(self, detail: str, **extra: Any):
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
 
 
 class OrderValidationError(OrderError):
@@ -186,6 +174,8 @@ def _validate(data: OrderInput) -> None:
         errors["customer_ref"] = [_("Only a till sale may be placed without a customer.")]
     if data.pay_at_pickup and data.method != SourcingMethod.PICKUP:
         errors["payment"] = [_("Only a pickup may be paid at the counter.")]
+    if data.tender == credit.TENDER and not data.pay_at_pickup and data.customer is None:
+        errors["customer_ref"] = [_("Store credit is spent by a customer: name the customer.")]
     if errors:
         raise OrderValidationError(errors)
     over = [line.variant.sku for line in data.lines if line.unit_price > line.variant.price]
@@ -345,6 +335,12 @@ def _create(data: OrderInput, priced, subtotal, total, plan: Plan) -> Order:
             from_reserved=False,
             reason=_("till sale %(ref)s") % {"ref": order.order_ref},
         )
+    if not data.pay_at_pickup and data.tender == credit.TENDER and money(data.amount) > 0:
+        # Drawn from the balance in the order's transaction (after the stock locks, the
+        # order every credit writer keeps): a short balance refuses it, nothing written.
+        credit.credit_spend(
+            customer=data.customer, amount=money(data.amount), order=order, by=by, store=data.store
+        )
     _refresh_status(order, by)
     _record_event("order_placed", payload=_order_payload(order))
     return order
@@ -394,12 +390,17 @@ def _refund_fulfillment(fulfillment: Fulfillment, reason: str) -> Refund | None:
     amount = min(amount, refundable(fulfillment.order))
     if amount <= 0:
         return None  # nothing was paid (a reservation paid at the counter)
-    return Refund.objects.create(
+    refund = Refund.objects.create(
         order=fulfillment.order,
         amount=amount,
         reason=reason,
         source=f"fulfillment:{fulfillment.pk}",
     )
+    # What store credit paid goes back to the balance (None when it paid nothing).
+    credit.credit_restore(
+        customer=fulfillment.order.customer, amount=amount, order=fulfillment.order, reason=reason
+    )
+    return refund
 
 
 def refundable(order: Order) -> Decimal:
@@ -619,11 +620,14 @@ def _resource_line(fline: FulfillmentLine, level: StockLevel, by: User | None, r
         line.save(update_fields=["cancelled_quantity"])
         amount = min(money(line.line_total * missing / line.quantity), refundable(order))
         if amount > 0:
-            Refund.objects.create(
+            refund = Refund.objects.create(
                 order=order,
                 amount=amount,
                 reason=_("no stock anywhere for %(sku)s") % {"sku": line.sku},
                 source=line.ref,
+            )
+            credit.credit_restore(
+                customer=order.customer, amount=amount, order=order, reason=refund.reason
             )
         _event(
             order,
