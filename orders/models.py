@@ -413,7 +413,7 @@ class StoreCredit(models.Model):
 
 
 class CreditKind(models.TextChoices):
-    ISSUED = "issued", _("Issued")
+    ISSUED = "issued", _("Credit issued")
     SPENT = "spent", _("Spent")
     RESTORED = "restored", _("Restored")
     ADJUSTED = "adjusted", _("Adjusted")

@@ -105,7 +105,7 @@ class Migration(migrations.Migration):
                     "kind",
                     models.CharField(
                         choices=[
-                            ("issued", "Issued"),
+                            ("issued", "Credit issued"),
                             ("spent", "Spent"),
                             ("restored", "Restored"),
                             ("adjusted", "Adjusted"),
