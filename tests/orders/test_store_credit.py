@@ -200,9 +200,12 @@ def test_the_ledger_cannot_be_changed_or_deleted(shop, on_postgres):
     with pytest.raises(PermissionError):
         StoreCreditEntry.objects.filter(pk=entry.pk).update(amount=Decimal("500.00"))
     if on_postgres:
-        with pytest.raises(Exception, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("UPDATE orders_storecreditentry SET amount = 500")
+        with (
+            pytest.raises(Exception, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("UPDATE orders_storecreditentry SET amount = 500")
 
 
 def test_an_overspent_balance_cannot_commit(shop):
@@ -330,7 +333,7 @@ def test_the_counter_takes_store_credit_at_hand_over(shop, store, associate, tab
 def test_the_counter_refuses_a_short_balance_and_hands_nothing_over(
     shop, store, associate, tablet, assert_ledger_reconciles
 ):
-    order, f = reserved_to_pay_at_counter(store, shop)
+    _order, f = reserved_to_pay_at_counter(store, shop)
     credit.credit_issue(customer=shop["customer"], amount=Decimal("20.00"), reason="goodwill")
     response = tablet.post(
         reverse("orders_store:handover", args=[f.pk]),
