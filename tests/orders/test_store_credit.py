@@ -162,6 +162,40 @@ def test_a_cancelled_credit_order_restores_the_credit_once(shop, assert_ledger_r
     assert_ledger_reconciles()
 
 
+def test_a_till_sale_taking_a_credit_orders_last_unit_restores_the_credit(
+    store, assert_ledger_reconciles
+):
+    shelf = factories.store_location(store)
+    scarf = factories.VariantFactory(sku="SCARF", price=Decimal("20.00"))
+    factories.give_stock(shelf, scarf, 1)
+    customer = factories.CustomerFactory()
+    credit.credit_issue(customer=customer, amount=Decimal("20.00"), reason="goodwill")
+
+    def sale(ref, method, tender, who):
+        return services.order_place(
+            OrderInput(
+                order_ref=ref,
+                channel="web",
+                customer=who,
+                lines=[LineInput(scarf, 1, Decimal("20.00"))],
+                method=method,
+                store=store,
+                tender=tender,
+                amount=Decimal("20.00"),
+                fingerprint=ref,
+            )
+        )[0]
+
+    reserved = sale("WEB-1", "pickup", "store_credit", customer)
+    assert credit.credit_balance(customer) == Decimal("0.00")
+    sale("TILL-1", "carry_out", "cash", None)  # the shelf's last unit, sold at the till
+    reserved.refresh_from_db()
+    assert reserved.lines.get().cancelled_quantity == 1  # no stock anywhere else
+    assert credit.credit_balance(customer) == Decimal("20.00")
+    assert StoreCreditEntry.objects.get(kind="restored").order == reserved
+    assert_ledger_reconciles()
+
+
 def test_restoring_never_gives_back_more_than_credit_paid(shop):
     customer = shop["customer"]
     credit.credit_issue(customer=customer, amount=Decimal("60.00"), reason="goodwill")
