@@ -2,10 +2,6 @@
 Changes go through `returns.services` (the tablet and the API)."""
 
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
-
-from retail.admin import RecordAdmin
-from returns.models import Return, ReturnEvent, ReturnLine
 
 
 class _ReadOnlyInline(admin.TabularInline):
