@@ -239,6 +239,7 @@ def quote(
         gross = returning.units_value_after(line, ask.quantity, taken[line.pk])
         taken[line.pk] += ask.quantity
         fee = policy.restocking_fee(view.verdict.policy, refund=gross, units=ask.quantity)
+        fee = min(money(fee), gross)  # a fee never takes more than the units are worth
         result.lines.append((ask, gross, fee))
     result.approval_reasons = policy.approval_reasons(
         refund=result.refund,
