@@ -213,7 +213,9 @@ def _asks(order, lines, batch, one_per_unit: bool) -> list[LineAsk]:
     for i, n in by_line.items():  # first-seen order: the batch's own random line order
         parts = [1] * n if one_per_unit else [n]
         for part in parts:
-            asks.append(LineAsk(quantity=part, reason=REASONS[i % len(REASONS)], order_line=lines[i]))
+            asks.append(
+                LineAsk(quantity=part, reason=REASONS[i % len(REASONS)], order_line=lines[i])
+            )
     return asks
 
 

@@ -1,0 +1,202 @@
+"""Real threads on PostgreSQL: the last returnable unit goes back once, whether two
+associates at two stores' counters take it at the same moment or an online request
+(`POST /api/v1/returns/`) races a counter return."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from inventory.models import MovementKind, StockMovement
+from orders.models import OrderLine, Refund
+from orders.returning import NotReturnable
+from returns import services
+from returns.models import Return, ReturnState
+from returns.services import LineAsk
+from tests import factories
+from tests.orders.test_concurrency import run_threads
+from tests.retail.api.conftest import ApiClientHelper
+from tests.returns import world
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ROUNDS = 6
+
+
+@pytest.fixture
+def net():
+    return world.network(units=40)
+
+
+def _last_unit_left(net, ref: str):
+    """A delivered order of 3 jumpers (180.00 less 30.00: 50.00 a unit) of which two
+    went back already: one unit is left to return."""
+    order = world.delivered([(net["jumper"], 3)], ref=ref, discount=Decimal("30.00"))
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    line = order.lines.get()
+    services.return_at_counter(
+        order=order,
+        asks=[LineAsk(quantity=2, reason="size", order_line=line)],
+        store=net["s1"],
+        by=clerk,
+        return_ref=f"R-{ref}-first",
+    )
+    line.refresh_from_db()
+    assert (line.claimed_quantity, line.returned_quantity) == (2, 2)
+    return order
+
+
+def _reconciles(assert_ledger_reconciles) -> None:
+    assert_ledger_reconciles()
+    out = io.StringIO()
+    call_command("stock_reconcile", stdout=out)
+    assert "reconciles: no drift" in out.getvalue()
+
+
+def _one_unit_refunded(order) -> None:
+    """Over the whole order: 3 units claimed and returned, 150.00 back, the last
+    return's refund exactly one unit (50.00)."""
+    line = OrderLine.objects.get(order=order)
+    assert (line.claimed_quantity, line.returned_quantity) == (3, 3)
+    refunds = Refund.objects.filter(order=order)
+    assert sum(r.amount for r in refunds) == Decimal("150.00")
+    last = Return.objects.filter(order=order).exclude(return_ref__endswith="-first").get()
+    assert sum(r.amount for r in refunds.filter(return_ref=last.return_ref)) == Decimal("50.00")
+    assert (
+        StockMovement.objects.filter(kind=MovementKind.RETURN, source=f"return:{last.pk}")
+        .values_list("quantity", flat=True)
+        .get()
+        == 1
+    )
+
+
+def test_the_last_unit_returned_at_two_stores_at_once_goes_back_once(net, assert_ledger_reconciles):
+    assert connection.vendor == "postgresql"
+    clerks = [
+        factories.StaffFactory(role="associate", home_store=net["s1"]),
+        factories.StaffFactory(role="associate", home_store=net["s2"]),
+    ]
+    winners = {"S01": 0, "S02": 0}
+    for n in range(ROUNDS):
+        order = _last_unit_left(net, f"WEB-TWO-{n}")
+        line = order.lines.get()
+
+        def give_back(i, order=order, line=line):
+            store = net["s1"] if i == 0 else net["s2"]
+            try:
+                ret, created = services.return_at_counter(
+                    order=order,
+                    asks=[LineAsk(quantity=1, reason="fit", order_line=line)],
+                    store=store,
+                    by=clerks[i],
+                    return_ref=f"R-{uuid.uuid4().hex}",
+                )
+                assert created and ret.state == ReturnState.COMPLETED
+                return f"returned at {store.code}"
+            except NotReturnable as exc:
+                assert exc.extra["lines"] == [{"sku": "JUMPER-M", "reason": "exceeds_returnable"}]
+                return "refused"
+
+        results, errors = run_threads(give_back, 2)
+        assert errors == []
+        assert len(results) == 2 and results.count("refused") == 1, results
+        winner = next(r for r in results if r != "refused")
+        winners[winner[-3:]] += 1
+        assert Return.objects.filter(order=order).count() == 2  # the first, and the winner
+        _one_unit_refunded(order)
+    assert sum(winners.values()) == ROUNDS
+    _reconciles(assert_ledger_reconciles)
+
+
+def test_many_associates_racing_for_the_last_unit_return_it_once(net, assert_ledger_reconciles):
+    order = _last_unit_left(net, "WEB-MANY")
+    line = order.lines.get()
+    stores = [net["s1"], net["s2"]]
+    clerks = [factories.StaffFactory(role="associate", home_store=stores[i % 2]) for i in range(12)]
+
+    def give_back(i):
+        try:
+            services.return_at_counter(
+                order=order,
+                asks=[LineAsk(quantity=1, reason="fit", order_line=line)],
+                store=stores[i % 2],
+                by=clerks[i],
+                return_ref=f"R-{uuid.uuid4().hex}",
+            )
+            return "returned"
+        except NotReturnable:
+            return "refused"
+
+    results, errors = run_threads(give_back, 12)
+    assert errors == []
+    assert results.count("returned") == 1 and results.count("refused") == 11
+    _one_unit_refunded(order)
+    _reconciles(assert_ledger_reconciles)
+
+
+def test_an_online_request_racing_a_counter_return_claims_the_unit_once(
+    net, assert_ledger_reconciles
+):
+    _client, key = factories.api_client("orders:write", "orders:read")
+    clerk = factories.StaffFactory(role="associate", home_store=net["s2"])
+    outcomes = {"api": 0, "counter": 0}
+    for n in range(ROUNDS):
+        order = _last_unit_left(net, f"WEB-API-{n}")
+        line = order.lines.get()
+        api_ref = f"RET-API-{n}"
+
+        def race(i, order=order, line=line, api_ref=api_ref):
+            if i == 0:
+                response = ApiClientHelper(key).post(
+                    "/api/v1/returns/",
+                    {
+                        "return_ref": api_ref,
+                        "order_ref": order.order_ref,
+                        "lines": [{"sku": "JUMPER-M", "quantity": 1, "reason": "size"}],
+                    },
+                )
+                if response.status_code == 201:
+                    return "api"
+                body = response.json()
+                assert response.status_code == 409, body
+                assert body["code"] == "not_returnable"
+                assert body["lines"] == [{"sku": "JUMPER-M", "reason": "exceeds_returnable"}]
+                return "refused"
+            try:
+                services.return_at_counter(
+                    order=order,
+                    asks=[LineAsk(quantity=1, reason="fit", order_line=line)],
+                    store=net["s2"],
+                    by=clerk,
+                    return_ref=f"R-{uuid.uuid4().hex}",
+                )
+                return "counter"
+            except NotReturnable:
+                return "refused"
+
+        results, errors = run_threads(race, 2)
+        assert errors == []
+        assert sorted(results) in (["api", "refused"], ["counter", "refused"]), results
+        winner = "api" if "api" in results else "counter"
+        outcomes[winner] += 1
+        line.refresh_from_db()
+        assert line.claimed_quantity == 3
+        if winner == "api":
+            # Requested: claimed, not yet refunded; received, it refunds exactly one unit.
+            assert line.returned_quantity == 2
+            assert not Refund.objects.filter(order=order, return_ref=api_ref).exists()
+            received = ApiClientHelper(key).post(
+                f"/api/v1/returns/{api_ref}/receive/", {"location": "DC1"}
+            )
+            assert received.status_code == 200, received.json()
+            assert received.json()["refund"]["amount"] == "50.00"
+        else:
+            assert not Return.objects.filter(return_ref=api_ref).exists()
+        _one_unit_refunded(order)
+    assert sum(outcomes.values()) == ROUNDS
+    _reconciles(assert_ledger_reconciles)
