@@ -26,6 +26,7 @@ from orders.services import (
     refund_record,
     tax_share,
     units_value,
+    unrefunded_excess,
 )
 from retail.models import Store, User
 
@@ -159,10 +160,12 @@ def return_record(
         result.lines.append(quote)
         line.returned_quantity += n
         line.save(update_fields=["returned_quantity"])
-    if result.gross - result.fee > 0:
+    due = result.gross - result.fee
+    _trim(result.lines, due - min(due, unrefunded_excess(order)))
+    if due > 0:
         result.refunds = refund_record(
             order=order,
-            amount=result.gross - result.fee,
+            amount=sum((x.refund for x in result.lines), Decimal("0.00")),
             reason=reason,
             source=f"return:{return_ref}"[:64],
             return_ref=return_ref,
@@ -183,6 +186,19 @@ def return_record(
         webhook=False,
     )
     return result
+
+
+def _trim(lines: list[LineRefund], short: Decimal) -> None:
+    """Never more back than was paid for the units: when the order was paid less than
+    its units' value (a counter payment rounded), the lines' refunds (last first) give
+    up the difference, so what each line shows is what was refunded."""
+    for q in reversed(lines):
+        if short <= 0:
+            return
+        cut = min(short, q.refund)
+        q.refund -= cut
+        q.tax = tax_share(q.refund, q.line.tax_rate)
+        short -= cut
 
 
 def units_value_after(line: OrderLine, units: int, more_out: int = 0) -> Decimal:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from orders import credit, pickup
 from orders import services as orders
-from orders.models import Order, Payment, Refund, State
+from orders.models import Order, OrderLine, Payment, Refund, State
 from returns import policy, services
 from returns.models import Return, ReturnState
 from returns.services import LineAsk
@@ -154,6 +154,7 @@ def scenario(draw, *, fees: bool):
                 st.sampled_from(("counter-s1", "counter-s2", "request-dc", "request-s2")),
                 st.sampled_from(("original", "original", "store_credit")),
                 st.booleans(),  # one ask per unit (the same line asked several times)
+                st.sampled_from(("", "", "cancel", "refuse")),  # a return abandoned first
             ),
             min_size=len(batches),
             max_size=len(batches),
@@ -247,6 +248,30 @@ def _return(net, order, asks, way, refund_to) -> Return:
     return ret
 
 
+def _abandon(net, order, asks, how: str) -> None:
+    """The same units asked for by a return that then goes nowhere: requested online and
+    cancelled, or waiting for a manager who refuses it. It frees what it claimed and
+    refunds nothing."""
+    claimed = {x.pk: x.claimed_quantity for x in OrderLine.objects.filter(order=order)}
+    ref = f"R-{uuid.uuid4().hex}"
+    if how == "cancel":
+        ret, _c = services.return_request(order=order, return_ref=ref, asks=asks)
+        services.return_cancel(ret=ret, by=None, reason="changed their mind")
+        final = ReturnState.CANCELLED
+    else:
+        with mock.patch.object(policy, "approval_reasons", lambda **kw: ["a manager looks"]):
+            ret, _c = services.return_at_counter(
+                order=order, asks=asks, store=net["s1"], by=net["s1_clerk"], return_ref=ref
+            )
+        assert ret.state == ReturnState.AWAITING_APPROVAL
+        services.return_refuse(ret=ret, by=net["s1_boss"], reason="tags removed")
+        final = ReturnState.REFUSED
+    ret.refresh_from_db()
+    assert ret.state == final
+    assert {x.pk: x.claimed_quantity for x in OrderLine.objects.filter(order=order)} == claimed
+    assert not Refund.objects.filter(return_ref=ref).exists()
+
+
 def _check_tax(ret: Return, refunds: list[Refund]) -> None:
     """(d) each refund's tax within its amount; the return's tax is its lines' refunds at
     their rates, within a cent per line."""
@@ -274,10 +299,12 @@ def _run(net, case) -> None:
     fee_fn = fee_rule(*case["fee"]) if case["fee"] else None
     expected_total = Decimal("0.00")
     with mock.patch.object(policy, "restocking_fee", fee_fn or policy.restocking_fee):
-        for batch, (way, refund_to, one_per_unit) in zip(
+        for batch, (way, refund_to, one_per_unit, detour) in zip(
             case["batches"], case["ways"], strict=True
         ):
             asks = _asks(order, lines, batch, one_per_unit)
+            if detour:
+                _abandon(net, order, asks, detour)
             # What the design says this return refunds: per order line, its units' value
             # (in the order they go back) less the fees of its asks, never below zero.
             gross: dict[int, Decimal] = defaultdict(Decimal)
@@ -319,7 +346,7 @@ def _run(net, case) -> None:
         Decimal("0.00"),
     )
     assert credit.credit_balance(order.customer) == to_balance
-    for line in order.lines.all():
+    for line in OrderLine.objects.filter(order=order):
         assert line.claimed_quantity == line.returned_quantity <= line.received_quantity
     assert sum(back.values(), Decimal("0.00")) == expected_total
 
@@ -463,7 +490,14 @@ def _run_pickup(net, case) -> None:
             order=order, asks=group, store=store, by=clerk, return_ref=f"R-{uuid.uuid4().hex}"
         )
         if ret.state == ReturnState.AWAITING_APPROVAL:
-            services.return_approve(ret=ret, by=net["s1_boss"])
+            ret = services.return_approve(ret=ret, by=net["s1_boss"])
+        ret.refresh_from_db()
+        told = sum(r.amount for r in Refund.objects.filter(return_ref=ret.return_ref))
+        assert told == ret.refund_amount == sum(x.refund_amount for x in ret.lines.all()), (
+            told,
+            ret.refund_amount,
+            [x.refund_amount for x in ret.lines.all()],
+        )
 
     order.refresh_from_db()
     payments = list(Payment.objects.filter(order=order))
