@@ -21,6 +21,9 @@ from django.db import transaction
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
+from inventory import services as stock
+from inventory.models import MovementKind, StockMovement
+from inventory.reconcile import ledger_drift
 from orders import credit, pickup
 from orders import services as orders
 from orders.models import Order, OrderLine, Payment, Refund, State
@@ -155,6 +158,7 @@ def scenario(draw, *, fees: bool):
                 st.sampled_from(("original", "original", "store_credit")),
                 st.booleans(),  # one ask per unit (the same line asked several times)
                 st.sampled_from(("", "", "cancel", "refuse")),  # a return abandoned first
+                st.sampled_from(("restock", "restock", "damaged", "vendor", "donate")),
             ),
             min_size=len(batches),
             max_size=len(batches),
@@ -272,6 +276,22 @@ def _abandon(net, order, asks, how: str) -> None:
     assert not Refund.objects.filter(return_ref=ref).exists()
 
 
+def _check_stock(ret: Return) -> None:
+    """Each returned unit went into stock through the ledger where its disposition says:
+    restocked at the receiving location, the others into its hold."""
+    hold = stock.hold_location_for(ret.location)
+    wanted: dict[tuple[int, int], int] = defaultdict(int)
+    for line in ret.lines.all():
+        where = ret.location if line.disposition == "restock" else hold
+        wanted[(where.pk, line.variant_id)] += line.quantity
+    moved: dict[tuple[int, int], int] = defaultdict(int)
+    for m in StockMovement.objects.filter(source=f"return:{ret.pk}"):
+        assert m.kind == MovementKind.RETURN and m.on_hand_delta == m.quantity
+        moved[(m.location_id, m.variant_id)] += m.quantity
+    assert moved == wanted
+    assert ledger_drift() == []
+
+
 def _check_tax(ret: Return, refunds: list[Refund]) -> None:
     """(d) each refund's tax within its amount; the return's tax is its lines' refunds at
     their rates, within a cent per line."""
@@ -299,12 +319,14 @@ def _run(net, case) -> None:
     fee_fn = fee_rule(*case["fee"]) if case["fee"] else None
     expected_total = Decimal("0.00")
     with mock.patch.object(policy, "restocking_fee", fee_fn or policy.restocking_fee):
-        for batch, (way, refund_to, one_per_unit, detour) in zip(
+        for batch, (way, refund_to, one_per_unit, detour, disposition) in zip(
             case["batches"], case["ways"], strict=True
         ):
             asks = _asks(order, lines, batch, one_per_unit)
             if detour:
                 _abandon(net, order, asks, detour)
+            for ask in asks:
+                ask.disposition = disposition
             # What the design says this return refunds: per order line, its units' value
             # (in the order they go back) less the fees of its asks, never below zero.
             gross: dict[int, Decimal] = defaultdict(Decimal)
@@ -324,6 +346,7 @@ def _run(net, case) -> None:
             assert sum(x.refund_amount for x in ret.lines.all()) == ret.refund_amount
             assert all(r.to_store_credit == (refund_to == "store_credit") for r in refunds)
             _check_tax(ret, refunds)
+            _check_stock(ret)
             expected_total += expected
     paid = {t: cents(a) for t, a in case["payments"]}
     refunds = list(Refund.objects.filter(order=order))
