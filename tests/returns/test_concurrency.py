@@ -200,3 +200,68 @@ def test_an_online_request_racing_a_counter_return_claims_the_unit_once(
         _one_unit_refunded(order)
     assert sum(outcomes.values()) == ROUNDS
     _reconciles(assert_ledger_reconciles)
+
+
+def test_returns_to_store_credit_racing_credit_spends_never_deadlock_or_overspend(
+    net, assert_ledger_reconciles
+):
+    """Returns refunded as store credit (order, stock rows, then the credit account) and
+    till sales paid with it (stock rows, then the account) for one customer at once."""
+    from orders import credit
+    from orders import services as orders
+    from orders.models import StoreCreditEntry
+
+    customer = factories.CustomerFactory(email="")
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    bought = [
+        world.delivered([(net["scarf"], 1)], ref=f"WEB-SC-{i}", customer=customer) for i in range(6)
+    ]
+    credit.credit_issue(customer=customer, amount=Decimal("40.00"), reason="goodwill")
+
+    def act(i):
+        if i % 2 == 0:
+            order = bought[i // 2]
+            services.return_at_counter(
+                order=order,
+                asks=[LineAsk(quantity=1, reason="fit", order_line=order.lines.get())],
+                store=net["s1"],
+                by=clerk,
+                return_ref=f"R-SC-{i}",
+                refund_to="store_credit",
+            )
+            return "returned"
+        try:
+            orders.order_place(
+                orders.OrderInput(
+                    order_ref=f"TILL-SC-{i}",
+                    channel="store",
+                    customer=customer,
+                    lines=[orders.LineInput(net["scarf"], 1, Decimal("20.00"))],
+                    method="carry_out",
+                    store=net["s1"],
+                    tender="store_credit",
+                    amount=Decimal("20.00"),
+                )
+            )
+            return "spent"
+        except credit.InsufficientCredit:
+            return "short"
+
+    results, errors = run_threads(act, 12)
+    assert errors == []
+    assert results.count("returned") == 6
+    spent = results.count("spent")
+    assert spent >= 2  # the 40.00 there before pays two at least
+    assert credit.credit_balance(customer) == Decimal("40.00") + 6 * Decimal("20.00") - spent * (
+        Decimal("20.00")
+    )
+    chain = list(
+        StoreCreditEntry.objects.filter(account__customer=customer)
+        .order_by("pk")
+        .values_list("amount", "balance_after")
+    )
+    running = Decimal("0.00")
+    for amount, after in chain:
+        running += amount
+        assert after == running >= 0
+    _reconciles(assert_ledger_reconciles)
