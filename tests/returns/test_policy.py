@@ -451,3 +451,19 @@ def test_the_demo_policies_are_idempotent_with_one_final_sale_category():
     assert (home.window_days, home.require_packaging) == (60, True)
     tops = ReturnPolicy.objects.get(category__code="tops")
     assert tops.condition_labels() == ("Unworn", "Tags attached")
+
+
+def test_bad_policies_in_admin_are_form_errors_and_nothing_is_written(hq_client):
+    ReturnPolicyFactory(category=None)
+    url = reverse("admin:returns_returnpolicy_add")
+    base = {"window_days": 30, "fee_kind": "none", "fee_value": "0", "approval_threshold": "500"}
+    second_default = hq_client.post(url, base)
+    assert second_default.status_code == 200
+    assert "There is already a default policy for the network." in second_default.content.decode()
+    category = factories.CategoryFactory()
+    too_much = hq_client.post(
+        url, {**base, "category": category.pk, "fee_kind": "percent", "fee_value": "150"}
+    )
+    assert too_much.status_code == 200
+    assert "A percentage fee cannot be above 100." in too_much.content.decode()
+    assert ReturnPolicy.objects.count() == 1
