@@ -229,3 +229,63 @@ def test_a_requested_return_is_cancelled_and_frees_its_units(net, api):
         "not_receivable"
     )
     assert order.lines.get().claimed_quantity == 0
+
+
+def test_a_return_without_receipt_waits_for_a_manager_and_pays_store_credit_at_the_lowest_price(
+    net, assert_ledger_reconciles
+):
+    import datetime as dt
+
+    import time_machine
+
+    from orders import credit
+    from tests.returns.factories import ReturnPolicyFactory
+
+    jumper = net["jumper"]
+    ReturnPolicyFactory(category=jumper.product.category, receiptless_allowed=True)
+    customer = factories.CustomerFactory()
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    boss = factories.StaffFactory(role="store_manager", home_store=net["s1"])
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=1), tick=False):
+        jumper.price = Decimal("45.00")  # on sale for a while…
+        jumper.save()
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=2), tick=False):
+        jumper.price = Decimal("60.00")  # …and back
+        jumper.save()
+        ask = LineAsk(quantity=1, reason="other", variant=jumper)
+        with pytest.raises(services.ReturnError):  # store credit needs a customer
+            _counter(None, net["s1"], clerk, [ask])
+        ret, _c = _counter(None, net["s1"], clerk, [ask], customer=customer)
+        assert ret.state == ReturnState.AWAITING_APPROVAL and ret.refund_to == "store_credit"
+        assert credit.credit_balance(customer) == 0
+        services.return_approve(ret=ret, by=boss)
+    assert credit.credit_balance(customer) == Decimal("45.00")
+    assert ret.lines.get().unit_basis == Decimal("45.00")
+    assert_ledger_reconciles()
+
+
+def test_store_credit_chosen_at_the_counter_lands_on_the_balance(net):
+    from orders import credit
+
+    order = world.delivered([(net["scarf"], 2)])
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    _counter(order, net["s1"], clerk, [_ask(order, "SCARF-1", 1)], refund_to="store_credit")
+    assert credit.credit_balance(order.customer) == Decimal("20.00")
+    refund = Refund.objects.get(order=order)
+    assert refund.to_store_credit and refund.tender == "card"
+
+
+def test_hq_reads_a_return_in_admin_with_its_lines_and_events_and_cannot_change_it(net, client):
+    order = world.delivered([(net["scarf"], 1)])
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    ret, _c = _counter(order, net["s1"], clerk, [_ask(order, "SCARF-1", 1)])
+    hq = factories.StaffFactory(role="hq_admin")
+    factories.login_with_totp(client, hq)
+    listing = client.get("/admin/returns/return/?state=completed")
+    assert listing.status_code == 200 and ret.return_ref in listing.content.decode()
+    page = client.get(f"/admin/returns/return/{ret.pk}/change/")  # the view page
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "return_started" in html and "return_changed" in html and "SCARF-1" in html
+    assert 'name="_save"' not in html  # read-only: nothing to save
+    assert client.get("/admin/returns/return/add/").status_code == 403
