@@ -28,7 +28,7 @@ from orders import credit, pickup
 from orders import services as orders
 from orders.models import Order, OrderLine, Payment, Refund, State
 from returns import policy, services
-from returns.models import Return, ReturnState
+from returns.models import Return, ReturnPolicy, ReturnState
 from returns.services import LineAsk
 from tests import factories
 from tests.orders.pickups import make_ready
@@ -106,13 +106,14 @@ class Spread:
 
 
 def fee_rule(kind: str, amount: int):
-    """A restocking fee as the policy engine will give it: fixed per unit or percent."""
+    """A restocking fee as the design states it: fixed per unit (`amount` in cents) or a
+    percentage of the refund, rounded half up, never above the refund."""
 
     def fixed(policy_, *, refund: Decimal, units: int) -> Decimal:
         return cents(amount) * units
 
     def percent(policy_, *, refund: Decimal, units: int) -> Decimal:
-        return money(refund * Decimal(amount) / 100)
+        return money(refund * Decimal(amount) / 1000)  # `amount` in tenths of a per cent
 
     return {"fixed": fixed, "percent": percent}[kind]
 
@@ -165,13 +166,17 @@ def scenario(draw, *, fees: bool):
         )
     )
     fee = None
-    if fees:
-        fee = draw(
-            st.one_of(
-                st.tuples(st.just("fixed"), st.integers(0, 1500)),
-                st.tuples(st.just("percent"), st.integers(0, 30)),
+    if fees:  # a policy per tax category, each with its own fee
+        fee = {
+            rate: draw(
+                st.one_of(
+                    st.tuples(st.just("none"), st.just(0)),
+                    st.tuples(st.just("fixed"), st.integers(0, 1500)),
+                    st.tuples(st.just("percent"), st.integers(0, 300)),
+                )
             )
-        )
+            for rate in RATES
+        }
     return {
         "lines": lines,
         "discount": discount,
@@ -316,38 +321,47 @@ def _run(net, case) -> None:
     order = _place(net, case)
     lines = list(order.lines.order_by("pk"))
     spreads = [Spread(line.line_total, line.quantity) for line in lines]
-    fee_fn = fee_rule(*case["fee"]) if case["fee"] else None
+    fee_fns = {}
+    for rate, (kind, amount) in (case["fee"] or {}).items():
+        ReturnPolicy.objects.create(
+            category=net["categories"][rate],
+            fee_kind=kind,
+            fee_value=cents(amount) if kind == "fixed" else Decimal(amount) / 10,
+        )
+        if kind != "none":
+            fee_fns[rate] = fee_rule(kind, amount)
+    rates = [rate for _p, _q, rate in case["lines"]]
     expected_total = Decimal("0.00")
-    with mock.patch.object(policy, "restocking_fee", fee_fn or policy.restocking_fee):
-        for batch, (way, refund_to, one_per_unit, detour, disposition) in zip(
-            case["batches"], case["ways"], strict=True
-        ):
-            asks = _asks(order, lines, batch, one_per_unit)
-            if detour:
-                _abandon(net, order, asks, detour)
-            for ask in asks:
-                ask.disposition = disposition
-            # What the design says this return refunds: per order line, its units' value
-            # (in the order they go back) less the fees of its asks, never below zero.
-            gross: dict[int, Decimal] = defaultdict(Decimal)
-            fee: dict[int, Decimal] = defaultdict(Decimal)
-            for ask in asks:
-                i = lines.index(ask.order_line)
-                value = spreads[i].take(ask.quantity)
-                gross[i] += value
-                if fee_fn:
-                    fee[i] += fee_fn(None, refund=value, units=ask.quantity)
-            expected = sum((g - min(fee[i], g) for i, g in gross.items()), Decimal("0.00"))
-            ret = _return(net, order, asks, way, refund_to)
-            refunds = list(Refund.objects.filter(order=order, return_ref=ret.return_ref))
-            got = sum((r.amount for r in refunds), Decimal("0.00"))
-            # (e) the refund is exactly the units' value less the fees
-            assert got == expected == ret.refund_amount, (got, expected, ret.refund_amount)
-            assert sum(x.refund_amount for x in ret.lines.all()) == ret.refund_amount
-            assert all(r.to_store_credit == (refund_to == "store_credit") for r in refunds)
-            _check_tax(ret, refunds)
-            _check_stock(ret)
-            expected_total += expected
+    for batch, (way, refund_to, one_per_unit, detour, disposition) in zip(
+        case["batches"], case["ways"], strict=True
+    ):
+        asks = _asks(order, lines, batch, one_per_unit)
+        if detour:
+            _abandon(net, order, asks, detour)
+        for ask in asks:
+            ask.disposition = disposition
+        # What the design says this return refunds: per order line, its units' value
+        # (in the order they go back) less the fees of its asks, never below zero.
+        gross: dict[int, Decimal] = defaultdict(Decimal)
+        fee: dict[int, Decimal] = defaultdict(Decimal)
+        for ask in asks:
+            i = lines.index(ask.order_line)
+            value = spreads[i].take(ask.quantity)
+            gross[i] += value
+            if rates[i] in fee_fns:
+                ask_fee = fee_fns[rates[i]](None, refund=value, units=ask.quantity)
+                fee[i] += min(ask_fee, value)
+        expected = sum((g - min(fee[i], g) for i, g in gross.items()), Decimal("0.00"))
+        ret = _return(net, order, asks, way, refund_to)
+        refunds = list(Refund.objects.filter(order=order, return_ref=ret.return_ref))
+        got = sum((r.amount for r in refunds), Decimal("0.00"))
+        # (e) the refund is exactly the units' value less the fees
+        assert got == expected == ret.refund_amount, (got, expected, ret.refund_amount)
+        assert sum(x.refund_amount for x in ret.lines.all()) == ret.refund_amount
+        assert all(r.to_store_credit == (refund_to == "store_credit") for r in refunds)
+        _check_tax(ret, refunds)
+        _check_stock(ret)
+        expected_total += expected
     paid = {t: cents(a) for t, a in case["payments"]}
     refunds = list(Refund.objects.filter(order=order))
     back: dict[str, Decimal] = defaultdict(Decimal)
@@ -358,7 +372,7 @@ def _run(net, case) -> None:
     for tender, amount in back.items():
         assert amount <= paid.get(tender, Decimal("0.00")), (tender, amount, paid)
     # (b) everything back, no fee: exactly the order total, whatever the partition
-    if case["everything"] and not fee_fn:
+    if case["everything"] and not fee_fns:
         assert sum(back.values(), Decimal("0.00")) == order.total
     # card goes back before cash: cash only once card has all of its share back
     if back.get("cash") and "card" in paid:
