@@ -30,7 +30,7 @@ ROUNDS = 6
 
 @pytest.fixture
 def net():
-    return world.network(units=40)
+    return world.network(units=80)
 
 
 def _last_unit_left(net, ref: str):
@@ -264,4 +264,92 @@ def test_returns_to_store_credit_racing_credit_spends_never_deadlock_or_overspen
     for amount, after in chain:
         running += amount
         assert after == running >= 0
+    _reconciles(assert_ledger_reconciles)
+
+
+def test_a_cancel_racing_a_receive_ends_one_way_only(net, assert_ledger_reconciles):
+    """The customer cancels online at the moment the DC receives the parcel: either it is
+    cancelled (units free, nothing refunded, nothing restocked) or completed (refunded,
+    restocked) — never both, never an error."""
+    outcomes = {"cancelled": 0, "completed": 0}
+    for n in range(ROUNDS):
+        order = world.delivered([(net["scarf"], 1)], ref=f"WEB-CR-{n}")
+        ret, _c = services.return_request(
+            order=order,
+            return_ref=f"RET-CR-{n}",
+            asks=[LineAsk(quantity=1, reason="size", order_line=order.lines.get())],
+        )
+
+        def act(i, ret=ret):
+            try:
+                if i == 0:
+                    services.return_cancel(ret=Return(pk=ret.pk), reason="changed my mind")
+                    return "cancel ok"
+                services.return_receive(ret=Return(pk=ret.pk), location=net["dc"])
+                return "receive ok"
+            except services.NotCancellable:
+                return "cancel refused"
+            except services.NotReceivable:
+                return "receive refused"
+
+        results, errors = run_threads(act, 2)
+        assert errors == [], errors
+        ret.refresh_from_db()
+        line = OrderLine.objects.get(order=order)
+        movements = StockMovement.objects.filter(source=f"return:{ret.pk}").count()
+        refunded = sum(r.amount for r in Refund.objects.filter(order=order))
+        if ret.state == ReturnState.CANCELLED:
+            assert sorted(results) == ["cancel ok", "receive refused"]
+            assert (line.claimed_quantity, line.returned_quantity) == (0, 0)
+            assert (movements, refunded) == (0, 0)
+        else:
+            assert ret.state == ReturnState.COMPLETED
+            assert sorted(results) == ["cancel refused", "receive ok"]
+            assert (line.claimed_quantity, line.returned_quantity) == (1, 1)
+            assert (movements, refunded) == (1, Decimal("20.00"))
+        outcomes[ret.state] += 1
+    assert sum(outcomes.values()) == ROUNDS
+    _reconciles(assert_ledger_reconciles)
+
+
+def test_two_managers_deciding_at_once_approve_or_refuse_once(net, assert_ledger_reconciles):
+    bosses = [factories.StaffFactory(role="store_manager", home_store=net["s1"]) for _ in range(2)]
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    for n in range(ROUNDS):
+        order = world.delivered([(net["jumper"], 9)], ref=f"WEB-AP-{n}")  # 540.00
+        ret, _c = services.return_at_counter(
+            order=order,
+            asks=[LineAsk(quantity=9, reason="quality", order_line=order.lines.get())],
+            store=net["s1"],
+            by=clerk,
+            return_ref=f"R-AP-{n}",
+        )
+        assert ret.state == ReturnState.AWAITING_APPROVAL
+
+        def decide(i, ret=ret):
+            try:
+                if i == 0:
+                    services.return_approve(ret=Return(pk=ret.pk), by=bosses[0])
+                    return "approved"
+                services.return_refuse(ret=Return(pk=ret.pk), by=bosses[1], reason="worn twice")
+                return "refused"
+            except services.NotDecidable:
+                return "too late"
+
+        results, errors = run_threads(decide, 2)
+        assert errors == [], errors
+        assert results.count("too late") == 1, results
+        ret.refresh_from_db()
+        line = OrderLine.objects.get(order=order)
+        refunded = sum(r.amount for r in Refund.objects.filter(order=order))
+        if ret.state == ReturnState.COMPLETED:
+            assert "approved" in results
+            assert (line.claimed_quantity, line.returned_quantity, refunded) == (
+                9,
+                9,
+                Decimal("540.00"),
+            )
+        else:
+            assert ret.state == ReturnState.REFUSED and "refused" in results
+            assert (line.claimed_quantity, line.returned_quantity, refunded) == (0, 0, 0)
     _reconciles(assert_ledger_reconciles)
