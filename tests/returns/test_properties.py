@@ -185,6 +185,7 @@ def scenario(draw, *, fees: bool):
         "ways": ways,
         "fee": fee,
         "everything": everything,
+        "origin": draw(st.sampled_from(("web", "web", "till"))),
     }
 
 
@@ -200,12 +201,30 @@ def _place(net, case) -> Order:
         factories.give_stock(net["dc"], variant, quantity)
         variants.append((variant, quantity))
     customer = factories.CustomerFactory(email="")
-    order = world.delivered(
-        variants,
-        ref=f"WEB-{uuid.uuid4().hex[:12]}",
-        customer=customer,
-        discount=cents(case["discount"]),
-    )
+    if case["origin"] == "till":  # sold at the first store's till, carried out
+        for variant, quantity in variants:
+            factories.give_stock(net["shelf1"], variant, quantity)
+        total = sum((v.price * q for v, q in variants), Decimal("0.00")) - cents(case["discount"])
+        order, _c = orders.order_place(
+            orders.OrderInput(
+                order_ref=f"TILL-{uuid.uuid4().hex[:12]}",
+                channel="store",
+                customer=customer,
+                lines=[orders.LineInput(v, q, v.price) for v, q in variants],
+                method="carry_out",
+                store=net["s1"],
+                discount=cents(case["discount"]),
+                tender="cash",
+                amount=total,
+            )
+        )
+    else:
+        order = world.delivered(
+            variants,
+            ref=f"WEB-{uuid.uuid4().hex[:12]}",
+            customer=customer,
+            discount=cents(case["discount"]),
+        )
     Payment.objects.filter(order=order).delete()
     for tender, amount in case["payments"]:
         if tender == credit.TENDER:  # paid from a balance the customer had
