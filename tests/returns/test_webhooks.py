@@ -206,3 +206,56 @@ def test_a_retried_return_delivery_keeps_its_id_and_nothing_overtakes_it(
         change_key__startswith="return_event:", event="return_started"
     )
     assert (first.state, first.attempts) == (WebhookState.DELIVERED, 2)
+
+
+def test_an_approval_and_a_refusal_reach_the_receiver_in_order(
+    net, django_capture_on_commit_callbacks
+):
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    boss = factories.StaffFactory(role="store_manager", home_store=net["s1"])
+    with Receiver() as receiver:
+        hook = api_client_create(name="webshop", scopes=["orders:read"], webhook_url=receiver.url)[
+            0
+        ]
+        with django_capture_on_commit_callbacks(execute=True):
+            order = world.delivered([(net["jumper"], 9)])  # 540.00: a manager approves
+        placed = len(receiver.requests)
+        line = order.lines.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            ret, _c = services.return_at_counter(
+                order=order,
+                asks=[LineAsk(quantity=9, reason="quality", order_line=line)],
+                store=net["s1"],
+                by=clerk,
+                return_ref="RET-A",
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.return_refuse(ret=ret, by=boss, reason="worn, tags removed")
+        with django_capture_on_commit_callbacks(execute=True):
+            again, _c = services.return_at_counter(
+                order=order,
+                asks=[LineAsk(quantity=9, reason="quality", order_line=line)],
+                store=net["s1"],
+                by=clerk,
+                return_ref="RET-B",
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.return_approve(ret=again, by=boss, reason="checked")
+        got = receiver.delivered()[placed:]
+    assert all(valid_signature(hook.webhook_secret, g["raw"], g["signature"]) for g in got)
+    assert [
+        (g["event"], g["json"]["change"]["return_ref"], g["json"]["change"]["to"]) for g in got
+    ] == [
+        ("return_started", "RET-A", "requested"),
+        ("return_changed", "RET-A", "awaiting_approval"),
+        ("return_changed", "RET-A", "refused"),
+        ("return_started", "RET-B", "requested"),
+        ("return_changed", "RET-B", "awaiting_approval"),
+        ("return_approved", "RET-B", "awaiting_approval"),
+        ("return_changed", "RET-B", "completed"),
+    ]
+    for g in got:
+        assert_matches_schema(Shown(g["json"]["return"]), "GET", "/api/v1/returns/{return_ref}/")
+        assert_matches_schema(Shown(g["json"]["order"]), "GET", "/api/v1/orders/{order_ref}/")
+    assert got[-1]["json"]["return"]["refund"]["amount"] == "540.00"
+    assert got[-1]["json"]["order"]["lines"][0]["returned_quantity"] == 9
