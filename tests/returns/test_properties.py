@@ -452,7 +452,7 @@ def pickup_scenario(draw):
         "pay_at_pickup": draw(st.booleans()),
         "card_part": draw(st.integers(0, 100)),  # per cent of a prepaid total on card
         "refuse": draw(st.lists(st.integers(0, 4), min_size=len(lines), max_size=len(lines))),
-        "cancel_dc": draw(st.booleans()),
+        "cancel_dc": draw(st.sampled_from(("no", "early", "late"))),
         "counter_tender": draw(st.sampled_from(("card", "cash"))),
         "returns": draw(st.lists(st.integers(0, 4), min_size=len(lines), max_size=len(lines))),
         "split_returns": draw(st.booleans()),
@@ -473,6 +473,10 @@ def _run_pickup(net, case) -> None:
     discount = cents(case["discount"])
     total = subtotal - discount
     pay_at_pickup = case["pay_at_pickup"]
+    if pay_at_pickup and case["cancel_dc"] == "late":
+        # A return while a fulfilment is still to collect (and pay for) refunds nothing
+        # for a unit paid at the counter: the xfail below. Kept out of the property.
+        case = dict(case, cancel_dc="early")
     order, _created = orders.order_place(
         orders.OrderInput(
             order_ref=f"PU-{uuid.uuid4().hex[:12]}",
@@ -495,15 +499,20 @@ def _run_pickup(net, case) -> None:
                 Payment.objects.create(order=order, tender=tender, amount=amount)
     clerk = net["s1_clerk"]
     lines = list(order.lines.order_by("pk"))
-    # The DC's units travel to the store (or that fulfilment is cancelled on the way).
-    for f in order.fulfillments.exclude(location=net["shelf1"]):
-        if case["cancel_dc"]:
+    # The DC's units travel to the store, or that fulfilment is cancelled: before the
+    # hand-over ("early") or after the returns of what was handed over ("late").
+    from_dc = list(order.fulfillments.exclude(location=net["shelf1"]))
+    for f in from_dc:
+        if case["cancel_dc"] == "early":
             orders.fulfillment_transition(fulfillment=f, to=State.CANCELLED, by=clerk)
-        else:
+        elif case["cancel_dc"] == "no":
             for to in (State.IN_TRANSIT, State.RECEIVED):
                 f = orders.fulfillment_transition(fulfillment=f, to=to, by=clerk)
     taken_value = Decimal("0.00")
-    for f in order.fulfillments.exclude(state=State.CANCELLED).order_by("pk"):
+    waiting = order.fulfillments.exclude(state=State.CANCELLED)
+    if case["cancel_dc"] == "late":
+        waiting = waiting.exclude(pk__in=[f.pk for f in from_dc])
+    for f in waiting.order_by("pk"):
         make_ready(f, store, clerk)
         f.refresh_from_db()
         flines = list(f.lines.select_related("order_line").order_by("pk"))
@@ -554,6 +563,9 @@ def _run_pickup(net, case) -> None:
             ret.refund_amount,
             [x.refund_amount for x in ret.lines.all()],
         )
+    if case["cancel_dc"] == "late":
+        for f in from_dc:
+            orders.fulfillment_transition(fulfillment=f, to=State.CANCELLED, by=clerk)
 
     order.refresh_from_db()
     payments = list(Payment.objects.filter(order=order))
@@ -601,7 +613,7 @@ def _run_pickup(net, case) -> None:
         "pay_at_pickup": True,
         "card_part": 0,
         "refuse": [2],
-        "cancel_dc": False,
+        "cancel_dc": "no",
         "counter_tender": "cash",
         "returns": [1],
         "split_returns": False,
@@ -687,3 +699,53 @@ def test_paid_at_the_counter_takes_exactly_what_the_kept_units_are_worth(places)
     assert line.cancelled_quantity == 2
     # The unit kept is the line's last: 10.00 - 2 × 3.33 = 3.34; a return gives back 3.34.
     assert sum(p.amount for p in Payment.objects.filter(order=order)) == Decimal("3.34")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="orders.services.unrefunded_excess counts units still to collect as kept value the "
+    "payments cover: for an order paid at the counter they are not paid yet, so returning a "
+    "collected, paid unit while another fulfilment waits refunds nothing",
+)
+def test_paid_at_the_counter_a_return_before_the_rest_is_collected_refunds_what_was_paid(places):
+    store, clerk = places["s1"], places["s1_clerk"]
+    category = places["categories"][Decimal("20")]
+    scarf = factories.VariantFactory(price=Decimal("20.00"), product__category=category)
+    jumper = factories.VariantFactory(price=Decimal("60.00"), product__category=category)
+    factories.give_stock(places["shelf1"], scarf, 1)
+    factories.give_stock(places["dc"], jumper, 1)  # travels to the store: a second fulfilment
+    order, _c = orders.order_place(
+        orders.OrderInput(
+            order_ref="K-TWO",
+            channel="kiosk",
+            customer=factories.CustomerFactory(email=""),
+            lines=[
+                orders.LineInput(scarf, 1, scarf.price),
+                orders.LineInput(jumper, 1, jumper.price),
+            ],
+            method="pickup",
+            store=store,
+            pay_at_pickup=True,
+        )
+    )
+    here = order.fulfillments.get(location=places["shelf1"])
+    make_ready(here, store, clerk)
+    here.refresh_from_db()
+    pickup.pickup_hand_over(
+        fulfillment=here, code=here.pickup_code, by=clerk, store=store, tender="card"
+    )
+    assert [p.amount for p in Payment.objects.filter(order=order)] == [Decimal("20.00")]
+    services.return_at_counter(
+        order=order,
+        asks=[
+            LineAsk(
+                quantity=1,
+                reason="fit",
+                order_line=OrderLine.objects.get(order=order, variant=scarf),
+            )
+        ],
+        store=store,
+        by=clerk,
+        return_ref="R-PAID",
+    )
+    assert sum(r.amount for r in Refund.objects.filter(return_ref="R-PAID")) == Decimal("20.00")
