@@ -9,8 +9,8 @@ class ReturnsConfig(AppConfig):
 
     def ready(self) -> None:
         from orders import shapes as order_shapes
-        from retail import customer_data
-        from returns import services, shapes
+        from retail import customer_data, customer_page
+        from returns import services, shapes, views
 
         # The order's shape lists its returns (orders knows nothing of them).
         order_shapes.register_section("returns", shapes.order_returns)
@@ -18,3 +18,5 @@ class ReturnsConfig(AppConfig):
         customer_data.register(
             "returns", merge=services.merge_customer, count=services.count_customer
         )
+        # The customer page's returns section: returnable orders and returns.
+        customer_page.register("returns", render=views.customer_section)
