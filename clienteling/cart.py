@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from clienteling import attribution
 from clienteling.models import Cart, CartLine, CartState, Delivery
 from inventory.sourcing import Address, Plan, SourcingRequest, plan_sourcing
+from orders import credit
 from orders.models import Order
 from orders.services import LineInput, OrderError, OrderInput, money, order_place
 from retail import messaging
@@ -29,7 +30,7 @@ from retail.models import Customer, Store, User, Variant
 
 MAX_LINES = 30
 MAX_QUANTITY = 20
-TENDERS = ("card", "cash")
+TENDERS = ("card", "cash", credit.TENDER)  # store credit: the customer's balance
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "country")
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clienteling import cart as carts
 from clienteling.models import Cart, CartState, Delivery
+from orders import credit
 from orders.models import Method, Order
 from retail import access
 from retail.access import Area, area_required
@@ -67,6 +68,8 @@ def _render(request: HttpRequest, store, cart, *, error: str = "", status: int =
         for pl in (preview.plan.lines if preview.plan else [])
     ]
     pickup_stores = Store.objects.filter(pickup_enabled=True).exclude(pk=store.pk).order_by("code")
+    # Store credit is offered when the cart's customer has some (its balance shown).
+    balance = credit.credit_balance(cart.customer)
     with timezone.override(store.tz):
         return render(
             request,
@@ -80,7 +83,8 @@ def _render(request: HttpRequest, store, cart, *, error: str = "", status: int =
                 "plan_rows": plan_rows,
                 "deliveries": Delivery.choices,
                 "pickup_stores": pickup_stores,
-                "tenders": carts.TENDERS,
+                "tenders": [t for t in carts.TENDERS if t != credit.TENDER or balance > 0],
+                "credit_balance": balance,
                 "error": error,
             },
             status=status,

@@ -15,8 +15,10 @@ from orders.models import (
     OrderLine,
     Payment,
     Refund,
+    StoreCredit,
+    StoreCreditEntry,
 )
-from retail.admin import AisleModelAdmin, webhook_deliveries_table
+from retail.admin import AisleModelAdmin, RecordAdmin, webhook_deliveries_table
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -42,6 +44,9 @@ class OrderLineInline(ReadOnlyInline):
         "tax_rate",
         "tax_amount",
         "cancelled_quantity",
+        "received_quantity",
+        "claimed_quantity",
+        "returned_quantity",
     )
     readonly_fields = fields
 
@@ -54,7 +59,16 @@ class PaymentInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ("at", "amount", "reason", "source")
+    fields = (
+        "at",
+        "amount",
+        "tax_amount",
+        "tender",
+        "to_store_credit",
+        "reason",
+        "source",
+        "return_ref",
+    )
     readonly_fields = fields
 
 
@@ -199,3 +213,67 @@ class FulfillmentAdmin(AisleModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Store credit: read-only; written by `orders.credit` only ---------------------------
+
+
+class StoreCreditEntryInline(ReadOnlyInline):
+    model = StoreCreditEntry
+    fields = (
+        "at",
+        "kind",
+        "amount",
+        "balance_after",
+        "order",
+        "return_ref",
+        "reason",
+        "store",
+        "by",
+    )
+    readonly_fields = fields
+    ordering = ("-pk",)
+
+
+class CreditLeftFilter(admin.SimpleListFilter):
+    title = _("balance")
+    parameter_name = "credit_left"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Some credit left")), ("no", _("Nothing left"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(balance__gt=0)
+        if self.value() == "no":
+            return queryset.filter(balance=0)
+        return queryset
+
+
+@admin.register(StoreCredit)
+class StoreCreditAdmin(RecordAdmin):
+    list_display = ("customer", "balance", "updated_at")
+    list_filter = (CreditLeftFilter, "updated_at")
+    search_fields = ("customer__customer_ref", "customer__name", "customer__email")
+    list_select_related = ("customer",)
+    inlines = [StoreCreditEntryInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the balance moves only through `orders.credit`
+
+
+@admin.register(StoreCreditEntry)
+class StoreCreditEntryAdmin(RecordAdmin):
+    list_display = ("at", "account", "kind", "amount", "balance_after", "order", "return_ref")
+    list_filter = ("kind", "store", "at")
+    search_fields = (
+        "account__customer__customer_ref",
+        "account__customer__name",
+        "order__order_ref",
+        "return_ref",
+    )
+    list_select_related = ("account__customer", "order")
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only

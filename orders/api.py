@@ -72,7 +72,10 @@ class PaymentInSerializer(serializers.Serializer):
     # How the channel says it was paid ("card", "cash", "gift_card", "store_credit", …):
     # open text, as the contract has it; `store_credit` draws on the customer's credit.
     tender = serializers.CharField(
-        max_length=30, help_text="How it was paid, e.g. card; store_credit draws on store credit."
+        max_length=30,
+        help_text="How it was paid, e.g. card; store_credit draws the amount from the "
+        "customer's store credit (needs customer_ref; beyond the balance: 409 "
+        "insufficient_credit, nothing written).",
     )
     amount = money_field(help_text="The order's total: the lines less the discount.")
     reference = serializers.CharField(max_length=100, allow_blank=True)
@@ -184,7 +187,8 @@ def fingerprint(data) -> str:
 
 CONFLICT = OpenApiResponse(
     ErrorSerializer,
-    description="insufficient_stock (with `skus`), price_mismatch, order_ref_conflict",
+    description="insufficient_stock (with `skus`), price_mismatch, order_ref_conflict, "
+    "insufficient_credit (tender store_credit beyond the customer's balance, with `balance`)",
 )
 
 

@@ -9,8 +9,8 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory.services import register_shortage_handler
-        from orders import services, webhooks
-        from retail import customer_data
+        from orders import credit, credit_views, services, webhooks
+        from retail import customer_data, customer_page
         from retail import webhooks as webhook_core
 
         # Physical facts win over plans: inventory asks orders to re-source reservations.
@@ -19,5 +19,10 @@ class OrdersConfig(AppConfig):
         customer_data.register(
             "orders", merge=services.orders_merge_customer, count=services.orders_count_customer
         )
+        # Store credit follows a merge too, and shows on the customer page.
+        customer_data.register(
+            "store_credit", merge=credit.merge_customer, count=credit.count_customer
+        )
+        customer_page.register("store_credit", render=credit_views.customer_section)
         # Order webhooks: the core drops the deliveries of an order that was deleted.
         webhook_core.register_subject(webhooks.SUBJECT, exists=webhooks.order_exists)

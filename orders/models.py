@@ -427,3 +427,113 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.from_state}→{self.to_state}"
+
+
+# --- Store credit ------------------------------------------------------------------------
+
+
+class StoreCredit(models.Model):
+    """A customer's store credit: the balance that returns issue and later orders spend
+    (tender `store_credit`). Written only by `orders.credit`, under a row lock; the CHECK
+    makes an overspend impossible to commit."""
+
+    customer = models.OneToOneField(
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="store_credit",
+        verbose_name=_("customer"),
+    )
+    balance = models.DecimalField(
+        _("balance"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("store credit")
+        verbose_name_plural = _("store credit")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="storecredit_balance_gte_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.balance}"
+
+
+class CreditKind(models.TextChoices):
+    ISSUED = "issued", _("Credit issued")
+    SPENT = "spent", _("Spent")
+    RESTORED = "restored", _("Restored")
+    ADJUSTED = "adjusted", _("Adjusted")
+
+
+class StoreCreditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The store credit ledger is append-only.")
+
+    def delete(self):
+        raise PermissionError("The store credit ledger is append-only.")
+
+
+class StoreCreditEntry(models.Model):
+    """One movement of a customer's store credit: + issued or restored, − spent;
+    `balance_after` is the account's balance once it was applied. Append-only (on
+    PostgreSQL a trigger refuses UPDATE and DELETE too)."""
+
+    account = models.ForeignKey(
+        StoreCredit, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    balance_after = models.DecimalField(_("balance after"), max_digits=12, decimal_places=2)
+    kind = models.CharField(_("kind"), max_length=10, choices=CreditKind.choices)
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+        verbose_name=_("order"),
+    )
+    return_ref = models.CharField(_("return reference"), max_length=64, blank=True)
+    reason = models.CharField(_("why"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    store = models.ForeignKey(
+        Store,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("where"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    objects = StoreCreditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("store credit entry")
+        verbose_name_plural = _("store credit ledger")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="storecreditentry_amount_not_0"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="storecreditentry_balance_after_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("The store credit ledger is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The store credit ledger is append-only.")

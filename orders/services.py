@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,7 +24,8 @@ from inventory.models import StockLevel
 from inventory.services import InsufficientStock, StockRequest
 from inventory.sourcing import Address, Plan, SourcingRequest, plan_sourcing
 from inventory.sourcing import Method as SourcingMethod
-from orders import webhooks
+from orders import credit, webhooks
+from orders.errors import OrderError  # re-exported: callers catch services.OrderError
 from orders.models import (
     CANCELLABLE,
     ENDED,
@@ -56,18 +56,6 @@ def _record_event(name: str, payload: dict) -> None:
     from retail import outbox
 
     outbox.record_event(name, payload=payload)
-
-
-class OrderError(Exception):
-    """An order operation refused; nothing was written. `code` is the API's error code."""
-
-    status = 400
-    code = "validation_error"
-
-    def __init__(self, detail: str, **extra: Any):
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
 
 
 class OrderValidationError(OrderError):
@@ -188,6 +176,8 @@ def _validate(data: OrderInput) -> None:
         errors["customer_ref"] = [_("Only a till sale may be placed without a customer.")]
     if data.pay_at_pickup and data.method != SourcingMethod.PICKUP:
         errors["payment"] = [_("Only a pickup may be paid at the counter.")]
+    if data.tender == credit.TENDER and not data.pay_at_pickup and data.customer is None:
+        errors["customer_ref"] = [_("Store credit is spent by a customer: name the customer.")]
     if errors:
         raise OrderValidationError(errors)
     over = [line.variant.sku for line in data.lines if line.unit_price > line.variant.price]
@@ -350,6 +340,12 @@ def _create(data: OrderInput, priced, subtotal, total, plan: Plan) -> Order:
         for fulfillment in order.fulfillments.filter(method=Method.CARRY_OUT):
             _received(fulfillment)
             fulfillment.save(update_fields=["collected_at"])
+    if not data.pay_at_pickup and data.tender == credit.TENDER and money(data.amount) > 0:
+        # Drawn from the balance in the order's transaction (after the stock locks, the
+        # order every credit writer keeps): a short balance refuses it, nothing written.
+        credit.credit_spend(
+            customer=data.customer, amount=money(data.amount), order=order, by=by, store=data.store
+        )
     _refresh_status(order, by)
     _record_event("order_placed", payload=_order_payload(order))
     return order
@@ -422,8 +418,7 @@ def _cancel_units(line: OrderLine, units: int) -> Decimal:
 #: other tender in the order paid, store credit, and cash last. Each tender gets back
 #: at most what it paid less what it got back already.
 REFUND_TENDER_ORDER = ("card",)
-REFUND_TENDER_LAST = ("store_credit", "cash")
-STORE_CREDIT = "store_credit"
+REFUND_TENDER_LAST = (credit.TENDER, "cash")
 
 
 def units_value(line: OrderLine, units: int, *, already: int | None = None) -> Decimal:
@@ -525,18 +520,37 @@ def refund_record(
                 tax_amount=tax,
             )
         )
-    credit = sum(
-        (r.amount for r in refunds if r.to_store_credit or r.tender == STORE_CREDIT),
+    # Onto the customer's balance: what store credit paid comes back to it (restored),
+    # and what the customer chose to take as store credit is issued.
+    paid_back = sum((r.amount for r in refunds if r.tender == credit.TENDER), Decimal("0.00"))
+    issued = sum(
+        (r.amount for r in refunds if r.to_store_credit and r.tender != credit.TENDER),
         Decimal("0.00"),
     )
-    if credit > 0:
-        _credit_refund(order, credit, reason, by=by, store=store, return_ref=return_ref)
+    if paid_back > 0:
+        credit.credit_restore(
+            customer=order.customer,
+            amount=paid_back,
+            order=order,
+            reason=reason,
+            by=by,
+            store=store,
+        )
+    if issued > 0:
+        if order.customer is None:
+            raise OrderValidationError(
+                {"refund_to": [_("Store credit needs a customer: this sale has none.")]}
+            )
+        credit.credit_issue(
+            customer=order.customer,
+            amount=issued,
+            reason=reason,
+            by=by,
+            store=store,
+            order=order,
+            return_ref=return_ref,
+        )
     return refunds
-
-
-def _credit_refund(order, amount, reason, *, by, store, return_ref) -> None:
-    """Store credit for a refund: wired to `orders.credit` once the ledger exists."""
-    raise OrderValidationError({"refund_to": [_("Store credit is not available yet.")]})
 
 
 def kept_value(order: Order) -> Decimal:

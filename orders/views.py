@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orders import pickup
+from orders import credit, pickup
 from orders.models import State
 from orders.services import OrderError
 from retail import access
@@ -244,6 +244,9 @@ def find(request: HttpRequest) -> HttpResponse:
 
 def _handover_page(request, store, pk, *, code="", status=200, message="", explanation=None):
     f = _pickup(store, pk)
+    due = pickup.amount_due(f.order, f)
+    # Store credit is offered when the customer has some (its balance shown).
+    balance = credit.credit_balance(f.order.customer) if due > 0 else credit.ZERO
     context = {
         "store": store,
         "nav": "pickups",
@@ -254,8 +257,9 @@ def _handover_page(request, store, pk, *, code="", status=200, message="", expla
         "message": message,
         "explanation": explanation,
         "now": timezone.now(),
-        "due": pickup.amount_due(f.order, f),
-        "tenders": pickup.TENDERS,
+        "due": due,
+        "tenders": [t for t in pickup.TENDERS if t != credit.TENDER or balance > 0],
+        "credit_balance": balance,
     }
     return render(request, "orders/handover.html", context, status=status)
 

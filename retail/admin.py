@@ -21,6 +21,7 @@ from retail.models import (
     OutboundMessage,
     OutboxEntry,
     OutboxState,
+    PriceChange,
     Product,
     StaffProfile,
     Store,
@@ -112,6 +113,24 @@ class ProductAdmin(AisleModelAdmin):
         return results.distinct(), False
 
 
+class PriceChangeInline(admin.TabularInline):
+    """The variant's price history, newest first: read-only, written by `Variant.save()`."""
+
+    model = PriceChange
+    extra = 0
+    can_delete = False
+    fields = ("at", "price")
+    readonly_fields = ("at", "price")
+    ordering = ("-at", "-pk")
+    verbose_name_plural = _("price history")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Variant)
 class VariantAdmin(AisleModelAdmin):
     list_display = ("sku", "product", "size", "colour", "barcode", "price", "active")
@@ -119,6 +138,7 @@ class VariantAdmin(AisleModelAdmin):
     search_fields = ("sku", "barcode", "product__name", "product__brand")
     autocomplete_fields = ("product",)
     list_select_related = ("product",)
+    inlines = [PriceChangeInline]
 
 
 class CustomerAdminForm(forms.ModelForm):

@@ -33,6 +33,7 @@ from retail.models import (
     Category,
     Customer,
     OpeningHours,
+    PriceChange,
     Product,
     Role,
     StaffProfile,
@@ -570,6 +571,10 @@ def seed_catalog(ctx: DemoContext) -> None:
             ],
             batch_size=2000,
             ignore_conflicts=True,
+        )
+        # bulk_create skips Variant.save(): the first prices go into the history here.
+        PriceChange.record_initial(
+            Variant.objects.filter(product_id__in=ids.values()).values_list("pk", flat=True)
         )
         bar.advance(len(batch))
     bar.finish()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -273,6 +273,72 @@ class Variant(models.Model):
     def __str__(self) -> str:
         details = " / ".join(x for x in (self.size, self.colour) if x)
         return f"{self.sku} {self.product.name}" + (f" ({details})" if details else "")
+
+    # Price history: `save()` records a `PriceChange` when a variant is created or its
+    # price differs from the price it was loaded with. `QuerySet.update()` and
+    # `bulk_update()` bypass it, so nothing in Aisle changes prices that way; a bulk
+    # `bulk_create()` of variants records their first prices with
+    # `PriceChange.record_initial(...)` (as the demo seeding does).
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        adding = self._state.adding
+        changed = adding or (
+            (update_fields is None or "price" in update_fields)
+            and "price" in self.__dict__
+            and self.price != getattr(self, "_loaded_price", None)
+        )
+        if not changed:
+            return super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(Variant)):
+            super().save(*args, **kwargs)
+            PriceChange.objects.create(variant=self, price=self.price)
+        self._loaded_price = self.price
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_price = instance.__dict__.get("price")
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_price = self.__dict__.get("price")
+
+
+class PriceChange(models.Model):
+    """A variant's price from `at` on (recorded from the day Aisle kept history):
+    what `retail.prices.lowest_price` reads."""
+
+    variant = models.ForeignKey(
+        Variant, on_delete=models.CASCADE, related_name="price_changes", verbose_name=_("variant")
+    )
+    price = models.DecimalField(_("price (tax included)"), max_digits=10, decimal_places=2)
+    at = models.DateTimeField(_("from"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("price change")
+        verbose_name_plural = _("price changes")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["variant", "at"], name="pricechange_variant_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id} {self.price} @ {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record_initial(cls, variant_ids) -> int:
+        """Record the current price of those variants that have no history yet (after a
+        `bulk_create`); returns how many were recorded."""
+        ids = set(variant_ids)
+        known = set(
+            cls.objects.filter(variant_id__in=ids).values_list("variant_id", flat=True).distinct()
+        )
+        rows = [
+            cls(variant_id=pk, price=price)
+            for pk, price in Variant.objects.filter(pk__in=ids - known).values_list("pk", "price")
+        ]
+        cls.objects.bulk_create(rows, batch_size=2000)
+        return len(rows)
 
 
 class CustomerQuerySet(models.QuerySet):

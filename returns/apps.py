@@ -10,13 +10,18 @@ class ReturnsConfig(AppConfig):
     def ready(self) -> None:
         from orders import shapes as order_shapes
         from retail import customer_data, customer_page
-        from returns import services, shapes, views
+        from returns import customers, services, shapes, views
 
         # The order's shape lists its returns (orders knows nothing of them).
         order_shapes.register_section("returns", shapes.order_returns)
-        # Returns follow a customer merge.
+        # Returns, and HQ's policy exceptions for a customer, follow a customer merge.
         customer_data.register(
             "returns", merge=services.merge_customer, count=services.count_customer
+        )
+        customer_data.register(
+            "returns.policy_exceptions",
+            merge=customers.merge_customer,
+            count=customers.count_customer,
         )
         # The customer page's returns section: returnable orders and returns.
         customer_page.register("returns", render=views.customer_section)

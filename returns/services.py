@@ -548,6 +548,20 @@ def _complete(
     for line in lines:
         chosen = dispositions.get(line.pk) or dispositions.get(line.sku) or line.disposition
         line.disposition = chosen or Disposition.RESTOCK
+    # Stock first, then money: every writer locks stock rows before a store-credit
+    # account, so a return never waits on an order that waits on it.
+    for line in lines:
+        target = location if line.disposition == Disposition.RESTOCK else _hold(location)
+        stock.stock_receive(
+            location=target,
+            variant=line.variant,
+            quantity=line.quantity,
+            by=_who(by),
+            reason=_("return %(ref)s: %(disposition)s")
+            % {"ref": ret.return_ref, "disposition": Disposition(line.disposition).label},
+            source=f"return:{ret.pk}",
+            kind=MovementKind.RETURN,
+        )
     to_credit = ret.refund_to == RefundTo.STORE_CREDIT
     if ret.order_id:
         units: dict[int, int] = defaultdict(int)
@@ -574,17 +588,6 @@ def _complete(
     else:
         _credit_receiptless(ret, lines, by=by, store=store)
     for line in lines:
-        target = location if line.disposition == Disposition.RESTOCK else _hold(location)
-        stock.stock_receive(
-            location=target,
-            variant=line.variant,
-            quantity=line.quantity,
-            by=_who(by),
-            reason=_("return %(ref)s: %(disposition)s")
-            % {"ref": ret.return_ref, "disposition": Disposition(line.disposition).label},
-            source=f"return:{ret.pk}",
-            kind=MovementKind.RETURN,
-        )
         line.save(update_fields=["disposition", "refund_amount", "fee_amount"])
     ret.location = location
     ret.store = store or ret.store

@@ -8,7 +8,8 @@ then the last four quarters' snapshots for the network trend.
 Everything is keyed by person: someone who already has training records is left
 alone, so running it twice duplicates nothing. `associate.s01@demo.aisle` is
 kept with a gap in pickup (BOPIS) and no pickup or returns course, for the
-browser test and for trying the gates by hand.
+browser test and for trying the gates by hand. Every store manager holds a valid
+returns certificate, so the demo managers may approve returns (`return_approve`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ TRAINED = (Role.ASSOCIATE, Role.STORE_MANAGER)
 STARTERS = {"small": 1, "large": 2}
 SHOWCASE = staff_email("associate", "S01")
 SHOWCASE_SKIPS = {"pickup-done-right", "returns-any-store"}
+#: The course every demo store manager has passed: it certifies `return_approve`.
+MANAGER_COURSE = "returns-any-store"
 HISTORY_DAYS = 450
 FEEDBACK = [
     ("Short and to the point; I could do it between customers.", 5),
@@ -260,9 +263,16 @@ class History:
         taken = pool[: rng.choice([0, 1, 1, 2, 2, 3])]
         if showcase and not any(c.code == "connected-store-tools" for c in taken):
             taken = [c for c in self.courses if c.code == "connected-store-tools"] + taken[:1]
+        # Store managers approve returns (training's gate `return_approve`): each holds
+        # a valid returns certificate, well away from expiry.
+        manager = plan.profile.role == Role.STORE_MANAGER
+        if manager and not any(c.code == MANAGER_COURSE for c in taken):
+            taken = taken + [c for c in self.courses if c.code == MANAGER_COURSE]
         for course in taken:
             if showcase and course.code == "connected-store-tools":
                 days_ago = 345  # expires in about three weeks
+            elif manager and course.code == MANAGER_COURSE:
+                days_ago = rng.randint(20, 200)
             elif rng.random() < 0.2:
                 days_ago = rng.randint(336, 362)  # expires within the month
             else:

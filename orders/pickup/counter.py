@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orders import credit
 from orders.models import Fulfillment, Order, Payment, State
 from orders.pickup.base import (
     CODE_RE,
@@ -95,8 +96,9 @@ def pickup_hand_over(
     allows this associate (certified, or a manager's one-time override).
 
     A reservation paid at the counter (the kiosk's reserve and collect) owes the
-    value of the units handed over: the associate takes it (`tender`, card or cash)
-    and the payment is recorded before the hand-over; without it, nothing happens."""
+    value of the units handed over: the associate takes it (`tender`: card, cash, or
+    the customer's store credit) and the payment is recorded before the hand-over;
+    without it (or with too little store credit), nothing happens."""
     _guard(store)
     order, f = _locked(fulfillment)
     _at_store(f, store)
@@ -125,6 +127,8 @@ def pickup_hand_over(
             _("Every unit is refused: nothing to hand over. Cancel the order instead.")
         )
     due = amount_due(order, f, refusals)
+    if due > 0 and tender == credit.TENDER and order.customer_id is None:
+        raise PickupError(_("Store credit is spent by the order's customer: take card or cash."))
     if due > 0 and tender not in TENDERS:
         raise PaymentDue(
             _("This order is paid at the counter: take %(amount)s %(currency)s first.")
@@ -160,10 +164,15 @@ def pickup_hand_over(
         _log(order, f, "payment_recorded", by=by, store=store, reason=f"{tender} {due:.2f}")
     f.collected_at = timezone.now()
     f.save(update_fields=["collected_at"])
-    return _transition(f, State.COLLECTED, by=by, store=store, reason=_("handed over"))
+    f = _transition(f, State.COLLECTED, by=by, store=store, reason=_("handed over"))
+    if due > 0 and tender == credit.TENDER:
+        # After the stock moved (the lock order every credit writer keeps): a short
+        # balance refuses the whole hand-over, and nothing is written.
+        credit.credit_spend(customer=order.customer, amount=due, order=order, by=by, store=store)
+    return f
 
 
-TENDERS = ("card", "cash")
+TENDERS = ("card", "cash", credit.TENDER)
 
 
 def _value(fline, units: int) -> Decimal:

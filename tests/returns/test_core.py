@@ -229,3 +229,47 @@ def test_a_requested_return_is_cancelled_and_frees_its_units(net, api):
         "not_receivable"
     )
     assert order.lines.get().claimed_quantity == 0
+
+
+def test_a_return_without_receipt_waits_for_a_manager_and_pays_store_credit_at_the_lowest_price(
+    net, assert_ledger_reconciles
+):
+    import datetime as dt
+
+    import time_machine
+
+    from orders import credit
+    from tests.returns.factories import ReturnPolicyFactory
+
+    jumper = net["jumper"]
+    ReturnPolicyFactory(category=jumper.product.category, receiptless_allowed=True)
+    customer = factories.CustomerFactory()
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    boss = factories.StaffFactory(role="store_manager", home_store=net["s1"])
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=1), tick=False):
+        jumper.price = Decimal("45.00")  # on sale for a while…
+        jumper.save()
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=2), tick=False):
+        jumper.price = Decimal("60.00")  # …and back
+        jumper.save()
+        ask = LineAsk(quantity=1, reason="other", variant=jumper)
+        with pytest.raises(services.ReturnError):  # store credit needs a customer
+            _counter(None, net["s1"], clerk, [ask])
+        ret, _c = _counter(None, net["s1"], clerk, [ask], customer=customer)
+        assert ret.state == ReturnState.AWAITING_APPROVAL and ret.refund_to == "store_credit"
+        assert credit.credit_balance(customer) == 0
+        services.return_approve(ret=ret, by=boss)
+    assert credit.credit_balance(customer) == Decimal("45.00")
+    assert ret.lines.get().unit_basis == Decimal("45.00")
+    assert_ledger_reconciles()
+
+
+def test_store_credit_chosen_at_the_counter_lands_on_the_balance(net):
+    from orders import credit
+
+    order = world.delivered([(net["scarf"], 2)])
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    _counter(order, net["s1"], clerk, [_ask(order, "SCARF-1", 1)], refund_to="store_credit")
+    assert credit.credit_balance(order.customer) == Decimal("20.00")
+    refund = Refund.objects.get(order=order)
+    assert refund.to_store_credit and refund.tender == "card"

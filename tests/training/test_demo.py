@@ -58,6 +58,12 @@ def test_the_demo_gives_every_view_content():
     assert not Enrolment.objects.filter(
         user=showcase, course__code__in=("pickup-done-right", "returns-any-store")
     ).exists()
+    assert not services.operation_allowed(user=showcase, operation="return_approve")
+    # Every demo store manager may approve a return that needs a manager.
+    managers = User.objects.filter(staff_profile__role=Role.STORE_MANAGER)
+    assert managers.exists()
+    for manager in managers:
+        assert services.operation_allowed(user=manager, operation="return_approve"), manager
 
 
 def test_the_large_scale_has_at_least_1000_store_staff():

@@ -25,6 +25,7 @@ GATES = {
     "outreach_send": ("clienteling_privacy", 2, "clienteling-with-consent"),
     "aisle_delivery_order": ("endless_aisle", 1, "endless-aisle"),
     "handover_without_code": ("bopis_fulfilment", 2, "pickup-done-right"),
+    "return_approve": ("returns_fraud", 2, "returns-any-store"),
 }
 
 

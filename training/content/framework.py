@@ -296,6 +296,7 @@ OPERATION_RULES = [
     ("outreach_send", "clienteling_privacy", 2),
     ("aisle_delivery_order", "endless_aisle", 1),
     ("handover_without_code", "bopis_fulfilment", 2),
+    ("return_approve", "returns_fraud", 2),
 ]
 
 

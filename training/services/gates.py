@@ -44,6 +44,7 @@ OPERATIONS = {
     "handover_without_code": gettext_lazy(
         "Hand over a pickup without its code, after checking the customer's ID"
     ),
+    "return_approve": gettext_lazy("Approve a return that needs a manager"),
 }
 #: A manager's override is for the moment at hand: it must be used within a shift.
 OVERRIDE_VALID_FOR = dt.timedelta(hours=8)
