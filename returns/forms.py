@@ -163,6 +163,15 @@ class ReturnForm(forms.Form):
             if not reason:
                 self.add_error(p + "reason", _("Choose why the customer returns it."))
                 continue
+            checked = set(data.get(p + "cond") or ())
+            unchecked = [str(c) for c in view.verdict.conditions if str(c) not in checked]
+            if unchecked:
+                self.add_error(
+                    p + "cond",
+                    _("The policy takes it back only when you have checked: %(conditions)s.")
+                    % {"conditions": ", ".join(unchecked)},
+                )
+                continue
             asks.append(
                 LineAsk(
                     quantity=quantity,

@@ -133,9 +133,9 @@ def test_each_line_says_why_it_is_or_is_not_returnable(net, clerk_client):
     html = clerk_client.get(reverse("returns_store:order", args=[order.pk])).content.decode()
     jumper = html.split('data-sku="JUMPER-M"')[1].split("</li>")[0]
     sale = html.split('data-sku="SALE-1"')[1].split("</li>")[0]
-    assert "2 units returnable" in jumper and "Returnable." in jumper
+    assert "2 units returnable" in jumper and "Returnable until" in jumper
     assert 'data-unit-value="60.00"' in jumper
-    assert "Final sale: it cannot be returned." in sale and "Not returnable" in sale
+    assert "Final sale: this product cannot be returned" in sale and "Not returnable" in sale
     line = order.lines.get(sku="SALE-1")
     assert f'name="l{line.pk}_qty"' not in html  # nothing to choose on it
     assert re.search(r'name="return_ref" value="R-[0-9a-f]{32}"', html)
@@ -181,7 +181,40 @@ def test_a_big_return_preview_says_a_manager_must_approve(net, clerk_client):
     )
     html = response.content.decode()
     assert "540.00" in html and "A manager must approve" in html
-    assert "The refund is above 500.00." in html
+    assert "The refund of 540.00 is above 500.00: a manager approves it" in html
+
+
+def test_the_policys_conditions_are_checkboxes_and_its_fee_is_shown(net, clerk_client):
+    from tests.returns.factories import ReturnPolicyFactory
+
+    ReturnPolicyFactory(
+        category=net["jumper"].product.category,
+        require_unworn=True,
+        require_tags=True,
+        fee_kind="percent",
+        fee_value=Decimal("10.00"),
+    )
+    order = world.delivered([(net["jumper"], 1)])
+    url = reverse("returns_store:order", args=[order.pk])
+    html = clerk_client.get(url).content.decode()
+    line = order.lines.get()
+    assert html.count(f'name="l{line.pk}_cond"') == 2
+    assert 'value="Unworn"' in html and 'value="Tags attached"' in html
+    data = _form(order, {"JUMPER-M": 1}, ref=_ref_on(html))
+    data[f"l{line.pk}_cond"] = ["Unworn"]
+    unchecked = clerk_client.post(url, data)
+    assert unchecked.status_code == 400
+    assert "only when you have checked: Tags attached" in unchecked.content.decode()
+    assert not Return.objects.exists()
+    data[f"l{line.pk}_cond"] = ["Unworn", "Tags attached"]
+    preview = clerk_client.post(
+        reverse("returns_store:preview", args=[order.pk]), data, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'id="quote-refund">54.00<' in preview and 'id="quote-fee">6.00<' in preview
+    assert clerk_client.post(url, data).status_code == 302
+    ret = Return.objects.get()
+    assert (ret.refund_amount, ret.fee_amount) == (Decimal("54.00"), Decimal("6.00"))
+    assert ret.lines.get().conditions == ["Unworn", "Tags attached"]
 
 
 def test_confirming_returns_restocks_here_and_a_double_tap_returns_once(
@@ -280,7 +313,7 @@ def test_a_second_return_of_a_returned_line_is_refused_with_its_reason(net, cler
     response = clerk_client.post(url, _form(order, {"SCARF-1": 1}, ref=_ref_on(stale)))
     assert response.status_code == 400  # the line is no longer offered
     html = response.content.decode()
-    assert "Every unit is already returned or claimed by another return." in html
+    assert "Every unit already returned or claimed by another return" in html
     assert Return.objects.count() == 1
     page = clerk_client.get(url).content.decode()
     assert "Not returnable" in page and "1 returned" in page
