@@ -560,25 +560,14 @@ def customer_section(request: HttpRequest, customer, store) -> SafeString:
     """Registered with `retail.customer_page`: the customer's orders from every channel
     with units still returnable (each with a Return button) and their returns, in a
     fixed number of queries."""
-    returnable = OrderLine.objects.filter(received_quantity__gt=F("claimed_quantity"))
+    returnable = Q(lines__received_quantity__gt=F("lines__claimed_quantity"))
     orders = list(
-        Order.objects.filter(customer=customer, lines__in=returnable)
-        .distinct()
+        Order.objects.filter(customer=customer)
+        .annotate(returnable_lines=Count("lines", filter=returnable))
+        .filter(returnable_lines__gt=0)
         .select_related("store")
         .order_by("-created_at", "-pk")[:CUSTOMER_ORDERS]
     )
-    units = (
-        dict(
-            returnable.filter(order__in=[o.pk for o in orders])
-            .values("order")
-            .annotate(n=Count("pk"))
-            .values_list("order", "n")
-        )
-        if orders
-        else {}
-    )
-    for o in orders:
-        o.returnable_lines = units.get(o.pk, 0)
     returns = list(
         Return.objects.filter(customer=customer)
         .select_related("order", "store")

@@ -621,3 +621,16 @@ def test_the_pages_run_in_a_fixed_number_of_queries(net, clerk, clerk_client):
     assert section[one.pk] == section[ten.pk]
     part_small = _queries(clerk_client, urls["queue"], HTTP_HX_REQUEST="true")
     assert part_small <= large["queue"]
+
+
+def test_the_pages_speak_the_associates_language(net, clerk, clerk_client):
+    order = world.delivered([(net["jumper"], 9)])
+    ret = _counter(order, net["s1"], clerk, "JUMPER-M", 9)
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    html = clerk_client.get(reverse("returns_store:order", args=[order.pk]), **zh)
+    assert "预览退款" not in html.content.decode()  # nothing left to return
+    assert "不可退货" in html.content.decode()
+    html = clerk_client.get(reverse("returns_store:detail", args=[ret.pk]), **zh).content.decode()
+    assert "正在等待本店经理批准" in html
+    html = clerk_client.get(reverse("returns_store:panel"), **zh).content.decode()
+    assert "1 个等待经理" in html
