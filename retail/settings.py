@@ -322,6 +322,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for a choice set the API uses in several places.
+    "ENUM_NAME_OVERRIDES": {"RefundToEnum": ["original", "store_credit"]},
 }
 
 # --- Security -------------------------------------------------------------

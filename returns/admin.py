@@ -7,8 +7,9 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from retail.admin import AisleModelAdmin
-from returns.models import FeeKind, PolicyException, ReturnPolicy
+from orders.admin import ReadOnlyInline
+from retail.admin import AisleModelAdmin, RecordAdmin
+from returns.models import FeeKind, PolicyException, Return, ReturnEvent, ReturnLine, ReturnPolicy
 
 
 @admin.register(ReturnPolicy)
@@ -120,9 +121,65 @@ class PolicyExceptionAdmin(AisleModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
+class ReturnLineInline(ReadOnlyInline):
+    model = ReturnLine
+    fields = (
+        "sku",
+        "quantity",
+        "reason",
+        "conditions",
+        "note",
+        "photo",
+        "disposition",
+        "unit_basis",
+        "refund_amount",
+        "fee_amount",
+    )
+    readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
+
+class ReturnEventInline(ReadOnlyInline):
+    model = ReturnEvent
+    fields = ("at", "kind", "from_state", "to_state", "by", "store", "reason")
+    readonly_fields = fields
+
+
+@admin.register(Return)
+class ReturnAdmin(RecordAdmin):
+    list_display = (
+        "return_ref",
+        "code",
+        "state",
+        "order",
+        "order_channel",
+        "store",
+        "refund_amount",
+        "refund_to",
+        "created_at",
+    )
+    list_filter = ("state", "started_via", "order_channel", "refund_to", "store", "created_at")
+    search_fields = ("return_ref", "code", "order__order_ref", "customer__customer_ref")
+    date_hierarchy = "created_at"
+    list_select_related = ("order", "store")
+    inlines = [ReturnLineInline, ReturnEventInline]
+    fieldsets = (
+        (None, {"fields": ("return_ref", "code", "state", "started_via", "order", "customer")}),
+        (_("Where"), {"fields": ("order_channel", "store", "location")}),
+        (_("Refund"), {"fields": ("refund_to", "refund_amount", "fee_amount", "tax_amount")}),
+        (_("Decision"), {"fields": ("approval_reasons", "decided_by", "decision_reason")}),
+        (
+            _("Record"),
+            {
+                "fields": (
+                    "created_by",
+                    "created_at",
+                    "completed_at",
+                    "updated_at",
+                    "request_fingerprint",
+                )
+            },
+        ),
+    )
+
+    def has_change_permission(self, request, obj=None):
+        return False  # viewed, never edited: returns change through returns.services

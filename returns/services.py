@@ -410,7 +410,9 @@ def return_request(
     if existing is not None:
         return _same(existing, fingerprint), False
     if order.customer_id is None:
-        raise ReturnError(_("A till sale without a customer is returned at the counter."))
+        raise ReturnError(
+            _("A till sale without a customer is returned at the counter."), field="order_ref"
+        )
     priced = quote(order=order, asks=asks, store=store)
     try:
         with transaction.atomic():

@@ -273,3 +273,19 @@ def test_store_credit_chosen_at_the_counter_lands_on_the_balance(net):
     assert credit.credit_balance(order.customer) == Decimal("20.00")
     refund = Refund.objects.get(order=order)
     assert refund.to_store_credit and refund.tender == "card"
+
+
+def test_hq_reads_a_return_in_admin_with_its_lines_and_events_and_cannot_change_it(net, client):
+    order = world.delivered([(net["scarf"], 1)])
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    ret, _c = _counter(order, net["s1"], clerk, [_ask(order, "SCARF-1", 1)])
+    hq = factories.StaffFactory(role="hq_admin")
+    factories.login_with_totp(client, hq)
+    listing = client.get("/admin/returns/return/?state=completed")
+    assert listing.status_code == 200 and ret.return_ref in listing.content.decode()
+    page = client.get(f"/admin/returns/return/{ret.pk}/change/")  # the view page
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "return_started" in html and "return_changed" in html and "SCARF-1" in html
+    assert 'name="_save"' not in html  # read-only: nothing to save
+    assert client.get("/admin/returns/return/add/").status_code == 403
