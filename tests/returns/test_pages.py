@@ -634,3 +634,26 @@ def test_the_pages_speak_the_associates_language(net, clerk, clerk_client):
     assert "正在等待本店经理批准" in html
     html = clerk_client.get(reverse("returns_store:panel"), **zh).content.decode()
     assert "1 个等待经理" in html
+
+
+def test_a_photo_must_be_a_small_jpeg_png_or_webp():
+    from types import SimpleNamespace
+
+    from django.core.exceptions import ValidationError
+    from PIL import Image
+
+    from returns.forms import PHOTO_MAX_BYTES, photo_check
+
+    def upload(fmt: str, size: int | None = None):
+        buffer = io.BytesIO()
+        Image.new("RGB", (4, 4), "blue").save(buffer, fmt)
+        return SimpleNamespace(
+            size=size or len(buffer.getvalue()), image=SimpleNamespace(format=fmt)
+        )
+
+    photo_check(upload("PNG"))
+    photo_check(upload("JPEG"))
+    with pytest.raises(ValidationError, match="JPEG, PNG or WebP"):
+        photo_check(upload("GIF"))
+    with pytest.raises(ValidationError, match="at most 5 MB"):
+        photo_check(upload("PNG", size=PHOTO_MAX_BYTES + 1))
