@@ -53,6 +53,7 @@ urlpatterns = [
     path("hq/ship/", include("orders.ship_hq_urls")),
     path("store/clienteling/", include("clienteling.urls")),
     path("store/pickups/", include("orders.urls")),
+    path("store/returns/", include("returns.urls")),
     path("hq/pickups/", include("orders.hq_urls")),
     path("hq/training/", include("training.hq_urls")),
     path("admin/", admin.site.urls),

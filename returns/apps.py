@@ -9,8 +9,8 @@ class ReturnsConfig(AppConfig):
 
     def ready(self) -> None:
         from orders import shapes as order_shapes
-        from retail import customer_data
-        from returns import customers, services, shapes
+        from retail import customer_data, customer_page
+        from returns import customers, services, shapes, views
 
         # The order's shape lists its returns (orders knows nothing of them).
         order_shapes.register_section("returns", shapes.order_returns)
@@ -23,3 +23,5 @@ class ReturnsConfig(AppConfig):
             merge=customers.merge_customer,
             count=customers.count_customer,
         )
+        # The customer page's returns section: returnable orders and returns.
+        customer_page.register("returns", render=views.customer_section)

@@ -466,6 +466,8 @@ def return_at_counter(
     by a manager. `return_ref` comes from the form, so a double tap returns once."""
     existing = Return.objects.filter(return_ref=return_ref).first()
     if existing is not None:
+        if existing.order_id != (order.pk if order is not None else None):
+            raise ReturnRefConflict(_("This return reference belongs to another return."))
         return existing, False
     if not access.can_act_in(by, store):
         raise NotAllowed(_("You cannot take returns at this store."))
@@ -519,13 +521,23 @@ def return_at_counter(
                 )
                 _domain_event("return_requested", ret)
             else:
-                _complete(ret, location=store.stock_location, store=store, by=by)
+                _complete(ret, location=_shelf(store), store=store, by=by)
             return ret, True
     except IntegrityError:
         existing = Return.objects.filter(return_ref=return_ref).first()
         if existing is None:
             raise
         return existing, False
+
+
+def _shelf(store: Store | None) -> StockLocation:
+    """The store's own stock location, where restocked units go."""
+    location = StockLocation.objects.filter(store=store).first() if store is not None else None
+    if location is None:
+        raise ReturnError(
+            _("This store keeps no stock: a return cannot be received here."), field="store"
+        )
+    return location
 
 
 def _move(ret: Return, to: str, *, by, store, reason: str = "") -> None:
@@ -814,7 +826,7 @@ def return_approve(*, ret: Return, by: User, reason: str = "") -> Return:
     ret.decision_reason = str(reason)[:300]
     ret.save(update_fields=["decided_by", "decision_reason", "updated_at"])
     _event(ret, "return_approved", ret.state, ret.state, by=by, store=ret.store, reason=reason)
-    _complete(ret, location=ret.store.stock_location, store=ret.store, by=by)
+    _complete(ret, location=_shelf(ret.store), store=ret.store, by=by)
     return ret
 
 

@@ -24,6 +24,7 @@ STORE_NAV = (
     ("cart", "cart:detail", gettext_noop("Cart")),
     ("sales", "clienteling:my_sales", gettext_noop("My sales")),
     ("pickups", "orders_store:queue", gettext_noop("Pickups")),
+    ("returns", "returns_store:find", gettext_noop("Returns")),
     ("training", "training:path", gettext_noop("Training")),
     ("ship", "ship:queue", gettext_noop("Shipping")),
     ("counts", "counts:sheet", gettext_noop("Stock count")),

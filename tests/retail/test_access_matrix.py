@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from retail.models import Product
 from tests import factories
 from tests.orders import ship_world
+from tests.returns import access_world as returns_world
 from tests.training import access_world as training_world
 
 ROLES = ("anonymous", "associate", "manager", "kiosk", "hq_no_totp", "hq_totp")
@@ -136,6 +137,20 @@ MATRIX = {
     "kiosk:reserve": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "kiosk:reserved": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "orders_hq:pickups": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    # Returns on the tablet (BORIS): store staff in their current store; POST-only
+    # steps answer a GET with 405.
+    "returns_store:find": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:panel": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:approvals": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:order": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:preview": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:order_receipt": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:detail": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:receive": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:approve": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:refuse": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:cancel": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:receipt": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     # Operations: the health probes are for anyone (load balancers); the metrics need
     # the operators' bearer token, and without one configured do not exist.
     "healthz": row(OK, OK, OK, OK, OK, OK),
@@ -166,6 +181,9 @@ def pickup_kwargs(world, name: str) -> dict:
 
 
 URL_KWARGS.update({name: pickup_kwargs for name in MATRIX if name.startswith("orders_store:")})
+URL_KWARGS.update(
+    {name: returns_world.url_kwargs for name in MATRIX if name.startswith("returns_store:")}
+)
 
 # Third-party groups: a rule for every pattern of the group.
 ADMIN_GROUP = "admin:*"

@@ -289,3 +289,27 @@ def test_hq_reads_a_return_in_admin_with_its_lines_and_events_and_cannot_change_
     assert "return_started" in html and "return_changed" in html and "SCARF-1" in html
     assert 'name="_save"' not in html  # read-only: nothing to save
     assert client.get("/admin/returns/return/add/").status_code == 403
+
+
+def test_a_return_ref_of_another_order_is_a_conflict_and_a_store_without_stock_refuses(net):
+    first = world.delivered([(net["scarf"], 1)], ref="WEB-A")
+    second = world.delivered([(net["scarf"], 1)], ref="WEB-B")
+    clerk = factories.StaffFactory(role="associate", home_store=net["s1"])
+    services.return_at_counter(
+        order=first, asks=[_ask(first, "SCARF-1", 1)], store=net["s1"], by=clerk, return_ref="R-1"
+    )
+    with pytest.raises(services.ReturnRefConflict):
+        services.return_at_counter(
+            order=second,
+            asks=[_ask(second, "SCARF-1", 1)],
+            store=net["s1"],
+            by=clerk,
+            return_ref="R-1",
+        )
+    assert second.lines.get().claimed_quantity == 0
+    bare = factories.StoreFactory(code="S09")  # a store with no stock location
+    there = factories.StaffFactory(role="associate", home_store=bare)
+    with pytest.raises(services.ReturnError) as refused:
+        _counter(second, bare, there, [_ask(second, "SCARF-1", 1)])
+    assert "keeps no stock" in refused.value.detail
+    assert second.lines.get().claimed_quantity == 0 and not Refund.objects.filter(order=second)
