@@ -23,10 +23,10 @@ from orders.services import (
     _event,
     _lock_order,
     money,
+    refund_cap,
     refund_record,
     tax_share,
     units_value,
-    unrefunded_excess,
 )
 from retail.models import Store, User
 
@@ -161,7 +161,7 @@ def return_record(
         line.returned_quantity += n
         line.save(update_fields=["returned_quantity"])
     due = result.gross - result.fee
-    _trim(result.lines, due - min(due, unrefunded_excess(order)))
+    _trim(result.lines, due - min(due, refund_cap(order, for_return=True)))
     if due > 0:
         result.refunds = refund_record(
             order=order,

@@ -498,7 +498,7 @@ def refund_record(
     store credit, and refunds the customer takes as store credit (`to_store_credit`),
     go onto the customer's store-credit balance. Call inside the order's transaction
     (the order row locked)."""
-    amount = min(money(amount), unrefunded_excess(order))
+    amount = min(money(amount), refund_cap(order, for_return=bool(return_ref)))
     split = refund_split(order, amount)
     total = sum((a for _t, a in split), Decimal("0.00"))
     if total <= 0:
@@ -553,25 +553,45 @@ def refund_record(
     return refunds
 
 
-def kept_value(order: Order) -> Decimal:
-    """What the units the customer keeps (or will get) are worth: every line's total
-    less the value of its units cancelled or returned (`units_value`'s spread)."""
-    kept = Decimal("0.00")
-    for line in OrderLine.objects.filter(order=order):
-        kept += line.line_total - units_value(
-            line, line.cancelled_quantity + line.returned_quantity, already=0
-        )
-    return kept
+def taken_value(line: OrderLine, taken: int, cancelled: int | None = None) -> Decimal:
+    """What `taken` units of the line handed over are worth, in `units_value`'s spread:
+    the line's remainder goes with the last units the customer gets, so once every
+    unit not cancelled is taken they are worth the line total less the cancelled ones."""
+    if taken <= 0:
+        return Decimal("0.00")
+    cancelled = line.cancelled_quantity if cancelled is None else cancelled
+    base = (line.line_total / line.quantity).quantize(CENT, rounding=ROUND_DOWN)
+    if taken + cancelled >= line.quantity:
+        return line.line_total - base * cancelled
+    return base * taken
 
 
-def unrefunded_excess(order: Order) -> Decimal:
-    """The most a refund may give back now: what was paid, less what was refunded,
-    less what the units the customer keeps are worth. A reservation paid at the
-    counter has paid nothing for units still to collect, so cancelling them refunds
-    nothing; a prepaid order gets back exactly its cancelled and returned units."""
+def refund_cap(order: Order, *, for_return: bool) -> Decimal:
+    """The most a refund may give back now.
+
+    A return gives back units the customer got, and every unit handed over was paid
+    (when the order was placed, or at the counter before the hand-over): at most what
+    was paid less what was refunded. A cancellation or a refusal gives back units never
+    received, which were paid only when the order was paid in advance: at most what
+    was paid, less refunds other than returns', less what the units not cancelled are
+    worth (returned units included: their own refunds are left out on both sides). So
+    a reservation paid at the counter refunds nothing for units it cancels, and a
+    prepaid order gets back exactly its cancelled units."""
     paid = sum((p.amount for p in Payment.objects.filter(order=order)), Decimal("0.00"))
-    refunded = sum((r.amount for r in Refund.objects.filter(order=order)), Decimal("0.00"))
-    return max(Decimal("0.00"), paid - refunded - kept_value(order))
+    refunds = list(Refund.objects.filter(order=order).values_list("amount", "return_ref"))
+    if for_return:
+        cap = paid - sum((a for a, _r in refunds), Decimal("0.00"))
+    else:
+        not_returns = sum((a for a, ref in refunds if not ref), Decimal("0.00"))
+        kept = sum(
+            (
+                taken_value(line, line.quantity - line.cancelled_quantity)
+                for line in OrderLine.objects.filter(order=order)
+            ),
+            Decimal("0.00"),
+        )
+        cap = paid - not_returns - kept
+    return max(Decimal("0.00"), cap)
 
 
 def refundable(order: Order) -> Decimal:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders import credit
-from orders.models import Fulfillment, Order, Payment, State
+from orders.models import Fulfillment, Order, OrderLine, Payment, State
 from orders.pickup.base import (
     CODE_RE,
     QR_RE,
@@ -28,7 +28,7 @@ from orders.pickup.base import (
 )
 from orders.pickup.codes import _code_matches, _guard, _guess_failed, resolve_code
 from orders.pickup.queue import pickups_at
-from orders.services import money
+from orders.services import money, taken_value
 from retail import outbox
 from retail.models import Store, User
 
@@ -175,22 +175,21 @@ def pickup_hand_over(
 TENDERS = ("card", "cash", credit.TENDER)
 
 
-def _value(fline, units: int) -> Decimal:
-    line = fline.order_line
-    return line.line_total * units / line.quantity
-
-
 def amount_due(order: Order, f: Fulfillment, refusals: Mapping | None = None) -> Decimal:
-    """What the customer still owes for the units this hand-over gives them: the value
-    of every unit collected so far, this one included, less what was paid (net of
-    refunds). Zero for an order paid when it was placed."""
+    """What the customer still owes for the units this hand-over gives them: every unit
+    handed over so far (returned ones too), this one's included, valued as refunds and
+    returns value them (`services.taken_value`), less what was paid net of refunds
+    other than returns'. Zero for an order paid when it was placed."""
     refusals = refusals or {}
-    taken = Decimal("0")
-    for other in order.fulfillments.filter(state=State.COLLECTED).exclude(pk=f.pk):
-        for fl in other.lines.select_related("order_line"):
-            taken += _value(fl, fl.quantity - fl.refused_quantity)
-    for fl in f.lines.select_related("order_line"):
-        taken += _value(fl, fl.quantity - refusals.get(fl.pk, (0, ""))[0])
+    here: dict[int, tuple[int, int]] = {}
+    for fl in f.lines.all():
+        refused = refusals.get(fl.pk, (0, ""))[0]
+        taken, was_refused = here.get(fl.order_line_id, (0, 0))
+        here[fl.order_line_id] = (taken + fl.quantity - refused, was_refused + refused)
+    owed = Decimal("0.00")
+    for line in OrderLine.objects.filter(order=order):
+        taken, refused = here.get(line.pk, (0, 0))
+        owed += taken_value(line, line.received_quantity + taken, line.cancelled_quantity + refused)
     paid = sum((p.amount for p in order.payments.all()), Decimal("0"))
-    refunded = sum((r.amount for r in order.refunds.all()), Decimal("0"))
-    return max(Decimal("0.00"), money(taken - (paid - refunded)))
+    refunded = sum((r.amount for r in order.refunds.all() if not r.return_ref), Decimal("0"))
+    return max(Decimal("0.00"), money(owed - (paid - refunded)))

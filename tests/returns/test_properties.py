@@ -473,10 +473,6 @@ def _run_pickup(net, case) -> None:
     discount = cents(case["discount"])
     total = subtotal - discount
     pay_at_pickup = case["pay_at_pickup"]
-    if pay_at_pickup and case["cancel_dc"] == "late":
-        # A return while a fulfilment is still to collect (and pay for) refunds nothing
-        # for a unit paid at the counter: the xfail below. Kept out of the property.
-        case = dict(case, cancel_dc="early")
     order, _created = orders.order_place(
         orders.OrderInput(
             order_ref=f"PU-{uuid.uuid4().hex[:12]}",
@@ -596,9 +592,9 @@ def _run_pickup(net, case) -> None:
         # for the units refused or cancelled.
         assert total_paid == taken_value
         assert not [r for r in refunds if not r.return_ref]
-        # Never more taken at the counter than the kept units are worth. (Not always
-        # exactly that: `pickup.amount_due` values the units taken pro rata, not with the
-        # design's spread — see the xfail below.)
+        # Never more taken at the counter than the kept units are worth (a few cents
+        # less when units still to collect were cancelled after a hand-over: the line's
+        # remainder then stays with units nobody paid for).
         assert total_paid - total_back <= kept, (total_paid, total_back, kept)
     else:
         assert total_paid - total_back == kept, (total_paid, total_back, kept)
@@ -659,12 +655,6 @@ def test_a_fee_above_the_units_value_refunds_nothing_and_is_capped(places):
     assert not Refund.objects.filter(order=order).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orders/pickup/counter.py amount_due values taken units pro rata (line_total × "
-    "units / quantity), refunds and returns with the design's spread: paid at the counter, "
-    "0.02 over 3 units with 1 refused takes 0.01 for 2 units worth 0.02",
-)
 def test_paid_at_the_counter_takes_exactly_what_the_kept_units_are_worth(places):
     store, clerk = places["s1"], places["s1_clerk"]
     variant = factories.VariantFactory(
@@ -701,12 +691,6 @@ def test_paid_at_the_counter_takes_exactly_what_the_kept_units_are_worth(places)
     assert sum(p.amount for p in Payment.objects.filter(order=order)) == Decimal("3.34")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orders.services.unrefunded_excess counts units still to collect as kept value the "
-    "payments cover: for an order paid at the counter they are not paid yet, so returning a "
-    "collected, paid unit while another fulfilment waits refunds nothing",
-)
 def test_paid_at_the_counter_a_return_before_the_rest_is_collected_refunds_what_was_paid(places):
     store, clerk = places["s1"], places["s1_clerk"]
     category = places["categories"][Decimal("20")]
