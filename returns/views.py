@@ -427,36 +427,40 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("returns_store:detail", pk=pk)
 
 
-@area_required(Area.STORE)
-@require_POST
-def approve(request: HttpRequest, pk: int) -> HttpResponse:
+def _decide(request: HttpRequest, pk: int, decide) -> HttpResponse:
+    """A manager's decision on a return awaiting approval: `decide(ret, reason)`
+    returns the message to show."""
     store, choose = store_or_choose(request)
     if choose:
         return choose
     form = DecisionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        ret = services.return_approve(ret=_return(pk), by=request.user, reason=reason)
+        message = decide(_return(pk), reason)
     except services.OrderError as exc:
         return _refused(request, store, pk, exc)
-    messages.success(request, _("Approved. Refunded %(amount)s.") % {"amount": ret.refund_amount})
+    messages.success(request, message)
     return redirect("returns_store:detail", pk=pk)
+
+
+@area_required(Area.STORE)
+@require_POST
+def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    def decide(ret, reason):
+        ret = services.return_approve(ret=ret, by=request.user, reason=reason)
+        return _("Approved. Refunded %(amount)s.") % {"amount": ret.refund_amount}
+
+    return _decide(request, pk, decide)
 
 
 @area_required(Area.STORE)
 @require_POST
 def refuse(request: HttpRequest, pk: int) -> HttpResponse:
-    store, choose = store_or_choose(request)
-    if choose:
-        return choose
-    form = DecisionForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        services.return_refuse(ret=_return(pk), by=request.user, reason=reason)
-    except services.OrderError as exc:
-        return _refused(request, store, pk, exc)
-    messages.success(request, _("Refused. The customer keeps the items; nothing was refunded."))
-    return redirect("returns_store:detail", pk=pk)
+    def decide(ret, reason):
+        services.return_refuse(ret=ret, by=request.user, reason=reason)
+        return _("Refused. The customer keeps the items; nothing was refunded.")
+
+    return _decide(request, pk, decide)
 
 
 @area_required(Area.STORE)
