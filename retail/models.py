@@ -632,6 +632,22 @@ def validate_scopes(value) -> None:
         )
 
 
+# The order channels an API client may be allowed (`orders.models.Channel`'s values).
+API_ORDER_CHANNELS = ("web", "app", "store", "kiosk", "social")
+API_DEFAULT_CHANNELS = ("web", "app", "social")
+
+
+def default_api_channels() -> list[str]:
+    return list(API_DEFAULT_CHANNELS)
+
+
+def validate_api_channels(value) -> None:
+    if not isinstance(value, list) or not all(c in API_ORDER_CHANNELS for c in value):
+        raise ValidationError(
+            _("Channels are a list of: %(names)s.") % {"names": ", ".join(API_ORDER_CHANNELS)}
+        )
+
+
 class ApiClient(models.Model):
     """A system calling the API (the web shop, the app, a till). Its key is shown once;
     Aisle keeps the key's prefix (to find it) and its SHA-256 hash (to check it)."""
@@ -646,6 +662,15 @@ class ApiClient(models.Model):
     )
     webhook_url = models.URLField(_("webhook URL"), blank=True)
     webhook_secret = models.CharField(_("webhook secret"), max_length=100, blank=True)
+    # The order channels this client may place orders in (the web shop: not `store`
+    # or `kiosk` unless HQ allows it, e.g. for a till).
+    channels = models.JSONField(
+        _("order channels"),
+        default=default_api_channels,
+        blank=True,
+        validators=[validate_api_channels],
+        help_text=_("The channels this client may place orders in."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     rotated_at = models.DateTimeField(_("key rotated"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
@@ -664,6 +689,8 @@ class ApiClient(models.Model):
 
 
 # The webhook core's rows live in their own module; imported here so Django finds them.
+# The security limits' rows (`retail.limits`), likewise.
+from retail.limit_models import LimitHit  # noqa: E402, F401
 from retail.webhook_models import (  # noqa: E402, F401
     WebhookCircuit,
     WebhookDelivery,
