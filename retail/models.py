@@ -683,6 +683,14 @@ class ApiClient(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Deactivation, new scopes or channels take effect at once: no request may
+        # keep using the authentication cache's copy (`retail.api.authentication`).
+        from retail.api_clients import forget
+
+        forget(self.key_prefix)
+
     # DRF treats the authenticated client as the request's user.
     is_authenticated = True
     is_anonymous = False
