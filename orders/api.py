@@ -230,9 +230,7 @@ class OrderCreateView(APIView):
         data = incoming.validated_data
         if not access.api_client_may_place(request.user, data["channel"]):
             raise exceptions.PermissionDenied(
-                _(
-                    "This client may not place orders in the %(channel)s channel; ask HQ to allow it."
-                )
+                _("Orders in the %(channel)s channel are not allowed for this client.")
                 % {"channel": data["channel"]}
             )
         variants = {

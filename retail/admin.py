@@ -376,7 +376,7 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = "__all__"
+        fields = ("name", "scopes", "is_active", "rate_limit", "webhook_url", "channels")
 
 
 class ApiClientAddForm(forms.ModelForm):
