@@ -372,6 +372,7 @@ def _channel_field():
 class ApiClientForm(forms.ModelForm):
     """HQ edits a client; its order channels are ticked, not typed."""
 
+    webhook_url = forms.URLField(label=_("webhook URL"), required=False, assume_scheme="https")
     channels = _channel_field()
 
     class Meta:

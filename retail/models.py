@@ -586,6 +586,9 @@ class OutboundMessage(models.Model):
     key = models.CharField(_("key"), max_length=200, unique=True)
     context = models.JSONField(_("context"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # How it travels (`retail.messaging` backends: "email" today; an SMS backend can
+    # register "sms" and its address, a phone number, lands in `to_address` too).
+    channel = models.CharField(_("channel"), max_length=16, default="email")
     to_address = models.EmailField(_("to"), blank=True)
     subject = models.CharField(_("subject"), max_length=250, blank=True)
     body = models.TextField(_("body"), blank=True)
