@@ -1,9 +1,15 @@
 """The kiosk's one write: reserve and collect. A customer reserves one unit of a
-size to collect at this store or another, paid at the counter at hand-over; the
-confirmation goes to the e-mail or phone they typed (matched to their profile)."""
+size to collect at this store or another, paid at the counter at hand-over.
+
+The reservation belongs to a customer profile only when the customer proved it at
+the kiosk (`kiosk.proof`: a one-time code e-mailed to the profile's address);
+otherwise it is a guest reservation, which an associate links to the customer after
+checking their ID at the counter. Each kiosk may take only so many reservations an
+hour (counted in the database, `retail.limits`)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -11,9 +17,24 @@ from django.utils.translation import gettext as _
 from inventory.catalog_index import ProductEntry
 from orders.models import Order
 from orders.services import LineInput, OrderInput, order_place
-from retail import messaging
-from retail import services as retail_services
-from retail.models import Store, Variant
+from retail import limits, messaging
+from retail.models import Customer, Store, User, Variant
+
+RESERVATIONS_SCOPE = "kiosk-reservations"
+HOUR = 3600
+
+
+class TooManyReservations(Exception):
+    def __init__(self):
+        super().__init__(
+            _("This kiosk has taken many reservations in the last hour. Ask an associate.")
+        )
+
+
+def _kiosk_key(kiosk_user: User | None, kiosk_store: Store) -> str:
+    if kiosk_user is not None and kiosk_user.pk:
+        return f"user:{kiosk_user.pk}"
+    return f"store:{kiosk_store.pk}"
 
 
 def kiosk_reserve(
@@ -21,13 +42,14 @@ def kiosk_reserve(
     kiosk_store: Store,
     product: ProductEntry,
     sku: str,
-    email: str,
-    phone: str,
     collect_at: str,
     nonce: str,
+    customer: Customer | None = None,
+    kiosk_user: User | None = None,
 ) -> Order:
-    """Reserve one unit (the page's `nonce` makes a double tap one order). Raises a
-    Django ValidationError or an OrderError with the message; nothing is written."""
+    """Reserve one unit (the page's `nonce` makes a double tap one order) for the
+    proven `customer`, or as a guest (None). Raises a Django ValidationError, an
+    OrderError or TooManyReservations with the message; nothing is written."""
     variant = next((v for v in product.variants if v.sku == sku), None)
     if variant is None:
         raise ValidationError(_("Choose a size."))
@@ -40,31 +62,34 @@ def kiosk_reserve(
         ).first()
         if store is None:
             raise ValidationError(_("Choose a store that offers pickup."))
-    return _reserve(
-        store, variant.id, {"email": email, "phone": phone}, nonce, kiosk_store=kiosk_store
-    )
+    key = _kiosk_key(kiosk_user, kiosk_store)
+    order_ref = f"K-{kiosk_store.code}-{nonce[:12].upper()}"
+    if not Order.objects.filter(order_ref=order_ref).exists() and limits.reached(
+        RESERVATIONS_SCOPE, key, limit=settings.AISLE_KIOSK_RESERVATIONS_PER_HOUR, window=HOUR
+    ):
+        raise TooManyReservations()
+    return _reserve(store, variant.id, customer, order_ref, kiosk_store=kiosk_store, key=key)
 
 
-def _reserve(store, variant_id: int, given: dict, nonce: str, *, kiosk_store):
+def _reserve(store, variant_id: int, customer, order_ref: str, *, kiosk_store, key: str):
     """One unit reserved to collect at `store` (the kiosk's own, or another)."""
     with transaction.atomic():
-        customer, _created = retail_services.customer_find_or_create_walk_in(
-            name="", email=given["email"], phone=given["phone"], store=kiosk_store, by=None
-        )
         variant = Variant.objects.select_related("product").get(pk=variant_id)
         order, created = order_place(
             OrderInput(
-                order_ref=f"K-{kiosk_store.code}-{nonce[:12].upper()}",
+                order_ref=order_ref,
                 channel="kiosk",
                 customer=customer,
                 lines=[LineInput(variant, 1, variant.price)],
                 method="pickup",
                 store=store,
                 pay_at_pickup=True,
-                fingerprint=f"{variant.pk}|{customer.pk}",
+                fingerprint=f"{variant.pk}|{customer.pk if customer else 'guest'}",
             )
         )
         if created:
+            limits.hit(RESERVATIONS_SCOPE, key)
+        if created and customer is not None:
             messaging.message_send(
                 customer=customer,
                 template="order_confirmation",

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory import aisle
-from kiosk import services
+from kiosk import proof, services
 from orders import pickup
 from orders.models import Order
 from orders.services import OrderError
@@ -42,9 +42,11 @@ def check_in(request: HttpRequest) -> HttpResponse:
 
 
 # --- Reserve and collect: the endless aisle for customers themselves -------------------
-# No staff powers and no customer profile: the kiosk shows products and stock only,
-# takes the customer's own e-mail or phone for the confirmation, and reserves for
-# pickup (paid at the counter at hand-over). Idle pages return to the start screen.
+# No staff powers and no customer profile on screen: the kiosk shows products and stock
+# only. A reservation attaches to the customer's profile only after they prove it with
+# a one-time code e-mailed to the profile's address (`kiosk.proof`); otherwise it is a
+# guest reservation the associate links after checking ID. Idle pages return to the
+# start screen.
 
 
 def _kiosk_store(request: HttpRequest):
@@ -68,13 +70,14 @@ def aisle_search(request: HttpRequest) -> HttpResponse:
     return render(request, "kiosk/aisle.html", context, status=status)
 
 
-def _product_page(request, store, entry, *, message="", status=200, given=None):
+def _product_page(request, store, entry, *, message="", status=200, given=None, level="error"):
     rows = aisle.product_availability(product=entry, store=store)
     context = {
         "store": store,
         "product": entry,
         "rows": [r for r in rows if r.here > 0 or r.ready_here is not None],
         "message": message,
+        "level": level,
         "given": given or {},
         "nonce": uuid.uuid4().hex,
         "pickup_stores": list(
@@ -97,34 +100,87 @@ def aisle_product(request: HttpRequest, style_code: str) -> HttpResponse:
     return _product_page(request, store, entry)
 
 
+def _given(post) -> dict:
+    given = {k: post.get(k, "")[:254] for k in ("sku", "email", "collect_at")}
+    given["nonce"] = post.get("nonce", "")[:32]
+    return given
+
+
+@area_required(Area.KIOSK)
+@require_POST
+def send_code(request: HttpRequest, style_code: str) -> HttpResponse:
+    """E-mail a one-time code to the profile with the typed address (if any): the
+    kiosk answers the same whether the address is known or not."""
+    store = _kiosk_store(request)
+    entry = aisle.product_by_style(style_code)
+    if store is None or entry is None:
+        raise Http404(_("This product is not in the catalog, or no longer sold."))
+    given = _given(request.POST)
+    try:
+        proof.send_code(request, store=store, email=given["email"])
+    except ValidationError as exc:
+        return _product_page(
+            request, store, entry, message=" ".join(exc.messages), status=400, given=given
+        )
+    except proof.TooManyCodes as exc:
+        return _product_page(request, store, entry, message=str(exc), status=429, given=given)
+    given["code_sent"] = True
+    message = _(
+        "If a customer profile has this e-mail address, we sent a code to it. Type the "
+        "code below to reserve in your name."
+    )
+    return _product_page(request, store, entry, message=message, given=given, level="info")
+
+
 @area_required(Area.KIOSK)
 @require_POST
 def reserve(request: HttpRequest, style_code: str) -> HttpResponse:
-    """Reserve one size of a product for pickup in this store, paid at the counter."""
+    """Reserve one size of a product for pickup, paid at the counter: in the name of
+    the profile the customer proved with the e-mailed code, or as a guest."""
     store = _kiosk_store(request)
     entry = aisle.product_by_style(style_code)
     if store is None or entry is None:
         raise Http404(_("This product is not in the catalog, or no longer sold."))
     post = request.POST
-    given = {k: post.get(k, "") for k in ("sku", "email", "phone", "collect_at")}
+    given = _given(post)
+    nonce = post.get("nonce", "")
+    if len(nonce) == 32 and nonce.isalnum():
+        # A double tap or a replayed POST: the reservation it made, once.
+        done = Order.objects.filter(
+            order_ref=f"K-{store.code}-{nonce[:12].upper()}", channel="kiosk"
+        ).first()
+        if done is not None:
+            return redirect(reverse("kiosk:reserved") + f"?order={done.order_ref}")
+    customer = None
+    if given["email"].strip() or post.get("code", "").strip():
+        try:
+            customer = proof.proven_customer(
+                request, email=given["email"], code=post.get("code", "")
+            )
+        except proof.NotProven as exc:
+            given["code_sent"] = True
+            return _product_page(request, store, entry, message=str(exc), status=400, given=given)
     try:
         order = services.kiosk_reserve(
             kiosk_store=store,
             product=entry,
             sku=given["sku"],
-            email=given["email"],
-            phone=given["phone"],
             collect_at=given["collect_at"],
             nonce=post.get("nonce", ""),
+            customer=customer,
+            kiosk_user=request.user,
         )
     except ValidationError as exc:
         return _product_page(
             request, store, entry, message=" ".join(exc.messages), status=400, given=given
         )
+    except services.TooManyReservations as exc:
+        return _product_page(request, store, entry, message=str(exc), status=429, given=given)
     except OrderError as exc:
         return _product_page(
             request, store, entry, message=exc.detail, status=exc.status, given=given
         )
+    proof.forget(request)
     return redirect(reverse("kiosk:reserved") + f"?order={order.order_ref}")
 
 

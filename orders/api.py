@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from orders import services
 from orders.models import Channel, Order
 from orders.shapes import load_order, order_shape
+from retail import access
 from retail import services as retail_services
 from retail.api.exceptions import ApiError
 from retail.api.fields import one_of_values, ref_field, ref_parameter
@@ -227,6 +228,11 @@ class OrderCreateView(APIView):
         incoming = OrderInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
+        if not access.api_client_may_place(request.user, data["channel"]):
+            raise exceptions.PermissionDenied(
+                _("Orders in the %(channel)s channel are not allowed for this client.")
+                % {"channel": data["channel"]}
+            )
         variants = {
             v.sku: v
             for v in Variant.objects.select_related("product__category").filter(

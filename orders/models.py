@@ -316,6 +316,10 @@ class Fulfillment(models.Model):
     ready_by = models.DateTimeField(_("ready by"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("customer checked in"), null=True, blank=True)
     pickup_code = models.CharField(_("pickup code"), max_length=12, blank=True)
+    # Wrong codes typed for this pickup; at the limit (`AISLE_PICKUP_CODE_MISSES`) its
+    # code is locked until a store manager unlocks it (the ID path still works).
+    code_misses = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
+    code_locked_at = models.DateTimeField(_("code locked"), null=True, blank=True)
     ready_at = models.DateTimeField(_("ready since"), null=True, blank=True)
     hold_until = models.DateTimeField(
         _("held until"), null=True, blank=True, help_text=_("A ready pickup expires after this.")

@@ -172,7 +172,10 @@ def _validate(data: OrderInput) -> None:
             errors["fulfillment.store"] = [_("This store does not offer pickup.")]
     if data.method == SourcingMethod.SHIP and not data.address:
         errors["fulfillment.address"] = [_("A delivery needs an address.")]
-    if data.method != SourcingMethod.CARRY_OUT and data.customer is None:
+    # A till sale, and a kiosk's guest reservation (paid at the counter, linked to the
+    # customer there after an ID check), may have no customer.
+    guest_reservation = data.pay_at_pickup and data.channel == "kiosk"
+    if data.method != SourcingMethod.CARRY_OUT and data.customer is None and not guest_reservation:
         errors["customer_ref"] = [_("Only a till sale may be placed without a customer.")]
     if data.pay_at_pickup and data.method != SourcingMethod.PICKUP:
         errors["payment"] = [_("Only a pickup may be paid at the counter.")]

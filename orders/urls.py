@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:pk>/lines/<int:line_id>/short/", views.short, name="short"),
     path("<int:pk>/ready/", views.ready, name="ready"),
     path("<int:pk>/handover/", views.handover, name="handover"),
+    path("<int:pk>/unlock-code/", views.unlock_code, name="unlock_code"),
+    path("<int:pk>/link-customer/", views.link_customer, name="link_customer"),
 ]

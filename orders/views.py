@@ -124,6 +124,9 @@ def _detail(request, store, pk, *, status=200, message="", level="info", partial
         "message": message,
         "level": level,
         "now": timezone.now(),
+        "may_unlock": access.may_unlock_pickup_code(request.user, store),
+        "may_link": f.order.customer_id is None
+        and access.may_link_pickup_customer(request.user, store),
     }
     template = "orders/pickup_detail.html"
     if partial:
@@ -225,7 +228,7 @@ def find(request: HttpRequest) -> HttpResponse:
         context["q"] = q
         if pickup.QR_RE.match(q) or pickup.CODE_RE.match(q):
             try:
-                f = pickup.resolve_code(store=store, text=q)
+                f = pickup.resolve_code(store=store, text=q, by=request.user)
             except OrderError as exc:
                 context.update(message=exc.detail, q="")
                 return render(request, "orders/find.html", context, status=exc.status)
@@ -310,6 +313,66 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
             explanation=getattr(exc, "explanation", None),
         )
     messages.success(request, _("Handed over. Thank the customer!"))
+    return redirect("orders_store:detail", pk=pk)
+
+
+@area_required(Area.STORE)
+@require_POST
+def unlock_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manager unlocks an order's pickup code locked after too many wrong codes."""
+    store, choose = store_or_choose(request)
+    if choose:
+        return choose
+    f = _pickup(store, pk)
+    try:
+        pickup.pickup_code_unlock(fulfillment=f, by=request.user, store=store)
+    except OrderError as exc:
+        return _refused(request, store, pk, exc, partial=False)
+    messages.success(request, _("The pickup code is unlocked."))
+    return redirect("orders_store:detail", pk=pk)
+
+
+def _customer_by_contact(user, text: str, store):
+    """The customer an associate names after checking their ID: by the customer's
+    reference, whole e-mail address or whole phone number (never a part of one)."""
+    from django.core.exceptions import ValidationError
+
+    from retail.services import customer_by_ref
+    from retail.validators import normalise_phone
+
+    text = pickup.clean(text)[:200]
+    if not text:
+        return None
+    customers = access.customers_for(user).filter(merged_into__isnull=True)
+    found = customer_by_ref(text)
+    if found is not None and customers.filter(pk=found.pk).exists():
+        return found
+    if "@" in text:
+        return customers.filter(email__iexact=text).first()
+    try:
+        phone = normalise_phone(text, store.country or None)
+    except ValidationError:
+        return None
+    return customers.filter(phone=phone).first() if phone else None
+
+
+@area_required(Area.STORE)
+@require_POST
+def link_customer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link a guest reservation to the customer whose ID the associate checked."""
+    store, choose = store_or_choose(request)
+    if choose:
+        return choose
+    f = _pickup(store, pk)
+    if request.POST.get("id_checked") != "1":
+        exc = pickup.PickupError(_("Check the customer's ID before linking the order."))
+        return _refused(request, store, pk, exc, partial=False)
+    customer = _customer_by_contact(request.user, request.POST.get("customer", ""), store)
+    try:
+        pickup.pickup_link_customer(fulfillment=f, customer=customer, by=request.user, store=store)
+    except OrderError as exc:
+        return _refused(request, store, pk, exc, partial=False)
+    messages.success(request, _("The order is linked to the customer."))
     return redirect("orders_store:detail", pk=pk)
 
 

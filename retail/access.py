@@ -251,6 +251,28 @@ def api_client_may(client, scopes) -> bool:
     return set(scopes) <= set(client.scopes)
 
 
+def api_client_may_place(client, channel: str) -> bool:
+    """May this API client place an order in `channel` (HQ allows channels per client)?"""
+    from retail.models import ApiClient
+
+    if not isinstance(client, ApiClient) or not client.is_active:
+        return False
+    return channel in (client.channels or [])
+
+
+# --- Pickups at the counter --------------------------------------------------------
+
+
+def may_unlock_pickup_code(user, store: Store | int | None) -> bool:
+    """A pickup code locked after wrong codes: its store's managers unlock it."""
+    return is_manager(user) and can_act_in(user, store)
+
+
+def may_link_pickup_customer(user, store: Store | int | None) -> bool:
+    """A guest reservation is linked to a customer by the store's staff after an ID check."""
+    return role_of(user) in (Role.ASSOCIATE, Role.STORE_MANAGER) and can_act_in(user, store)
+
+
 # --- Operations ----------------------------------------------------------------------
 
 # URL names anyone may call, signed in or not (load balancers, orchestrators).

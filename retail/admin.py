@@ -350,17 +350,48 @@ class OutboundMessageAdmin(RecordAdmin):
         return False
 
 
-class ApiClientAddForm(forms.ModelForm):
+def _channel_field():
+    from retail.models import API_ORDER_CHANNELS
+
+    labels = {
+        "web": _("Web"),
+        "app": _("App"),
+        "store": _("Store"),
+        "kiosk": _("Kiosk"),
+        "social": _("Social"),
+    }
+    return forms.MultipleChoiceField(
+        label=_("order channels"),
+        choices=[(c, labels[c]) for c in API_ORDER_CHANNELS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("The channels this client may place orders in."),
+    )
+
+
+class ApiClientForm(forms.ModelForm):
+    """HQ edits a client; its order channels are ticked, not typed."""
+
     webhook_url = forms.URLField(label=_("webhook URL"), required=False, assume_scheme="https")
+    channels = _channel_field()
 
     class Meta:
         model = ApiClient
-        fields = ("name", "scopes", "rate_limit", "webhook_url")
+        fields = ("name", "scopes", "is_active", "rate_limit", "webhook_url", "channels")
+
+
+class ApiClientAddForm(forms.ModelForm):
+    webhook_url = forms.URLField(label=_("webhook URL"), required=False, assume_scheme="https")
+    channels = _channel_field()
+
+    class Meta:
+        model = ApiClient
+        fields = ("name", "scopes", "rate_limit", "webhook_url", "channels")
 
 
 @admin.register(ApiClient)
 class ApiClientAdmin(AisleModelAdmin):
-    """HQ manages API clients: a new or rotated key is shown once, in the message."""
+    """HQ manages API clients: a new or rotated key is shown once, on a page of its own."""
 
     list_display = (
         "name",
@@ -380,13 +411,12 @@ class ApiClientAdmin(AisleModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = ApiClientAddForm
+        kwargs["form"] = ApiClientAddForm if obj is None else ApiClientForm
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("name", "scopes", "rate_limit", "webhook_url")
+            return ("name", "scopes", "rate_limit", "webhook_url", "channels")
         return super().get_fields(request, obj)
 
     @admin.display(description=_("scopes"))
@@ -442,14 +472,34 @@ class ApiClientAdmin(AisleModelAdmin):
             scopes=obj.scopes,
             rate_limit=obj.rate_limit,
             webhook_url=obj.webhook_url,
+            channels=obj.channels,
         )
         obj.pk = client.pk
         obj.refresh_from_db()
-        self.message_user(
+        # Shown once on the next page (`response_add`), never in the messages cookie.
+        request._aisle_new_keys = [(client, key)]
+
+    def _keys_page(self, request, keys, title):
+        """The new keys, shown once: on this page, never in a cookie or a message, and
+        never cached by the browser."""
+        response = TemplateResponse(
             request,
-            gettext("The key of %(name)s (shown only now): %(key)s") % {"name": client, "key": key},
-            messages.WARNING,
+            "admin/retail/apiclient/keys.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": title,
+                "keys": keys,
+            },
         )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def response_add(self, request, obj, post_url_continue=None):
+        keys = getattr(request, "_aisle_new_keys", None)
+        if keys:
+            return self._keys_page(request, keys, gettext("The new client's key"))
+        return super().response_add(request, obj, post_url_continue)
 
     @admin.action(description=_("Deactivate the selected clients"))
     def deactivate_clients(self, request, queryset):
@@ -463,14 +513,8 @@ class ApiClientAdmin(AisleModelAdmin):
     def rotate_keys(self, request, queryset):
         from retail.api_clients import api_client_rotate
 
-        for client in queryset:
-            key = api_client_rotate(client=client)
-            self.message_user(
-                request,
-                gettext("New key of %(name)s (shown only now): %(key)s")
-                % {"name": client, "key": key},
-                messages.WARNING,
-            )
+        keys = [(client, api_client_rotate(client=client)) for client in queryset]
+        return self._keys_page(request, keys, gettext("New keys"))
 
 
 # --- Webhook deliveries (retail.webhooks) ----------------------------------------------

@@ -8,7 +8,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
-from retail.models import ApiClient, validate_scopes
+from retail.models import ApiClient, default_api_channels, validate_scopes
 
 KEY_PREFIX_LENGTH = 8
 
@@ -32,9 +32,15 @@ def split_key(key: str) -> str | None:
 
 @transaction.atomic
 def api_client_create(
-    *, name: str, scopes: list[str], rate_limit: str = "100/s", webhook_url: str = ""
+    *,
+    name: str,
+    scopes: list[str],
+    rate_limit: str = "100/s",
+    webhook_url: str = "",
+    channels: list[str] | None = None,
 ) -> tuple[ApiClient, str]:
-    """Create a client; returns it and its key, which is never stored."""
+    """Create a client; returns it and its key, which is never stored. `channels`: the
+    order channels it may place orders in (default: web, app and social)."""
     validate_scopes(scopes)
     prefix, key = _new_key()
     client = ApiClient(
@@ -45,6 +51,7 @@ def api_client_create(
         rate_limit=rate_limit,
         webhook_url=webhook_url,
         webhook_secret=secrets.token_urlsafe(32) if webhook_url else "",
+        channels=sorted(set(channels)) if channels is not None else default_api_channels(),
     )
     client.full_clean()
     client.save()

@@ -5,7 +5,10 @@
 records an `OutboundMessage` and a delivery task in the outbox, inside the
 caller's transaction. The task renders `templates/messages/<template>_subject.txt`
 and `<template>.txt` (and `<template>.html` when present) in the customer's
-language and sends through Django's e-mail backend. The same key never sends
+language and sends through the message's channel: a `MessageBackend` registered by
+name (`register_backend`; "email", Django's e-mail backend, is the default and the
+only one today; an SMS backend plugs in the same way, `channel="sms"`). Text
+templates are rendered without HTML escaping. The same key never sends
 twice: a second call returns the first message, and a second run of the task
 (a retry, a duplicate delivery) finds it sent. A failed attempt is noted on the
 message (its error); when the outbox gives up, the message is `failed`.
@@ -21,7 +24,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
-from django.template import TemplateDoesNotExist
+from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
@@ -38,9 +41,74 @@ class MessageError(ValueError):
 KEY_MAX = OutboundMessage._meta.get_field("key").max_length
 
 
+# --- Channels: how a message travels ------------------------------------------------------
+
+
+class MessageBackend:
+    """One way to reach a customer. A backend says where a customer is reached (None:
+    not by this channel) and sends one rendered message; it raises on failure (the
+    outbox retries). Register another (an SMS gateway) with `register_backend`."""
+
+    channel = ""
+
+    def address(self, customer: Customer) -> str | None:
+        raise NotImplementedError
+
+    def send(self, message: OutboundMessage, subject: str, text: str, html: str | None) -> None:
+        raise NotImplementedError
+
+
+class EmailBackend(MessageBackend):
+    """E-mail through Django's e-mail backend (`EMAIL_BACKEND`, `EMAIL_TIMEOUT`)."""
+
+    channel = "email"
+
+    def address(self, customer: Customer) -> str | None:
+        return customer.email or None
+
+    def send(self, message, subject, text, html) -> None:
+        mail = EmailMultiAlternatives(
+            subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address]
+        )
+        if html:
+            mail.attach_alternative(html, "text/html")
+        for attachment in message.context.get("_attachments", []):
+            mail.attach(
+                attachment["name"], base64.b64decode(attachment["content"]), attachment["mimetype"]
+            )
+        mail.send()
+
+
+BACKENDS: dict[str, MessageBackend] = {}
+
+
+def register_backend(backend: MessageBackend) -> None:
+    BACKENDS[backend.channel] = backend
+
+
+register_backend(EmailBackend())
+
+
+def backend_for(channel: str) -> MessageBackend:
+    try:
+        return BACKENDS[channel]
+    except KeyError:
+        raise MessageError(f"There is no message channel {channel!r}.") from None
+
+
+def reachable(customer: Customer, channel: str = "email") -> bool:
+    """Can `customer` be reached through `channel` (a backend exists, with an address)?"""
+    backend = BACKENDS.get(channel)
+    return backend is not None and bool(backend.address(customer))
+
+
 @transaction.atomic
-def message_send(*, customer: Customer, template: str, context: dict, key: str) -> OutboundMessage:
-    """Queue an e-mail to a customer; the same `key` is sent and logged once."""
+def message_send(
+    *, customer: Customer, template: str, context: dict, key: str, channel: str = "email"
+) -> OutboundMessage:
+    """Queue a message to a customer through `channel` (a registered backend; e-mail
+    by default); the same `key` is sent and logged once."""
+    backend = backend_for(channel)
     if not key or len(key) > KEY_MAX:
         raise MessageError(f"A message key is 1 to {KEY_MAX} characters.")
     if customer.pk is None:
@@ -59,7 +127,8 @@ def message_send(*, customer: Customer, template: str, context: dict, key: str) 
             "template": template,
             "context": context,
             "language": customer.language or settings.LANGUAGE_CODE,
-            "to_address": customer.email,
+            "channel": channel,
+            "to_address": backend.address(customer) or "",
         },
     )
     if created:
@@ -71,11 +140,18 @@ def message_send(*, customer: Customer, template: str, context: dict, key: str) 
     return message
 
 
+def render_text(name: str, context: dict) -> str:
+    """A plain-text template rendered without HTML escaping: a name like `O'Brien` or
+    `Marks & Spencer` reads as typed in a text e-mail, not as `O&#x27;Brien`."""
+    return get_template(name).template.render(Context(context, autoescape=False))
+
+
 def render_message(template: str, context: dict, language: str) -> tuple[str, str, str | None]:
-    """(subject, text body, html body or None) in the given language."""
+    """(subject, text body, html body or None) in the given language. The subject
+    and the text body are plain text (not escaped); the HTML body is escaped."""
     with translation.override(language):
-        subject = render_to_string(f"messages/{template}_subject.txt", context).strip()
-        text = render_to_string(f"messages/{template}.txt", context)
+        subject = render_text(f"messages/{template}_subject.txt", context).strip()
+        text = render_text(f"messages/{template}.txt", context)
         try:
             html = render_to_string(f"messages/{template}.html", context)
         except TemplateDoesNotExist:
@@ -99,9 +175,13 @@ def message_deliver(*, message_id: int) -> None:
     message = OutboundMessage.objects.filter(pk=message_id).first()
     if message is None or message.state == MessageState.SENT:
         return
-    if not message.to_address:
+    backend = BACKENDS.get(message.channel)
+    if backend is None or not message.to_address:
         OutboundMessage.objects.filter(pk=message_id).exclude(state=MessageState.SENT).update(
-            state=MessageState.FAILED, error="The customer has no e-mail address."
+            state=MessageState.FAILED,
+            error="The customer has no e-mail address."
+            if backend is not None
+            else f"No backend for the channel {message.channel!r}.",
         )
         return
     taken = OutboundMessage.objects.filter(
@@ -114,16 +194,7 @@ def message_deliver(*, message_id: int) -> None:
         return  # sent, or being sent by another worker right now
     try:
         subject, text, html = render_message(message.template, message.context, message.language)
-        mail = EmailMultiAlternatives(
-            subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address]
-        )
-        if html:
-            mail.attach_alternative(html, "text/html")
-        for attachment in message.context.get("_attachments", []):
-            mail.attach(
-                attachment["name"], base64.b64decode(attachment["content"]), attachment["mimetype"]
-            )
-        mail.send()
+        backend.send(message, subject, text, html)
     except Exception:
         OutboundMessage.objects.filter(pk=message_id, state=MessageState.SENDING).update(
             state=MessageState.QUEUED, claimed_at=None

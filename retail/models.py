@@ -586,6 +586,9 @@ class OutboundMessage(models.Model):
     key = models.CharField(_("key"), max_length=200, unique=True)
     context = models.JSONField(_("context"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # How it travels (`retail.messaging` backends: "email" today; an SMS backend can
+    # register "sms" and its address, a phone number, lands in `to_address` too).
+    channel = models.CharField(_("channel"), max_length=16, default="email")
     to_address = models.EmailField(_("to"), blank=True)
     subject = models.CharField(_("subject"), max_length=250, blank=True)
     body = models.TextField(_("body"), blank=True)
@@ -632,6 +635,22 @@ def validate_scopes(value) -> None:
         )
 
 
+# The order channels an API client may be allowed (`orders.models.Channel`'s values).
+API_ORDER_CHANNELS = ("web", "app", "store", "kiosk", "social")
+API_DEFAULT_CHANNELS = ("web", "app", "social")
+
+
+def default_api_channels() -> list[str]:
+    return list(API_DEFAULT_CHANNELS)
+
+
+def validate_api_channels(value) -> None:
+    if not isinstance(value, list) or not all(c in API_ORDER_CHANNELS for c in value):
+        raise ValidationError(
+            _("Channels are a list of: %(names)s.") % {"names": ", ".join(API_ORDER_CHANNELS)}
+        )
+
+
 class ApiClient(models.Model):
     """A system calling the API (the web shop, the app, a till). Its key is shown once;
     Aisle keeps the key's prefix (to find it) and its SHA-256 hash (to check it)."""
@@ -646,6 +665,15 @@ class ApiClient(models.Model):
     )
     webhook_url = models.URLField(_("webhook URL"), blank=True)
     webhook_secret = models.CharField(_("webhook secret"), max_length=100, blank=True)
+    # The order channels this client may place orders in (the web shop: not `store`
+    # or `kiosk` unless HQ allows it, e.g. for a till).
+    channels = models.JSONField(
+        _("order channels"),
+        default=default_api_channels,
+        blank=True,
+        validators=[validate_api_channels],
+        help_text=_("The channels this client may place orders in."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     rotated_at = models.DateTimeField(_("key rotated"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
@@ -658,12 +686,22 @@ class ApiClient(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Deactivation, new scopes or channels take effect at once: no request may
+        # keep using the authentication cache's copy (`retail.api.authentication`).
+        from retail.api_clients import forget
+
+        forget(self.key_prefix)
+
     # DRF treats the authenticated client as the request's user.
     is_authenticated = True
     is_anonymous = False
 
 
 # The webhook core's rows live in their own module; imported here so Django finds them.
+# The security limits' rows (`retail.limits`), likewise.
+from retail.limit_models import LimitHit  # noqa: E402, F401
 from retail.webhook_models import (  # noqa: E402, F401
     WebhookCircuit,
     WebhookDelivery,

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "retail.headers.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -374,3 +375,17 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
     },
 }
+
+# --- Counter and kiosk limits (issue 16, kept in the database: `retail.limits`) ---
+# Wrong pickup codes one device (a kiosk, a tablet session) may type in 10 minutes.
+AISLE_PICKUP_DEVICE_GUESSES = env.int("AISLE_PICKUP_DEVICE_GUESSES", default=10)
+# Wrong codes after which an order's pickup code locks until a manager unlocks it.
+AISLE_PICKUP_CODE_MISSES = env.int("AISLE_PICKUP_CODE_MISSES", default=5)
+# Per kiosk and hour: reservations, and one-time codes e-mailed to prove a profile.
+AISLE_KIOSK_RESERVATIONS_PER_HOUR = env.int("AISLE_KIOSK_RESERVATIONS_PER_HOUR", default=30)
+AISLE_KIOSK_CODES_PER_HOUR = env.int("AISLE_KIOSK_CODES_PER_HOUR", default=10)
+# Headers on every answer (`retail.headers.SecurityHeadersMiddleware`).
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default="camera=(self), microphone=(), geolocation=(), payment=(), usb=()",
+)

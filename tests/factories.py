@@ -226,12 +226,16 @@ def give_stock(location, variant, quantity, safety_stock=0):
         services.stock_set_safety(location=location, variant=variant, safety_stock=safety_stock)
 
 
-def api_client(*scopes, rate="100/s", name=None):
-    """An API client and its key: `client, key = factories.api_client("customers:read")`."""
+def api_client(*scopes, rate="100/s", name=None, channels=None):
+    """An API client and its key: `client, key = factories.api_client("customers:read")`
+    (`channels`: the order channels it may use; default web, app and social)."""
     from retail.api_clients import api_client_create
 
     return api_client_create(
-        name=name or f"client-{time.monotonic_ns()}", scopes=list(scopes), rate_limit=rate
+        name=name or f"client-{time.monotonic_ns()}",
+        scopes=list(scopes),
+        rate_limit=rate,
+        channels=channels,
     )
 
 

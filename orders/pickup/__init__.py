@@ -21,7 +21,9 @@ from orders.pickup.base import (
     QR_RE,
     SCAN_MAX,
     AlreadyEnded,
+    CodeLocked,
     LinesUnpicked,
+    NotAllowed,
     NotCertified,
     NotHere,
     NotReady,
@@ -32,7 +34,14 @@ from orders.pickup.base import (
     clean,
 )
 from orders.pickup.codes import qr_payload, qr_png, resolve_code
-from orders.pickup.counter import TENDERS, amount_due, pickup_check_in, pickup_hand_over
+from orders.pickup.counter import (
+    TENDERS,
+    amount_due,
+    pickup_check_in,
+    pickup_code_unlock,
+    pickup_hand_over,
+    pickup_link_customer,
+)
 from orders.pickup.expiry import (
     pickup_expire,
     pickup_remind,
@@ -72,7 +81,9 @@ __all__ = [
     "TENDERS",
     "AlreadyEnded",
     "Bucket",
+    "CodeLocked",
     "LinesUnpicked",
+    "NotAllowed",
     "NotCertified",
     "NotHere",
     "NotReady",
@@ -89,9 +100,11 @@ __all__ = [
     "order_timeline",
     "pick_remaining",
     "pickup_check_in",
+    "pickup_code_unlock",
     "pickup_expire",
     "pickup_for_store",
     "pickup_hand_over",
+    "pickup_link_customer",
     "pickup_mark_ready",
     "pickup_queue",
     "pickup_ready_notify",

@@ -24,9 +24,12 @@ QUEUE_FILTER = Q(state__in=(State.RECEIVED, State.PICKING, State.READY)) | Q(
 PICKABLE = frozenset({State.RESERVED, State.RECEIVED, State.PICKING})
 # Reminder this long before the hold ends; "overdue" this close to its end.
 REMIND_BEFORE = dt.timedelta(days=1)
-# Wrong codes allowed per store in a window (tablet and kiosk together).
+# Wrong codes allowed per device (a kiosk, or an associate's tablet session) in a
+# window; the settings `AISLE_PICKUP_DEVICE_GUESSES` and `AISLE_PICKUP_CODE_MISSES`
+# (an order's code locks after that many wrong codes) override them.
 GUESS_LIMIT = 10
 GUESS_WINDOW = 600  # seconds
+CODE_MISSES = 5
 CODE_RE = re.compile(r"^\d{6}$")
 QR_RE = re.compile(r"^AISLE1:(\d{1,18}):(\d{6}):([0-9a-f]{20})$")
 SCAN_MAX = 64
@@ -78,6 +81,17 @@ class PaymentDue(PickupError):
 
 class TooManyGuesses(PickupError):
     status, code = 429, "throttled"
+
+
+class CodeLocked(PickupError):
+    """Too many wrong codes for this order: a manager unlocks it, or the associate
+    hands over after checking the customer's ID."""
+
+    status, code = 423, "code_locked"
+
+
+class NotAllowed(PickupError):
+    status, code = 403, "permission_denied"
 
 
 # --- Events ----------------------------------------------------------------------------

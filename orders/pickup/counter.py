@@ -15,6 +15,7 @@ from orders.pickup.base import (
     CODE_RE,
     QR_RE,
     SCAN_MAX,
+    NotAllowed,
     PaymentDue,
     PickupError,
     WrongCode,
@@ -26,7 +27,14 @@ from orders.pickup.base import (
     _transition,
     clean,
 )
-from orders.pickup.codes import _code_matches, _guard, _guess_failed, resolve_code
+from orders.pickup.codes import (
+    _check_unlocked,
+    _code_matches,
+    _guard,
+    _miss,
+    _resolve_code,
+    counting_misses,
+)
 from orders.pickup.queue import pickups_at
 from orders.services import money, taken_value
 from retail import outbox
@@ -35,6 +43,7 @@ from retail.models import Store, User
 # --- Kiosk check-in ---------------------------------------------------------------------
 
 
+@counting_misses
 @transaction.atomic
 def pickup_check_in(*, store: Store, text: str, by: User | None) -> Fulfillment:
     """The customer checks in at the kiosk with their code (typed or scanned QR). An
@@ -43,16 +52,17 @@ def pickup_check_in(*, store: Store, text: str, by: User | None) -> Fulfillment:
     if not text:
         raise WrongCode(_("Type your pickup code or scan its QR code."))
     if not (QR_RE.match(text) or CODE_RE.match(text)):
-        _guard(store)
+        _guard(store, by)
         order = Order.objects.filter(order_ref__iexact=text).first()
         f = order and pickups_at(store).filter(order=order).order_by("-pk").first()
         if not f:
-            _guess_failed(store)
-            raise WrongCode(_("A pickup code is six digits, or scan the QR code in the message."))
+            raise _miss(
+                WrongCode(_("A pickup code is six digits, or scan the QR code in the message."))
+            )
         if f.state == State.READY:
             raise WrongCode(_("Your order is ready: type the pickup code from your message."))
         _check_collectable(f, store)
-    f = resolve_code(store=store, text=text)
+    f = _resolve_code(store=store, text=text, by=by)
     order, f = _locked(f)
     _check_collectable(f, store)
     if f.checked_in_at is None:
@@ -75,6 +85,7 @@ def pickup_check_in(*, store: Store, text: str, by: User | None) -> Fulfillment:
 # --- Hand-over ----------------------------------------------------------------------------
 
 
+@counting_misses
 @transaction.atomic
 def pickup_hand_over(
     *,
@@ -98,15 +109,20 @@ def pickup_hand_over(
     A reservation paid at the counter (the kiosk's reserve and collect) owes the
     value of the units handed over: the associate takes it (`tender`: card, cash, or
     the customer's store credit) and the payment is recorded before the hand-over;
-    without it (or with too little store credit), nothing happens."""
-    _guard(store)
+    without it (or with too little store credit), nothing happens.
+
+    Wrong codes are limited per device (`by`) and per order (its code locks; a
+    manager unlocks it); the ID path is never limited."""
+    without_code = id_checked and not clean(code)
+    if not without_code:
+        _guard(store, by)
     order, f = _locked(fulfillment)
     _at_store(f, store)
     _check_collectable(f, store)
-    without_code = id_checked and not clean(code)
-    if not without_code and not _code_matches(f, code):
-        _guess_failed(store)
-        raise WrongCode(_("The pickup code does not match this order."))
+    if not without_code:
+        _check_unlocked(f)
+        if not _code_matches(f, code):
+            raise _miss(WrongCode(_("The pickup code does not match this order.")), f.pk)
     lines = {line.pk: line for line in f.lines.select_related("order_line")}
     refusals = dict(refusals or {})
     for line_id, (units, reason) in refusals.items():
@@ -193,3 +209,63 @@ def amount_due(order: Order, f: Fulfillment, refusals: Mapping | None = None) ->
     paid = sum((p.amount for p in order.payments.all()), Decimal("0"))
     refunded = sum((r.amount for r in order.refunds.all() if not r.return_ref), Decimal("0"))
     return max(Decimal("0.00"), money(owed - (paid - refunded)))
+
+
+# --- A locked code, a guest reservation: what the counter settles ----------------------
+
+
+@transaction.atomic
+def pickup_code_unlock(*, fulfillment: Fulfillment, by: User, store: Store) -> Fulfillment:
+    """A store manager unlocks an order's code locked after too many wrong codes
+    (logged on the order and in the audit log)."""
+    from retail import access
+    from retail.services import audit_record
+
+    if not access.may_unlock_pickup_code(by, store):
+        raise NotAllowed(_("Only a manager of this store may unlock a pickup code."))
+    order, f = _locked(fulfillment)
+    _at_store(f, store)
+    if f.code_locked_at is None:
+        raise PickupError(_("This order's pickup code is not locked."))
+    misses = f.code_misses
+    f.code_locked_at, f.code_misses = None, 0
+    f.save(update_fields=["code_locked_at", "code_misses", "updated_at"])
+    _log(order, f, "code_unlocked", by=by, store=store, reason=_("pickup code unlocked"))
+    audit_record(
+        actor=by,
+        action="pickup_code_unlocked",
+        target=f,
+        store=store,
+        detail={"order_id": order.pk, "wrong_codes": misses},
+    )
+    return f
+
+
+@transaction.atomic
+def pickup_link_customer(
+    *, fulfillment: Fulfillment, customer, by: User, store: Store
+) -> Fulfillment:
+    """Link a guest reservation (a kiosk order without a customer) to the customer
+    whose ID the associate checked at the counter (logged and audited)."""
+    from retail import access
+    from retail.services import audit_record
+
+    if not access.may_link_pickup_customer(by, store):
+        raise NotAllowed(_("Only the store's staff may link an order to a customer."))
+    order, f = _locked(fulfillment)
+    _at_store(f, store)
+    if order.customer_id is not None:
+        raise PickupError(_("This order already belongs to a customer."))
+    if customer is None:
+        raise PickupError(_("No customer has this reference, e-mail or phone number."))
+    order.customer = customer
+    order.save(update_fields=["customer", "updated_at"])
+    _log(order, f, "customer_linked", by=by, store=store, reason=_("customer's ID checked"))
+    audit_record(
+        actor=by,
+        action="order_customer_linked",
+        target=order,
+        store=store,
+        detail={"customer_id": customer.pk, "fulfillment_id": f.pk},
+    )
+    return f

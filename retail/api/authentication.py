@@ -20,7 +20,7 @@ LAST_USED_EVERY = dt.timedelta(minutes=1)
 # takes effect at once with the shared Redis cache of a deployment.
 CACHE_SECONDS = 10
 CLIENT_BY_PREFIX = (
-    "SELECT id, key_prefix, key_hash, is_active, scopes, rate_limit, last_used_at "
+    "SELECT id, key_prefix, key_hash, is_active, scopes, channels, rate_limit, last_used_at "
     "FROM retail_apiclient WHERE key_prefix = %s"
 )
 

@@ -27,7 +27,9 @@ def shop(store, other_store):
     jumper = factories.VariantFactory(sku="JUMPER-M", price=Decimal("59.90"), product__category=cat)
     factories.give_stock(store.stock_location, jumper, 2)
     factories.CustomerFactory(customer_ref="WEB-C1")
-    _client, key = factories.api_client("orders:write", "orders:read")
+    _client, key = factories.api_client(
+        "orders:write", "orders:read", channels=["web", "app", "store", "social"]
+    )
     return ApiClientHelper(key)
 
 

@@ -44,7 +44,9 @@ def shop(store):
     jumper = factories.VariantFactory(sku="JUMPER-M", price=Decimal("60.00"), product__category=cat)
     factories.give_stock(shelf, jumper, 5)
     customer = factories.CustomerFactory(customer_ref="WEB-C1", name="Ada Lovelace")
-    _client, key = factories.api_client("orders:write", "orders:read")
+    _client, key = factories.api_client(
+        "orders:write", "orders:read", channels=["web", "app", "store", "social"]
+    )
     return {"api": ApiClientHelper(key), "customer": customer, "jumper": jumper, "shelf": shelf}
 
 

@@ -131,10 +131,13 @@ MATRIX = {
     "orders_store:short": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "orders_store:ready": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "orders_store:handover": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "orders_store:unlock_code": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "orders_store:link_customer": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "kiosk:check_in": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "kiosk:aisle": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
     "kiosk:aisle_product": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
     "kiosk:reserve": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:send_code": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "kiosk:reserved": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "orders_hq:pickups": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     # Returns on the tablet (BORIS): store staff in their current store; POST-only
@@ -161,9 +164,9 @@ MATRIX = {
 # Patterns whose arguments are not a customer's pk: name -> kwargs(world, name).
 URL_KWARGS = {name: training_world.url_kwargs for name in MATRIX if name.startswith("training")}
 URL_KWARGS["cart:line"] = lambda world, name: {"line_id": 1}
-URL_KWARGS["kiosk:aisle_product"] = URL_KWARGS["kiosk:reserve"] = lambda world, name: {
-    "style_code": Product.objects.order_by("pk").first().style_code
-}
+URL_KWARGS["kiosk:aisle_product"] = URL_KWARGS["kiosk:reserve"] = URL_KWARGS["kiosk:send_code"] = (
+    lambda world, name: {"style_code": Product.objects.order_by("pk").first().style_code}
+)
 URL_KWARGS["aisle:product"] = lambda world, name: {
     "style_code": Product.objects.order_by("pk").first().style_code
 }

@@ -31,7 +31,9 @@ def net():
 
 @pytest.fixture
 def api(net):
-    _client, key = factories.api_client("orders:write", "orders:read")
+    _client, key = factories.api_client(
+        "orders:write", "orders:read", channels=["web", "app", "store", "social"]
+    )
     return ApiClientHelper(key)
 
 

@@ -22,8 +22,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--rate", default="100/s", help="Rate limit, e.g. 100/s or 60/m.")
         parser.add_argument("--webhook-url", default="", help="Where order changes are POSTed.")
+        parser.add_argument(
+            "--channels",
+            nargs="+",
+            default=None,
+            metavar="CHANNEL",
+            help="The order channels it may place orders in (default: web app social); "
+            "a till needs store.",
+        )
 
-    def handle(self, *args, name, scopes, rate, webhook_url, **options):
+    def handle(self, *args, name, scopes, rate, webhook_url, channels=None, **options):
         unknown = [s for s in scopes if s not in Scope.values]
         if unknown:
             raise CommandError(
@@ -34,7 +42,11 @@ class Command(BaseCommand):
             raise CommandError(_("An API client named %(name)s exists already.") % {"name": name})
         try:
             client, key = api_client_create(
-                name=name, scopes=scopes, rate_limit=rate, webhook_url=webhook_url
+                name=name,
+                scopes=scopes,
+                rate_limit=rate,
+                webhook_url=webhook_url,
+                channels=channels,
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
