@@ -8,11 +8,15 @@ class ClientelingConfig(AppConfig):
     verbose_name = _("Clienteling")
 
     def ready(self) -> None:
-        from clienteling import services, views
+        from clienteling import customer_rights, services, views
         from retail import customer_data, customer_page, events
 
         customer_data.register(
-            "clienteling", merge=services.merge_customer, count=services.count_customer
+            "clienteling",
+            merge=services.merge_customer,
+            count=services.count_customer,
+            export=customer_rights.export,
+            erase=customer_rights.erase,
         )
         customer_page.register("clienteling", render=views.customer_section)
         events.register("tracking_consent_withdrawn", "clienteling.receivers.tracking_withdrawn")

@@ -9,7 +9,7 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory.services import register_shortage_handler
-        from orders import credit, credit_views, services, webhooks
+        from orders import credit, credit_views, customer_rights, services, webhooks
         from retail import customer_data, customer_page
         from retail import webhooks as webhook_core
 
@@ -17,11 +17,21 @@ class OrdersConfig(AppConfig):
         register_shortage_handler(services.handle_stock_shortage)
         # Orders follow a customer merge.
         customer_data.register(
-            "orders", merge=services.orders_merge_customer, count=services.orders_count_customer
+            "orders",
+            merge=services.orders_merge_customer,
+            count=services.orders_count_customer,
+            export=customer_rights.orders_export,
+            erase=customer_rights.orders_erase,
+            blocks=customer_rights.orders_blocks,
         )
         # Store credit follows a merge too, and shows on the customer page.
         customer_data.register(
-            "store_credit", merge=credit.merge_customer, count=credit.count_customer
+            "store_credit",
+            merge=credit.merge_customer,
+            count=credit.count_customer,
+            export=customer_rights.credit_export,
+            erase=customer_rights.credit_erase,
+            blocks=customer_rights.credit_blocks,
         )
         customer_page.register("store_credit", render=credit_views.customer_section)
         # Order webhooks: the core drops the deliveries of an order that was deleted.
