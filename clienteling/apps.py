@@ -9,7 +9,7 @@ class ClientelingConfig(AppConfig):
 
     def ready(self) -> None:
         from clienteling import customer_rights, services, views
-        from retail import customer_data, customer_page, events
+        from retail import customer_data, customer_page, events, messaging, retention
 
         customer_data.register(
             "clienteling",
@@ -19,6 +19,14 @@ class ClientelingConfig(AppConfig):
             erase=customer_rights.erase,
         )
         customer_page.register("clienteling", render=views.customer_section)
+        retention.register_anonymous_purger(
+            "clienteling.anonymous_browsing",
+            purge=customer_rights.anonymous_purge,
+            pending=customer_rights.anonymous_pending,
+        )
+        retention.register_activity("clienteling", customer_rights.active_since)
+        # Outreach is marketing: sent only with consent, with an unsubscribe link.
+        messaging.register_marketing(services.OUTREACH_TEMPLATE)
         events.register("tracking_consent_withdrawn", "clienteling.receivers.tracking_withdrawn")
         events.register("stock_replenished", "clienteling.receivers.stock_replenished")
         events.register("order_placed", "clienteling.receivers.order_placed")

@@ -82,3 +82,34 @@ def erase(customer: Customer) -> None:
     Outreach.objects.filter(customer=customer).delete()
     SellingSession.objects.filter(customer=customer).delete()
     Cart.objects.filter(customer=customer).update(customer=None, address={})
+
+
+# --- Retention (`retail.retention`) ---------------------------------------------------
+
+
+def anonymous_browsing(cutoff):
+    """Browsing of visitors never identified as a customer, older than the cutoff."""
+    return BrowsingEvent.objects.filter(customer__isnull=True, occurred_at__lt=cutoff)
+
+
+def anonymous_purge(cutoff) -> int:
+    from clienteling.services import PURGE_CHUNK
+
+    deleted = 0
+    while True:
+        ids = list(anonymous_browsing(cutoff).values_list("pk", flat=True)[:PURGE_CHUNK])
+        if not ids:
+            return deleted
+        deleted += BrowsingEvent.objects.filter(pk__in=ids).delete()[0]
+
+
+def anonymous_pending(cutoff) -> int:
+    return anonymous_browsing(cutoff).count()
+
+
+def active_since(since):
+    """Customers who browsed (with consent) or were served since then."""
+    browsed = BrowsingEvent.objects.filter(occurred_at__gte=since, customer__isnull=False)
+    return browsed.values("customer_id").union(
+        SellingSession.objects.filter(last_action_at__gte=since).values("customer_id")
+    )

@@ -10,7 +10,7 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from inventory.services import register_shortage_handler
         from orders import credit, credit_views, customer_rights, services, webhooks
-        from retail import customer_data, customer_page
+        from retail import customer_data, customer_page, retention
         from retail import webhooks as webhook_core
 
         # Physical facts win over plans: inventory asks orders to re-source reservations.
@@ -34,5 +34,7 @@ class OrdersConfig(AppConfig):
             blocks=customer_rights.credit_blocks,
         )
         customer_page.register("store_credit", render=credit_views.customer_section)
+        # Retention: a customer who ordered is active.
+        retention.register_activity("orders", customer_rights.active_since)
         # Order webhooks: the core drops the deliveries of an order that was deleted.
         webhook_core.register_subject(webhooks.SUBJECT, exists=webhooks.order_exists)

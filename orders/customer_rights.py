@@ -75,3 +75,8 @@ def credit_erase(customer: Customer) -> None:
     """The ledger (empty balance) stays for accounting on the tombstone profile: it
     holds amounts and references only. The entries' free-text reasons go."""
     StoreCreditEntry.objects.filter(account__customer=customer).update(reason="")
+
+
+def active_since(since):
+    """Customers who placed an order since then (`retail.retention`)."""
+    return Order.objects.filter(created_at__gte=since, customer__isnull=False).values("customer_id")

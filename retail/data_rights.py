@@ -149,7 +149,13 @@ def profile_export(customer: Customer) -> dict:
             "marketing_decided_at": customer.marketing_consent_at,
         },
         "merged_profiles": [
-            {"id": c.pk, "name": c.name, "email": c.email, "phone": c.phone, "merged_at": c.merged_at}
+            {
+                "id": c.pk,
+                "name": c.name,
+                "email": c.email,
+                "phone": c.phone,
+                "merged_at": c.merged_at,
+            }
             for c in profiles[1:]
         ],
         "history": [

@@ -37,6 +37,16 @@ class MessageError(ValueError):
 
 KEY_MAX = OutboundMessage._meta.get_field("key").max_length
 
+# Templates that are marketing (apps register theirs): sent only while the customer
+# agrees to marketing, checked again when the message is sent, and each carries a
+# one-click unsubscribe link (`unsubscribe_url` in its context, List-Unsubscribe).
+MARKETING_TEMPLATES: set[str] = set()
+NO_MARKETING_CONSENT = "The customer does not agree to marketing messages (any more)."
+
+
+def register_marketing(template: str) -> None:
+    MARKETING_TEMPLATES.add(template)
+
 
 @transaction.atomic
 def message_send(*, customer: Customer, template: str, context: dict, key: str) -> OutboundMessage:
@@ -112,10 +122,30 @@ def message_deliver(*, message_id: int) -> None:
     ).update(state=MessageState.SENDING, claimed_at=now)
     if not taken:
         return  # sent, or being sent by another worker right now
+    context, headers = message.context, {}
+    if message.template in MARKETING_TEMPLATES:
+        from retail import unsubscribe
+
+        customer = Customer.objects.filter(pk=message.customer_id).first()
+        if customer is None or not customer.marketing_consent or customer.erased_at:
+            # Consent withdrawn since it was queued: refused at send time.
+            OutboundMessage.objects.filter(pk=message_id, state=MessageState.SENDING).update(
+                state=MessageState.FAILED, claimed_at=None, error=NO_MARKETING_CONSENT
+            )
+            logger.info(
+                "message %s (%s) refused: no marketing consent", message.pk, message.template
+            )
+            return
+        link = unsubscribe.url_for(message)
+        context = {**context, "unsubscribe_url": link}
+        headers = {
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
     try:
-        subject, text, html = render_message(message.template, message.context, message.language)
+        subject, text, html = render_message(message.template, context, message.language)
         mail = EmailMultiAlternatives(
-            subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address]
+            subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address], headers=headers
         )
         if html:
             mail.attach_alternative(html, "text/html")
