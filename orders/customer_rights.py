@@ -72,9 +72,9 @@ def credit_blocks(customer: Customer) -> dict:
 
 
 def credit_erase(customer: Customer) -> None:
-    """The ledger (empty balance) stays for accounting on the tombstone profile: it
-    holds amounts and references only. The entries' free-text reasons go."""
-    StoreCreditEntry.objects.filter(account__customer=customer).update(reason="")
+    """Nothing to remove: the ledger (its balance zero, or the erasure is blocked) is
+    append-only and stays for accounting on the tombstone profile, which has no name
+    or contact any more; it holds amounts, order and return references only."""
 
 
 def active_since(since):
