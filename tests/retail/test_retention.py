@@ -85,7 +85,7 @@ def test_inactive_customers_are_listed_not_erased(settings, store):
 
     settings.AISLE_RETENTION_INACTIVE_YEARS = 2
     long_ago = timezone.now() - dt.timedelta(days=3 * 365)
-    dormant, ordered, recent = (factories.CustomerFactory() for _ in range(3))
+    dormant, ordered, _recent = (factories.CustomerFactory() for _ in range(3))
     Customer.objects.filter(pk__in=[dormant.pk, ordered.pk]).update(
         created_at=long_ago, updated_at=long_ago
     )

@@ -145,4 +145,4 @@ def test_service_messages_carry_no_unsubscribe_link(db, django_capture_on_commit
 def test_the_unsubscribe_page_is_the_only_public_page():
     from retail import access
 
-    assert access.PUBLIC_PAGES == frozenset({"unsubscribe"})
+    assert frozenset({"unsubscribe"}) == access.PUBLIC_PAGES
