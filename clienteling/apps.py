@@ -24,7 +24,8 @@ class ClientelingConfig(AppConfig):
             purge=customer_rights.anonymous_purge,
             pending=customer_rights.anonymous_pending,
         )
-        retention.register_activity("clienteling", customer_rights.active_since)
+        retention.register_activity("clienteling.browsing", customer_rights.browsed_since)
+        retention.register_activity("clienteling.serving", customer_rights.served_since)
         # Outreach is marketing: sent only with consent, with an unsubscribe link.
         messaging.register_marketing(services.OUTREACH_TEMPLATE)
         events.register("tracking_consent_withdrawn", "clienteling.receivers.tracking_withdrawn")

@@ -107,9 +107,15 @@ def anonymous_pending(cutoff) -> int:
     return anonymous_browsing(cutoff).count()
 
 
-def active_since(since):
-    """Customers who browsed (with consent) or were served since then."""
-    browsed = BrowsingEvent.objects.filter(occurred_at__gte=since, customer__isnull=False)
-    return browsed.values("customer_id").union(
-        SellingSession.objects.filter(last_action_at__gte=since).values("customer_id")
+def browsed_since(since):
+    """Customers who browsed (with consent) since then."""
+    return (
+        BrowsingEvent.objects.filter(occurred_at__gte=since, customer__isnull=False)
+        .order_by()
+        .values("customer_id")
     )
+
+
+def served_since(since):
+    """Customers served in a store since then."""
+    return SellingSession.objects.filter(last_action_at__gte=since).order_by().values("customer_id")

@@ -147,6 +147,8 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, by: User | None) 
     survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
     if survivor.merged_into_id or duplicate.merged_into_id:
         raise MergeError(_("One of these profiles was already merged into another one."))
+    if survivor.erased_at or duplicate.erased_at:
+        raise MergeError(_("One of these profiles was erased."))
     for handler in customer_data.handlers():
         handler.merge(survivor=survivor, duplicate=duplicate)
     for kind in ("tracking", "marketing"):

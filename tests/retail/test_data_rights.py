@@ -346,3 +346,15 @@ def test_store_staff_and_hq_without_totp_cannot_export_or_erase(client, world, a
     assert response.status_code == 403
     customer.refresh_from_db()
     assert customer.erased_at is None
+
+
+def test_an_erased_profile_cannot_be_merged_or_erased_again(db):
+    from retail import services
+
+    erased, other = factories.CustomerFactory(), factories.CustomerFactory()
+    data_rights.customer_erase(erased, by=None, reason="request")
+    with pytest.raises(services.MergeError):
+        services.customer_merge(survivor=other, duplicate=erased, by=None)
+    with pytest.raises(Customer.DoesNotExist):
+        data_rights.customer_erase(erased, by=None, reason="again")
+    assert AuditLog.objects.filter(action="customer.erase").count() == 1

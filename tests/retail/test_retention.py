@@ -85,10 +85,11 @@ def test_inactive_customers_are_listed_not_erased(settings, store):
 
     settings.AISLE_RETENTION_INACTIVE_YEARS = 2
     long_ago = timezone.now() - dt.timedelta(days=3 * 365)
-    dormant, ordered, _recent = (factories.CustomerFactory() for _ in range(3))
-    Customer.objects.filter(pk__in=[dormant.pk, ordered.pk]).update(
+    dormant, ordered, browsed, _recent = (factories.CustomerFactory() for _ in range(4))
+    Customer.objects.filter(pk__in=[dormant.pk, ordered.pk, browsed.pk]).update(
         created_at=long_ago, updated_at=long_ago
     )
+    event(days_ago=5, customer=browsed)
     Order.objects.create(
         order_ref="RECENT", channel="web", customer=ordered, currency="EUR", subtotal=1, total=1
     )
