@@ -53,7 +53,9 @@ class EraseForm(forms.Form):
         label=gettext_lazy("Why (for the record)"),
         max_length=200,
         strip=True,
-        help_text=gettext_lazy("For example: the customer's request of 3 May, ticket 1234."),
+        help_text=gettext_lazy(
+            "For example: request of 3 May, ticket 1234 (no names or contact details)."
+        ),
     )
     confirm = forms.BooleanField(
         label=gettext_lazy("I understand that this erases the customer's personal data for good."),
@@ -189,8 +191,6 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
         outcome = unsubscribe.use(token)
     else:
         outcome, _message = unsubscribe.check(token)
-        if outcome == unsubscribe.Outcome.DONE:
-            outcome = "ready"
     status = {
         unsubscribe.Outcome.INVALID: 400,
         unsubscribe.Outcome.EXPIRED: 410,

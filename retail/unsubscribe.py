@@ -25,6 +25,7 @@ SOURCE = "unsubscribe_link"
 
 
 class Outcome(enum.StrEnum):
+    VALID = "valid"  # may be used (nothing done yet)
     DONE = "done"
     INVALID = "invalid"
     EXPIRED = "expired"
@@ -64,7 +65,7 @@ def check(token: str) -> tuple[Outcome, OutboundMessage | None]:
         return Outcome.INVALID, None
     if _used(message):
         return Outcome.USED, message
-    return Outcome.DONE, message  # valid: may be used
+    return Outcome.VALID, message
 
 
 def _used(message: OutboundMessage) -> bool:
@@ -79,7 +80,7 @@ def use(token: str) -> Outcome:
     from retail.services import audit_record, customer_consent_withdraw
 
     outcome, message = check(token)
-    if outcome != Outcome.DONE:
+    if outcome != Outcome.VALID:
         return outcome
     # The customer's row lock serialises two clicks racing on the same link.
     Customer.objects.select_for_update().get(pk=message.customer_id)
