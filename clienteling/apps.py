@@ -8,13 +8,26 @@ class ClientelingConfig(AppConfig):
     verbose_name = _("Clienteling")
 
     def ready(self) -> None:
-        from clienteling import services, views
-        from retail import customer_data, customer_page, events
+        from clienteling import customer_rights, services, views
+        from retail import customer_data, customer_page, events, messaging, retention
 
         customer_data.register(
-            "clienteling", merge=services.merge_customer, count=services.count_customer
+            "clienteling",
+            merge=services.merge_customer,
+            count=services.count_customer,
+            export=customer_rights.export,
+            erase=customer_rights.erase,
         )
         customer_page.register("clienteling", render=views.customer_section)
+        retention.register_anonymous_purger(
+            "clienteling.anonymous_browsing",
+            purge=customer_rights.anonymous_purge,
+            pending=customer_rights.anonymous_pending,
+        )
+        retention.register_activity("clienteling.browsing", customer_rights.browsed_since)
+        retention.register_activity("clienteling.serving", customer_rights.served_since)
+        # Outreach is marketing: sent only with consent, with an unsubscribe link.
+        messaging.register_marketing(services.OUTREACH_TEMPLATE)
         events.register("tracking_consent_withdrawn", "clienteling.receivers.tracking_withdrawn")
         events.register("stock_replenished", "clienteling.receivers.stock_replenished")
         events.register("order_placed", "clienteling.receivers.order_placed")

@@ -119,9 +119,10 @@ def can_act_in(user, store: Store | int | None) -> bool:
 
 
 def customers_for(user) -> QuerySet[Customer]:
-    """Customer profiles are network-wide for staff and HQ; kiosks see none."""
+    """Customer profiles are network-wide for staff and HQ; kiosks see none. An
+    erased customer is nobody's any more."""
     if role_of(user) in (Role.ASSOCIATE, Role.STORE_MANAGER, Role.HQ_ADMIN):
-        return Customer.objects.all()
+        return Customer.objects.filter(erased_at__isnull=True)
     return Customer.objects.none()
 
 
@@ -277,6 +278,14 @@ def may_link_pickup_customer(user, store: Store | int | None) -> bool:
 
 # URL names anyone may call, signed in or not (load balancers, orchestrators).
 PUBLIC_PROBES = frozenset({"healthz", "readyz"})
+# Pages anyone may open without signing in: the unsubscribe link of a marketing e-mail
+# (its signed token is the only key; it changes one consent, once).
+PUBLIC_PAGES = frozenset({"unsubscribe"})
+
+
+def may_manage_customer_data(user) -> bool:
+    """May this user export or erase a customer's data (in /hq/, with the second factor)?"""
+    return role_of(user) == Role.HQ_ADMIN
 
 
 def metrics_reader(request: HttpRequest) -> bool:

@@ -17,7 +17,7 @@ class RetailConfig(AppConfig):
         from allauth.mfa import signals as mfa_signals
         from django.db.models.signals import post_delete, post_save
 
-        from retail import backends, roles, services, webhooks  # noqa: F401 - beat tasks
+        from retail import backends, retention, roles, services, webhooks  # noqa: F401 - beat tasks
         from retail.models import StaffProfile, Store, User
 
         # Roles are ensured after every migrate, so they survive test flushes too.

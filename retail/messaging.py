@@ -40,6 +40,16 @@ class MessageError(ValueError):
 
 KEY_MAX = OutboundMessage._meta.get_field("key").max_length
 
+# Templates that are marketing (apps register theirs): sent only while the customer
+# agrees to marketing, checked again when the message is sent, and each carries a
+# one-click unsubscribe link (`unsubscribe_url` in its context, List-Unsubscribe).
+MARKETING_TEMPLATES: set[str] = set()
+NO_MARKETING_CONSENT = "The customer does not agree to marketing messages (any more)."
+
+
+def register_marketing(template: str) -> None:
+    MARKETING_TEMPLATES.add(template)
+
 
 # --- Channels: how a message travels ------------------------------------------------------
 
@@ -54,7 +64,14 @@ class MessageBackend:
     def address(self, customer: Customer) -> str | None:
         raise NotImplementedError
 
-    def send(self, message: OutboundMessage, subject: str, text: str, html: str | None) -> None:
+    def send(
+        self,
+        message: OutboundMessage,
+        subject: str,
+        text: str,
+        html: str | None,
+        headers: dict | None = None,
+    ) -> None:
         raise NotImplementedError
 
 
@@ -66,9 +83,9 @@ class EmailBackend(MessageBackend):
     def address(self, customer: Customer) -> str | None:
         return customer.email or None
 
-    def send(self, message, subject, text, html) -> None:
+    def send(self, message, subject, text, html, headers=None) -> None:
         mail = EmailMultiAlternatives(
-            subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address]
+            subject, text, settings.DEFAULT_FROM_EMAIL, [message.to_address], headers=headers
         )
         if html:
             mail.attach_alternative(html, "text/html")
@@ -192,9 +209,29 @@ def message_deliver(*, message_id: int) -> None:
     ).update(state=MessageState.SENDING, claimed_at=now)
     if not taken:
         return  # sent, or being sent by another worker right now
+    context, headers = message.context, {}
+    if message.template in MARKETING_TEMPLATES:
+        from retail import unsubscribe
+
+        customer = Customer.objects.filter(pk=message.customer_id).first()
+        if customer is None or not customer.marketing_consent or customer.erased_at:
+            # Consent withdrawn since it was queued: refused at send time.
+            OutboundMessage.objects.filter(pk=message_id, state=MessageState.SENDING).update(
+                state=MessageState.FAILED, claimed_at=None, error=NO_MARKETING_CONSENT
+            )
+            logger.info(
+                "message %s (%s) refused: no marketing consent", message.pk, message.template
+            )
+            return
+        link = unsubscribe.url_for(message)
+        context = {**context, "unsubscribe_url": link}
+        headers = {
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
     try:
-        subject, text, html = render_message(message.template, message.context, message.language)
-        backend.send(message, subject, text, html)
+        subject, text, html = render_message(message.template, context, message.language)
+        backend.send(message, subject, text, html, headers=headers)
     except Exception:
         OutboundMessage.objects.filter(pk=message_id, state=MessageState.SENDING).update(
             state=MessageState.QUEUED, claimed_at=None

@@ -353,7 +353,7 @@ class CustomerQuerySet(models.QuerySet):
         digits = "".join(ch for ch in query if ch.isdigit())
         if len(digits) >= 3:
             condition |= Q(phone__contains=digits.lstrip("0") or digits)
-        return self.filter(condition, merged_into__isnull=True)
+        return self.filter(condition, merged_into__isnull=True, erased_at__isnull=True)
 
 
 class Customer(models.Model):
@@ -403,6 +403,12 @@ class Customer(models.Model):
         help_text=_("Set on a duplicate profile kept as a tombstone after a merge."),
     )
     merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
+    erased_at = models.DateTimeField(
+        _("erased"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the customer's personal data was erased at their request."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -54,10 +54,16 @@ def consent_times_update(*, customer: Customer, changed: Iterable[str]) -> None:
 
 @transaction.atomic
 def customer_consent_withdraw(
-    *, customer: Customer, kind: str, by: User | None, store: Store | None = None
+    *,
+    customer: Customer,
+    kind: str,
+    by: User | None,
+    store: Store | None = None,
+    source: str = "",
 ) -> Customer:
     """Withdraw a consent (`tracking` or `marketing`) at the customer's request, e.g. on
-    the tablet; a second call changes nothing."""
+    the tablet; a second call changes nothing. `source` says how it came (recorded,
+    e.g. "unsubscribe_link")."""
     if kind not in ("tracking", "marketing"):
         raise ValueError(f"Unknown consent {kind!r}.")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -71,7 +77,7 @@ def customer_consent_withdraw(
             action="customer.consent_withdraw",
             target=customer,
             store=store,
-            detail={"consent": kind},
+            detail={"consent": kind, **({"source": source} if source else {})},
         )
     return customer
 
@@ -116,8 +122,9 @@ def merge_preview(*, survivor: Customer, duplicate: Customer) -> list[tuple[str,
     from retail import customer_data
 
     return [
-        (handler.label, handler.count(duplicate) if handler.count else 0)
+        (handler.label, handler.count(duplicate))
         for handler in customer_data.handlers()
+        if handler.count is not None
     ]
 
 
@@ -140,6 +147,8 @@ def customer_merge(*, survivor: Customer, duplicate: Customer, by: User | None) 
     survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
     if survivor.merged_into_id or duplicate.merged_into_id:
         raise MergeError(_("One of these profiles was already merged into another one."))
+    if survivor.erased_at or duplicate.erased_at:
+        raise MergeError(_("One of these profiles was erased."))
     for handler in customer_data.handlers():
         handler.merge(survivor=survivor, duplicate=duplicate)
     for kind in ("tracking", "marketing"):
@@ -183,9 +192,16 @@ def _count_messages(customer: Customer) -> int:
 
 
 def register_customer_data() -> None:
-    from retail import customer_data
+    from retail import customer_data, data_rights
 
-    customer_data.register("retail.messages", merge=_merge_messages, count=_count_messages)
+    data_rights.register()
+    customer_data.register(
+        "retail.messages",
+        merge=_merge_messages,
+        count=_count_messages,
+        export=data_rights.messages_export,
+        erase=data_rights.messages_erase,
+    )
 
 
 def customer_by_ref(ref: str) -> Customer | None:

@@ -389,3 +389,19 @@ PERMISSIONS_POLICY = env.str(
     "PERMISSIONS_POLICY",
     default="camera=(self), microphone=(), geolocation=(), payment=(), usb=()",
 )
+
+# --- Customer data rights: retention and unsubscribe (README "Data rights") ---
+# The absolute address of Aisle, for links in e-mails (the unsubscribe link).
+AISLE_SITE_URL = env.str("AISLE_SITE_URL", default="http://localhost:8000")
+# An unsubscribe link works this many days after its message was sent (and once).
+AISLE_UNSUBSCRIBE_MAX_AGE_DAYS = env.int("AISLE_UNSUBSCRIBE_MAX_AGE_DAYS", default=365)
+# Sent messages keep their body (and recipient) this many days, then only the log line.
+AISLE_RETENTION_MESSAGE_DAYS = env.int("AISLE_RETENTION_MESSAGE_DAYS", default=90)
+# Anonymous visitors' browsing (never linked to a customer) is kept this many days.
+AISLE_RETENTION_ANONYMOUS_DAYS = env.int("AISLE_RETENTION_ANONYMOUS_DAYS", default=30)
+# Customers without any activity for this many years are listed in HQ for review.
+AISLE_RETENTION_INACTIVE_YEARS = env.int("AISLE_RETENTION_INACTIVE_YEARS", default=3)
+CELERY_BEAT_SCHEDULE["retail-retention"] = {
+    "task": "retail.retention.retention_daily",
+    "schedule": 86400.0,
+}

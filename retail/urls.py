@@ -7,7 +7,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from retail import health, metrics, views
+from retail import health, metrics, rights_views, views
 from retail.api import urls as api_urls
 
 admin.site.login = secure_admin_login(admin.site.login)
@@ -56,6 +56,9 @@ urlpatterns = [
     path("store/returns/", include("returns.urls")),
     path("hq/pickups/", include("orders.hq_urls")),
     path("hq/training/", include("training.hq_urls")),
+    path("hq/customers/", include("retail.rights_urls")),
+    # Public (access.PUBLIC_PAGES): the one-click unsubscribe link of marketing e-mails.
+    path("unsubscribe/<str:token>/", rights_views.unsubscribe_view, name="unsubscribe"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -16,12 +16,19 @@ class ReturnsConfig(AppConfig):
         order_shapes.register_section("returns", shapes.order_returns)
         # Returns, and HQ's policy exceptions for a customer, follow a customer merge.
         customer_data.register(
-            "returns", merge=services.merge_customer, count=services.count_customer
+            "returns",
+            merge=services.merge_customer,
+            count=services.count_customer,
+            export=customers.returns_export,
+            erase=customers.returns_erase,
+            blocks=customers.returns_blocks,
         )
         customer_data.register(
             "returns.policy_exceptions",
             merge=customers.merge_customer,
             count=customers.count_customer,
+            export=customers.exceptions_export,
+            erase=customers.exceptions_erase,
         )
         # The customer page's returns section: returnable orders and returns.
         customer_page.register("returns", render=views.customer_section)

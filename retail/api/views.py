@@ -57,7 +57,11 @@ CUSTOMER_EXAMPLE = OpenApiExample(
 
 
 class CustomerView(APIView):
-    required_scopes = {"GET": ["customers:read"], "PUT": ["customers:write"]}
+    required_scopes = {
+        "GET": ["customers:read"],
+        "PUT": ["customers:write"],
+        "DELETE": ["customers:write"],
+    }
 
     @extend_schema(
         operation_id="customer_get",
@@ -100,3 +104,73 @@ class CustomerView(APIView):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
         return Response(CustomerOutSerializer.shape(customer), status=201 if created else 200)
+
+    @extend_schema(
+        operation_id="customer_delete",
+        parameters=[CUSTOMER_REF],
+        request=None,
+        responses={204: None, **errors(400, 401, 403, 404, 409, 429)},
+        description="Erasure at the customer's request: personal data goes from every app; "
+        "orders and returns stay for accounting, anonymised (`customer_ref` null). Afterwards "
+        "the reference answers 404 and events sent for it are dropped as unknown. While the "
+        "customer has an open order, an unfinished return, unspent store credit or a booked "
+        "appointment: 409 `erasure_blocked` with `orders` (and `returns`, `store_credit`, "
+        "`appointments` where those block); nothing is erased. Unknown or already erased: 404.",
+    )
+    def delete(self, request, customer_ref: str):
+        from retail import data_rights
+        from retail.api.exceptions import ApiError
+        from retail.models import Customer
+
+        check_ref(customer_ref)
+        customer = services.customer_by_ref(customer_ref)
+        if customer is None:
+            raise exceptions.NotFound(_("There is no customer with this reference."))
+        try:
+            data_rights.customer_erase(
+                customer, by=None, reason=f"API client {request.auth.pk}: erasure request"
+            )
+        except data_rights.ErasureBlocked as exc:
+            blockers = {"orders": [], **exc.blockers}
+            raise ApiError(
+                status_code=409,
+                code="erasure_blocked",
+                detail=_("This customer's data cannot be erased yet."),
+                **blockers,
+            ) from exc
+        except Customer.DoesNotExist as exc:
+            raise exceptions.NotFound(_("There is no customer with this reference.")) from exc
+        return Response(status=204)
+
+
+class CustomerExportView(APIView):
+    required_scopes = {"GET": ["customers:read"]}
+
+    @extend_schema(
+        operation_id="customer_export",
+        parameters=[CUSTOMER_REF],
+        responses={
+            200: OpenApiResponse(description="The export document (a section per app)."),
+            **errors(400, 401, 403, 404, 429),
+        },
+        description="Everything Aisle holds about the customer as one JSON document, a section "
+        "per app that keeps customer data (profile and consent history, browsing, orders, "
+        "returns, notes, tasks, messages, …). Audit-logged.",
+    )
+    def get(self, request, customer_ref: str):
+        from retail import data_rights
+
+        check_ref(customer_ref)
+        customer = services.customer_by_ref(customer_ref)
+        if customer is None:
+            raise exceptions.NotFound(_("There is no customer with this reference."))
+        document = data_rights.customer_export(customer)
+        services.audit_record(
+            actor=None,
+            action="customer.export",
+            target=customer,
+            detail={"api_client_id": request.auth.pk},
+        )
+        response = Response(document)
+        response["Cache-Control"] = "no-store"
+        return response

@@ -159,6 +159,14 @@ MATRIX = {
     "healthz": row(OK, OK, OK, OK, OK, OK),
     "readyz": row(OK, OK, OK, OK, OK, OK),
     "metrics": row(NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    # Customer data rights at HQ (export, erasure, retention); erasure is POST only.
+    "hq_customers:search": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "hq_customers:retention": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "hq_customers:detail": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "hq_customers:export": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "hq_customers:erase": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, REDIRECT),
+    # Public (access.PUBLIC_PAGES): a marketing e-mail's unsubscribe link; GET changes nothing.
+    "unsubscribe": row(OK, OK, OK, OK, OK, OK),
 }
 
 # Patterns whose arguments are not a customer's pk: name -> kwargs(world, name).
@@ -171,6 +179,17 @@ URL_KWARGS["aisle:product"] = lambda world, name: {
     "style_code": Product.objects.order_by("pk").first().style_code
 }
 URL_KWARGS.update({name: ship_world.url_kwargs for name in MATRIX if name.startswith("ship")})
+
+
+def unsubscribe_kwargs(world, name: str) -> dict:
+    """A valid unsubscribe token for the world's message."""
+    from retail import unsubscribe
+    from retail.models import OutboundMessage
+
+    return {"token": unsubscribe.token_for(OutboundMessage.objects.order_by("pk").first())}
+
+
+URL_KWARGS["unsubscribe"] = unsubscribe_kwargs
 
 
 def pickup_kwargs(world, name: str) -> dict:
@@ -459,6 +478,15 @@ def test_api_answers_staff_sessions_and_anonymous_without_a_token_with_401_json(
             assert response.status_code == 401, (role, name, response.status_code)
             assert response.json()["code"] == "not_authenticated"
     assert walked >= 4
+
+
+def test_the_public_pages_answer_anonymous_callers():
+    from retail import access
+
+    assert {"unsubscribe"} == access.PUBLIC_PAGES
+    assert all(MATRIX[name]["anonymous"] == OK for name in access.PUBLIC_PAGES)
+    anonymous_ok = {n for n, r in MATRIX.items() if r["anonymous"] == OK}
+    assert anonymous_ok == access.PUBLIC_PROBES | access.PUBLIC_PAGES
 
 
 def test_the_health_probes_are_the_only_anonymous_operations_urls():

@@ -1,0 +1,204 @@
+"""Customer data rights in HQ (`/hq/customers/`) and the public unsubscribe page.
+
+HQ finds a customer (three characters at least), opens their page (audited), downloads
+the export (audited) or erases them (a reason and a confirmation; blockers shown, nothing
+erased while any). Access: `retail.access` (HQ with the second factor); the unsubscribe
+page is public (`access.PUBLIC_PAGES`): its signed token is the key.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from retail import access, data_rights, retention, services, unsubscribe
+from retail.access import Area, area_required
+
+SEARCH_MIN = 3
+PAGE_SIZE = 25
+
+
+class HQCustomerSearchForm(forms.Form):
+    q = forms.CharField(
+        label=gettext_lazy("Find a customer"),
+        min_length=SEARCH_MIN,
+        max_length=100,
+        strip=True,
+        error_messages={
+            "min_length": gettext_lazy("Type at least three characters."),
+        },
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+    def clean_q(self) -> str:
+        q = self.cleaned_data["q"]
+        if "\x00" in q:
+            raise forms.ValidationError(_("This search cannot be used."))
+        return q
+
+
+class EraseForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why (for the record)"),
+        max_length=200,
+        strip=True,
+        help_text=gettext_lazy(
+            "For example: request of 3 May, ticket 1234 (no names or contact details)."
+        ),
+    )
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I understand that this erases the customer's personal data for good."),
+        required=True,
+        error_messages={"required": gettext_lazy("Tick the box to confirm.")},
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"]
+        if "\x00" in reason:
+            raise forms.ValidationError(_("Write the reason in plain text."))
+        return reason
+
+
+def _mask_email(email: str) -> str:
+    if not email or "@" not in email:
+        return "—"
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+def _customer_or_404(request: HttpRequest, pk: int):
+    if not access.may_manage_customer_data(request.user):
+        raise PermissionDenied
+    return get_object_or_404(
+        access.customers_for(request.user)
+        .filter(merged_into__isnull=True)
+        .select_related("preferred_store"),
+        pk=pk,
+    )
+
+
+@area_required(Area.HQ)
+def hq_customers(request: HttpRequest) -> HttpResponse:
+    if not access.may_manage_customer_data(request.user):
+        raise PermissionDenied
+    form = HQCustomerSearchForm(request.GET if "q" in request.GET else None)
+    page = None
+    if form.is_valid():
+        results = (
+            access.customers_for(request.user)
+            .search(form.cleaned_data["q"])
+            .select_related("preferred_store")
+            .order_by("name", "pk")
+        )
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        for c in page.object_list:
+            c.masked_email = _mask_email(c.email)
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(
+        request,
+        "hq/customers.html",
+        {"form": form, "page": page, "title": _("Customers")},
+        status=status,
+    )
+
+
+@area_required(Area.HQ)
+def hq_customer(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer_or_404(request, pk)
+    services.customer_profile_view(customer=customer, by=request.user, store=None)
+    return render(
+        request,
+        "hq/customer.html",
+        {
+            "customer": customer,
+            "blockers": data_rights.erasure_blockers(customer),
+            "form": EraseForm(),
+            "title": customer.name,
+        },
+    )
+
+
+@area_required(Area.HQ)
+def hq_customer_export(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer_or_404(request, pk)
+    document = data_rights.customer_export(customer)
+    services.audit_record(actor=request.user, action="customer.export", target=customer)
+    response = HttpResponse(
+        json.dumps(document, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@area_required(Area.HQ)
+@require_POST
+def hq_customer_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer_or_404(request, pk)
+    form = EraseForm(request.POST)
+    blockers = data_rights.erasure_blockers(customer)
+    if form.is_valid() and not blockers:
+        try:
+            data_rights.customer_erase(
+                customer, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except data_rights.ErasureBlocked as exc:
+            blockers = exc.blockers
+        else:
+            messages.success(request, _("The customer's personal data was erased."))
+            return redirect("hq_customers:search")
+    return render(
+        request,
+        "hq/customer.html",
+        {"customer": customer, "blockers": blockers, "form": form, "title": customer.name},
+        status=409 if blockers else 400,
+    )
+
+
+@area_required(Area.HQ)
+def hq_retention(request: HttpRequest) -> HttpResponse:
+    if not access.may_manage_customer_data(request.user):
+        raise PermissionDenied
+    page = Paginator(retention.inactive_customers(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "hq/retention.html",
+        {"status": retention.status(), "page": page, "title": _("Retention")},
+    )
+
+
+# --- Public: one-click unsubscribe --------------------------------------------------
+
+
+@csrf_exempt  # the signed token is the key (and mail clients' one-click POST has no cookie)
+@require_http_methods(["GET", "POST"])
+def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows what the link does (mail scanners open links: nothing changes on GET);
+    POST (the page's one button, or the mail client's List-Unsubscribe-Post) does it."""
+    if request.method == "POST":
+        outcome = unsubscribe.use(token)
+    else:
+        outcome, _message = unsubscribe.check(token)
+    status = {
+        unsubscribe.Outcome.INVALID: 400,
+        unsubscribe.Outcome.EXPIRED: 410,
+        unsubscribe.Outcome.USED: 409,
+    }.get(outcome, 200)
+    response = render(
+        request, "unsubscribe.html", {"outcome": str(outcome), "token": token}, status=status
+    )
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
