@@ -374,3 +374,7 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
     },
 }
+
+# Audit alerts (`/hq/audit/alerts/`): a staff member who opens more customer profiles
+# than this within one hour is listed for HQ to review.
+AISLE_AUDIT_VIEWS_PER_HOUR = env.int("AISLE_AUDIT_VIEWS_PER_HOUR", default=30)

@@ -56,6 +56,7 @@ urlpatterns = [
     path("store/returns/", include("returns.urls")),
     path("hq/pickups/", include("orders.hq_urls")),
     path("hq/training/", include("training.hq_urls")),
+    path("hq/audit/", include("retail.audit_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
