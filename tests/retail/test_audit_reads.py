@@ -338,3 +338,18 @@ def test_served_pairs_ask_every_app(store, other_store):
     assert audit.served_pairs({customer.pk}, {store.pk, other_store.pk}) == {
         (customer.pk, other_store.pk)
     }
+
+
+def test_a_walk_in_guest_matched_by_email_is_masked_in_the_cart_and_audited(
+    tablet, associate, store, jane
+):
+    """Finding: search harvesting — the cart's guest match lists the profile masked."""
+    response = tablet.post(
+        reverse("cart:guest"), {"name": "J", "email": "JANE.DOE@example.com"}, follow=True
+    )
+    card = response.content.decode().split('id="cart-customer"')[1].split("</section>")[0]
+    assert "Jane Doe" in card and "j•••@example.com" in card
+    assert EMAIL not in card
+    row = AuditLog.objects.get(action="customer.match")
+    assert (row.actor, row.store, row.target_id) == (associate, store, str(jane.pk))
+    assert row.detail == {"by": "email"}
