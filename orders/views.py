@@ -262,11 +262,14 @@ def _audit_search(request, store, q: str, results) -> None:
     """A search that lists customers is audited like the customer search (`retail.audit`)."""
     from retail import audit
 
-    query = audit.query_or_none(q, store.country or None) or audit.Query(audit.QueryKind.TEXT, "")
-    if not query.value:  # an order reference only: kept when it is not a phone number
-        query = audit.Query(audit.QueryKind.TEXT, q[:64])
-        if audit.looks_like_phone(q):
-            query = audit.Query(audit.QueryKind.PHONE, q[:64])
+    query = audit.query_or_none(q, store.country or None)
+    if query is None:  # an order reference, or a refused search: hashed if contact-like
+        kind = audit.QueryKind.TEXT
+        if "@" in q:
+            kind = audit.QueryKind.EMAIL
+        elif audit.looks_like_phone(q):
+            kind = audit.QueryKind.PHONE
+        query = audit.Query(kind, q[:64])
     shown = sorted({f.order.customer_id for f in results if f.order.customer_id})
     audit.customer_search_record(
         by=request.user,
