@@ -9,7 +9,9 @@ class ClientelingConfig(AppConfig):
 
     def ready(self) -> None:
         from clienteling import customer_rights, services, views
+        from clienteling.audit_served import served_pairs as audit_served_pairs
         from retail import customer_data, customer_page, events, messaging, retention
+        from retail.audit import register_served
 
         customer_data.register(
             "clienteling",
@@ -32,3 +34,5 @@ class ClientelingConfig(AppConfig):
         events.register("stock_replenished", "clienteling.receivers.stock_replenished")
         events.register("order_placed", "clienteling.receivers.order_placed")
         events.register("order_cancelled", "clienteling.receivers.order_cancelled")
+        # HQ's audit alerts ask where a customer was served.
+        register_served("clienteling", audit_served_pairs)

@@ -10,8 +10,10 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from inventory.services import register_shortage_handler
         from orders import credit, credit_views, customer_rights, services, webhooks
+        from orders.audit_served import served_pairs as audit_served_pairs
         from retail import customer_data, customer_page, retention
         from retail import webhooks as webhook_core
+        from retail.audit import register_served
 
         # Physical facts win over plans: inventory asks orders to re-source reservations.
         register_shortage_handler(services.handle_stock_shortage)
@@ -38,3 +40,5 @@ class OrdersConfig(AppConfig):
         retention.register_activity("orders", customer_rights.active_since)
         # Order webhooks: the core drops the deliveries of an order that was deleted.
         webhook_core.register_subject(webhooks.SUBJECT, exists=webhooks.order_exists)
+        # HQ's audit alerts ask where a customer was served.
+        register_served("orders", audit_served_pairs)

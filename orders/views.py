@@ -240,9 +240,48 @@ def find(request: HttpRequest) -> HttpResponse:
             )
             return render(request, "orders/find.html", context, status=400)
         results = pickup.pickup_search(store, q)
+        _audit_search(request, store, q, results)
+        if not results:
+            context["message"] = _search_rule_message(q, store)
         pickup.annotate_for_display(results, timezone.now())
         context["results"] = results
     return render(request, "orders/find.html", context)
+
+
+def _search_rule_message(q: str, store) -> str:
+    """Why a search that found nothing may be too short or a partial phone or e-mail."""
+    from django.core.exceptions import ValidationError
+
+    from retail import audit
+
+    try:
+        audit.parse_query(q, store.country or None)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return ""
+
+
+def _audit_search(request, store, q: str, results) -> None:
+    """A search that lists customers is audited like the customer search (`retail.audit`)."""
+    from retail import audit
+
+    query = audit.query_or_none(q, store.country or None)
+    if query is None:  # an order reference, or a refused search: hashed if contact-like
+        kind = audit.QueryKind.TEXT
+        if "@" in q:
+            kind = audit.QueryKind.EMAIL
+        elif audit.looks_like_phone(q):
+            kind = audit.QueryKind.PHONE
+        query = audit.Query(kind, q[:64])
+    shown = sorted({f.order.customer_id for f in results if f.order.customer_id})
+    audit.customer_search_record(
+        by=request.user,
+        store=store,
+        query=query,
+        results=len(results),
+        shown=shown,
+        source="pickups",
+    )
 
 
 def _handover_page(request, store, pk, *, code="", status=200, message="", explanation=None):

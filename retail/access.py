@@ -132,6 +132,11 @@ def audit_logs_for(user) -> QuerySet[AuditLog]:
     return AuditLog.objects.none()
 
 
+def may_review_audit(user) -> bool:
+    """May this user read the audit page, its CSV and its alerts (`/hq/audit/`)? HQ only."""
+    return role_of(user) == Role.HQ_ADMIN
+
+
 def admin_queryset(user, queryset: QuerySet) -> QuerySet:
     """What a Django admin list may show this user: everything for HQ, else nothing."""
     return queryset if can_open(user, Area.ADMIN) else queryset.none()

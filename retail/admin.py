@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -141,6 +142,44 @@ class VariantAdmin(AisleModelAdmin):
     inlines = [PriceChangeInline]
 
 
+def audit_admin_list(request, response, *, action: str, target: str) -> None:
+    """One audit row for an admin list that was shown: the search (its text, or a hash
+    when it is an e-mail or phone), the filters, how many rows matched, the ids shown."""
+    from retail import audit
+
+    changelist = getattr(response, "context_data", None) or {}
+    changelist = changelist.get("cl")
+    if changelist is None or response.status_code != 200:
+        return
+    detail = {
+        "results": changelist.result_count,
+        "shown": [obj.pk for obj in changelist.result_list],
+        **audit.params_detail(request.GET),
+    }
+    audit.record(actor=request.user, action=action, target_type=target, detail=detail)
+
+
+def audit_admin_open(request, response, object_id, *, action: str, model) -> None:
+    """One audit row for an admin page of one record that was shown (or saved)."""
+    from retail import audit
+
+    if response.status_code not in (200, 302):
+        return
+    try:
+        pk = model._meta.pk.to_python(object_id)
+    except (ValidationError, ValueError, TypeError):
+        return
+    if not access.admin_queryset(request.user, model.objects.filter(pk=pk)).exists():
+        return
+    audit.record(
+        actor=request.user,
+        action=action,
+        target_type=model._meta.label_lower,
+        target_id=str(pk),
+        detail={"method": request.method},
+    )
+
+
 class CustomerAdminForm(forms.ModelForm):
     class Meta:
         model = Customer
@@ -171,6 +210,18 @@ class CustomerAdmin(AisleModelAdmin):
     list_select_related = ("preferred_store",)
     date_hierarchy = "created_at"
     actions = ["merge_customers"]
+
+    def changelist_view(self, request, extra_context=None):
+        """Audited: who listed customers, what they searched and which ids were shown."""
+        response = super().changelist_view(request, extra_context)
+        audit_admin_list(request, response, action="customer.admin_list", target="retail.customer")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Audited: every opening of a customer's page in admin (a look at the profile)."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        audit_admin_open(request, response, object_id, action="customer.admin_view", model=Customer)
+        return response
 
     @admin.action(description=_("Merge two selected customers"))
     def merge_customers(self, request, queryset):
@@ -296,6 +347,17 @@ class AuditLogAdmin(RecordAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        """Reading the audit log is itself audited."""
+        response = super().changelist_view(request, extra_context)
+        audit_admin_list(request, response, action="auditlog.admin_list", target="retail.auditlog")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        audit_admin_open(request, response, object_id, action="auditlog.admin_view", model=AuditLog)
+        return response
 
 
 @admin.register(OutboxEntry)

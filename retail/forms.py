@@ -12,10 +12,24 @@ class CustomerSearchForm(forms.Form):
             attrs={
                 "type": "search",
                 "autocomplete": "off",
-                "placeholder": _("Name, e-mail, part of a phone number or customer reference"),
+                "placeholder": _("Name, whole e-mail, whole phone number or customer reference"),
             }
         ),
     )
+
+    def __init__(self, *args, region: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region = region
+
+    def clean_q(self):
+        """At least three characters; an e-mail or phone number whole (`retail.audit`)."""
+        from retail.audit import parse_query
+
+        text = self.cleaned_data.get("q", "")
+        if not text:
+            return text
+        self.cleaned_data["query"] = parse_query(text, self.region)
+        return text
 
 
 class StoreChoiceForm(forms.Form):

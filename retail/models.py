@@ -342,17 +342,21 @@ class PriceChange(models.Model):
 
 
 class CustomerQuerySet(models.QuerySet):
-    def search(self, query: str) -> CustomerQuerySet:
-        """Customers matching a name, e-mail, part of a phone number or customer_ref."""
-        query = query.strip()
-        if not query:
+    def search(self, query: str, region: str | None = None) -> CustomerQuerySet:
+        """Customers matching part of a name, or exactly a customer_ref, a whole e-mail
+        or a whole phone number (see `retail.audit.parse_query`: fewer than three
+        characters, or part of an e-mail or phone number, match nobody)."""
+        from retail.audit import QueryKind, query_or_none
+
+        parsed = query_or_none(query, region)
+        if parsed is None:
             return self.none()
-        condition = (
-            Q(name__icontains=query) | Q(email__icontains=query) | Q(customer_ref__iexact=query)
-        )
-        digits = "".join(ch for ch in query if ch.isdigit())
-        if len(digits) >= 3:
-            condition |= Q(phone__contains=digits.lstrip("0") or digits)
+        if parsed.kind == QueryKind.EMAIL:
+            condition = Q(email__iexact=parsed.value)
+        elif parsed.kind == QueryKind.PHONE:
+            condition = Q(phone=parsed.value) | Q(customer_ref__iexact=query.strip())
+        else:
+            condition = Q(name__icontains=parsed.value) | Q(customer_ref__iexact=parsed.value)
         return self.filter(condition, merged_into__isnull=True, erased_at__isnull=True)
 
 

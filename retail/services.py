@@ -306,6 +306,14 @@ def customer_find_or_create_walk_in(
         found.filter(phone=phone).first() if phone else None
     )
     if match is not None:
+        # Found by a whole e-mail or phone: a look at the profile, audited like a search.
+        audit_record(
+            actor=by,
+            action="customer.match",
+            target=match,
+            store=store,
+            detail={"by": "email" if email and match.email.lower() == email else "phone"},
+        )
         return match, False
     name = " ".join((name or "").split())[:200]
     customer = Customer.objects.create(

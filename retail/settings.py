@@ -405,3 +405,7 @@ CELERY_BEAT_SCHEDULE["retail-retention"] = {
     "task": "retail.retention.retention_daily",
     "schedule": 86400.0,
 }
+
+# Audit alerts (`/hq/audit/alerts/`): a staff member who opens more customer profiles
+# than this within one hour is listed for HQ to review.
+AISLE_AUDIT_VIEWS_PER_HOUR = env.int("AISLE_AUDIT_VIEWS_PER_HOUR", default=30)

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from retail import access, customer_page, services
+from retail import access, audit, customer_page, services
 from retail.access import Area, area_required
 from retail.forms import CustomerSearchForm, StoreChoiceForm
 from retail.models import Role, StaffProfile, Store
@@ -76,16 +76,23 @@ def customer_search(request: HttpRequest) -> HttpResponse:
     store, choose = store_or_choose(request)
     if choose:
         return choose
-    form = CustomerSearchForm(request.GET or None)
+    form = CustomerSearchForm(request.GET or None, region=store.country or None)
     page = None
     if form.is_valid() and form.cleaned_data["q"]:
         results = (
             access.customers_for(request.user)
-            .search(form.cleaned_data["q"])
+            .search(form.cleaned_data["q"], region=store.country or None)
             .select_related("preferred_store")
             .order_by("name", "pk")
         )
         page = Paginator(results, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+        audit.customer_search_record(
+            by=request.user,
+            store=store,
+            query=form.cleaned_data["query"],
+            results=page.paginator.count,
+            shown=[c.pk for c in page.object_list],
+        )
     context = {"store": store, "form": form, "page": page}
     template = "store/customer_search.html"
     if request.htmx and not request.htmx.boosted:

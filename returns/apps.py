@@ -10,7 +10,9 @@ class ReturnsConfig(AppConfig):
     def ready(self) -> None:
         from orders import shapes as order_shapes
         from retail import customer_data, customer_page
+        from retail.audit import register_served
         from returns import customers, services, shapes, views
+        from returns.audit_served import served_pairs as audit_served_pairs
 
         # The order's shape lists its returns (orders knows nothing of them).
         order_shapes.register_section("returns", shapes.order_returns)
@@ -32,3 +34,5 @@ class ReturnsConfig(AppConfig):
         )
         # The customer page's returns section: returnable orders and returns.
         customer_page.register("returns", render=views.customer_section)
+        # HQ's audit alerts ask where a customer was served.
+        register_served("returns", audit_served_pairs)

@@ -180,14 +180,21 @@ def order_timeline(order: Order) -> list[OrderEvent]:
 
 
 def pickup_search(store: Store, text: str, limit: int = 20) -> list[Fulfillment]:
-    """The store's pickups in hand matching an order ref, a customer's name or phone."""
+    """The store's pickups in hand matching an order ref, part of a customer's name, or
+    their whole phone number or e-mail (the rules of customer search: `retail.audit`)."""
+    from retail.audit import QueryKind, query_or_none
+
     text = clean(text)[:SCAN_MAX]
     if not text:
         return []
-    condition = Q(order__order_ref__iexact=text) | Q(order__customer__name__icontains=text)
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) >= 4:
-        condition |= Q(order__customer__phone__contains=digits.lstrip("0") or digits)
+    condition = Q(order__order_ref__iexact=text)
+    query = query_or_none(text, store.country or None)
+    if query is not None and query.kind == QueryKind.PHONE:
+        condition |= Q(order__customer__phone=query.value)
+    elif query is not None and query.kind == QueryKind.EMAIL:
+        condition |= Q(order__customer__email__iexact=query.value)
+    elif query is not None:
+        condition |= Q(order__customer__name__icontains=query.value)
     queryset = pickups_at(store).filter(QUEUE_FILTER).filter(condition)
     return list(_with_counts(queryset).order_by("-state", "pk")[:limit])
 

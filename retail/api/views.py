@@ -75,6 +75,12 @@ class CustomerView(APIView):
         customer = services.customer_by_ref(customer_ref)
         if customer is None:
             raise exceptions.NotFound(_("There is no customer with this reference."))
+        services.audit_record(
+            actor=None,
+            action="customer.api_read",
+            target=customer,
+            detail={"api_client": getattr(request.auth, "pk", None)},
+        )
         return Response(CustomerOutSerializer.shape(customer))
 
     @extend_schema(

@@ -62,6 +62,10 @@ MATRIX = {
     "clienteling:serving": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "clienteling:my_sales": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     "clienteling_hq:sales": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    # HQ's audit page, its CSV and its alerts (issue #16).
+    "audit_hq:log": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "audit_hq:csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "audit_hq:alerts": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     # Training on the tablet: store staff (a manager with two stores chooses one first);
     # POST-only pages answer a GET with 405 (REDIRECT accepts it).
     "training:path": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
