@@ -87,7 +87,7 @@ def test_a_message_channel_is_a_backend_that_can_be_plugged_in(
         def address(self, customer):
             return customer.phone or None
 
-        def send(self, message, subject, text, html):
+        def send(self, message, subject, text, html, headers=None):
             sent.append((message.to_address, text))
 
     monkeypatch.setitem(messaging.BACKENDS, "sms", FakeSms())
