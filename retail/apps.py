@@ -17,7 +17,7 @@ class RetailConfig(AppConfig):
         from allauth.mfa import signals as mfa_signals
         from django.db.models.signals import post_delete, post_save
 
-        from retail import backends, roles, services, webhooks  # noqa: F401 - beat tasks
+        from retail import backends, checks, roles, services, webhooks  # noqa: F401 - beat tasks
         from retail.models import StaffProfile, Store, User
 
         # Roles are ensured after every migrate, so they survive test flushes too.
@@ -30,6 +30,11 @@ class RetailConfig(AppConfig):
                     sender=model,
                     dispatch_uid=f"aisle_forget_{model.__name__}",
                 )
+        from retail import sessions
+
+        post_save.connect(
+            sessions.end_sessions_on_deactivation, sender=User, dispatch_uid="aisle_end_sessions"
+        )
         for signal in (post_save, post_delete):
             signal.connect(
                 backends.forget_all_users, sender=Store, dispatch_uid="aisle_forget_users"
