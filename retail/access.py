@@ -306,8 +306,17 @@ def may_assess(manager, user, store: Store | None = None) -> bool:
 # --- Sessions: what a kiosk may open, idle limits, polls ------------------------------
 
 # A kiosk account opens only these (its screens, the language switch, static files,
-# the probes); never allauth's account pages, the sign-out or staff areas.
-KIOSK_PATH_PREFIXES = ("/kiosk/", "/i18n/", "/static/", "/healthz", "/readyz")
+# the probes; the API and metrics ignore sessions and ask for their own token);
+# never allauth's account pages, the sign-out, admin or staff areas.
+KIOSK_PATH_PREFIXES = (
+    "/kiosk/",
+    "/i18n/",
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/",
+)
 # The header the polling fragments send (`hx-headers`): a poll is not activity.
 POLL_HEADER = "HTTP_X_AISLE_POLL"
 
