@@ -161,7 +161,9 @@ def test_an_added_email_counts_only_once_verified_and_gets_no_reset_mail(
     assert all("/password/reset/key/" not in m.body for m in mail.outbox)
 
 
-def test_password_reset_goes_to_a_verified_address(client, associate, django_capture_on_commit_callbacks):
+def test_password_reset_goes_to_a_verified_address(
+    client, associate, django_capture_on_commit_callbacks
+):
     verified(associate)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("account_reset_password"), {"email": associate.email})
@@ -169,7 +171,9 @@ def test_password_reset_goes_to_a_verified_address(client, associate, django_cap
     assert "/password/reset/key/" in mail.outbox[0].body
 
 
-def test_the_owner_is_told_of_a_password_change(client, associate, django_capture_on_commit_callbacks):
+def test_the_owner_is_told_of_a_password_change(
+    client, associate, django_capture_on_commit_callbacks
+):
     """Staff accounts: the owner is told by e-mail of every password change."""
     verified(associate)
     client.force_login(associate)
@@ -326,7 +330,9 @@ def test_a_local_cache_with_several_processes_is_refused(settings):
 def test_staff_created_by_hq_have_a_verified_address(store):
     from retail.services import staff_create
 
-    user = staff_create(email="New.Person@aisle.test", password=None, role="associate", home_store=store)
+    user = staff_create(
+        email="New.Person@aisle.test", password=None, role="associate", home_store=store
+    )
     assert EmailAddress.objects.filter(user=user, verified=True, primary=True).exists()
 
 
