@@ -30,8 +30,11 @@ class RetailConfig(AppConfig):
                     sender=model,
                     dispatch_uid=f"aisle_forget_{model.__name__}",
                 )
+        from django.contrib.auth.signals import user_logged_in
+
         from retail import sessions
 
+        user_logged_in.connect(sessions.signed_in, dispatch_uid="aisle_signed_in")
         post_save.connect(
             sessions.end_sessions_on_deactivation, sender=User, dispatch_uid="aisle_end_sessions"
         )

@@ -38,7 +38,7 @@ from django.utils import timezone, translation
 from retail import access
 
 LAST_SEEN_KEY = "aisle_last_seen"
-ACTIVITY_STEP = 30
+ACTIVITY_STEP = 60
 # allauth's record of how this session authenticated (password, mfa …).
 AUTH_RECORDS_KEY = "account_authentication_methods"
 # What a kiosk's session keeps when it is reset: its sign-in and its store.
@@ -130,6 +130,12 @@ def forget_second_factor(request) -> None:
         request.session[AUTH_RECORDS_KEY] = kept
     if hasattr(request, "_aisle_second_factor"):
         del request._aisle_second_factor
+
+
+def signed_in(sender, request, user, **kwargs) -> None:
+    """user_logged_in: signing in is activity (a new sign-in starts a fresh idle clock)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_SEEN_KEY] = time.time()
 
 
 def end_sessions_of(user_id) -> int:

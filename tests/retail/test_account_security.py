@@ -224,6 +224,18 @@ def test_an_idle_tablet_session_ends(client, associate, settings):
     assert "_auth_user_id" not in client.session
 
 
+def test_a_poll_after_the_idle_time_sends_the_page_to_login(client, associate, settings):
+    client.force_login(associate)
+    client.get(reverse("retail:store_home"))
+    set_idle(client, settings.AISLE_STAFF_IDLE_SECONDS + 5)
+    poll = client.get(
+        reverse("orders_store:queue"), headers={"HX-Request": "true", "X-Aisle-Poll": "1"}
+    )
+    assert poll.status_code == 204
+    assert poll["HX-Redirect"] == reverse("account_login")
+    assert "_auth_user_id" not in client.session
+
+
 def test_a_poll_is_not_activity_and_writes_no_session(client, associate, store, settings):
     client.force_login(associate)
     client.get(reverse("retail:store_home"))
