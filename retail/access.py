@@ -337,3 +337,67 @@ def may_assess(manager, user, store: Store | None = None) -> bool:
     if store is not None and profile.home_store_id != store.pk:
         return False
     return may_lead_team(manager, profile.home_store_id)
+
+
+# --- Sessions: what a kiosk may open, idle limits, polls ------------------------------
+
+# A kiosk account opens only these (its screens, the language switch, static files,
+# the probes; the API and metrics ignore sessions and ask for their own token);
+# never allauth's account pages, the sign-out, admin or staff areas.
+KIOSK_PATH_PREFIXES = (
+    "/kiosk/",
+    "/i18n/",
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/",
+)
+# The header the polling fragments send (`hx-headers`): a poll is not activity.
+POLL_HEADER = "HTTP_X_AISLE_POLL"
+
+
+def may_open_path(user, path: str) -> bool:
+    """May this signed-in user request `path` at all? Kiosk accounts reach only
+    the kiosk (and `/`, which sends them there); everyone else is left to the views."""
+    if role_of(user) == Role.KIOSK:
+        return path == "/" or path.startswith(KIOSK_PATH_PREFIXES)
+    return True
+
+
+def is_poll(request: HttpRequest) -> bool:
+    """Is this request a poll from an open page (an htmx GET with the poll header)?
+    A poll neither counts as activity nor writes the session."""
+    return (
+        request.method in ("GET", "HEAD")
+        and request.headers.get("HX-Request") == "true"
+        and request.META.get(POLL_HEADER) == "1"
+    )
+
+
+def idle_limit(user) -> int | None:
+    """Seconds without activity after which this user's session ends (None: never;
+    a kiosk is reset instead, see :func:`kiosk_idle_seconds`)."""
+    from django.conf import settings
+
+    role = role_of(user)
+    if role in (Role.ASSOCIATE, Role.STORE_MANAGER, Role.HQ_ADMIN):
+        return settings.AISLE_STAFF_IDLE_SECONDS
+    return None
+
+
+def second_factor_idle_limit(user) -> int | None:
+    """Seconds without activity after which an HQ session must pass TOTP again."""
+    from django.conf import settings
+
+    if role_of(user) == Role.HQ_ADMIN:
+        return settings.AISLE_HQ_TOTP_IDLE_SECONDS
+    return None
+
+
+def kiosk_idle_seconds(user) -> int | None:
+    """Seconds after which an idle kiosk returns to its start page, in its default
+    language, with nothing of the last customer kept (None: not a kiosk)."""
+    from django.conf import settings
+
+    return settings.AISLE_KIOSK_IDLE_SECONDS if role_of(user) == Role.KIOSK else None

@@ -721,3 +721,6 @@ class WebhookDeliveryAdmin(RecordAdmin):
         }
         template = "admin/retail/webhookdelivery/resend_confirm.html"
         return TemplateResponse(request, template, context)
+
+
+from retail import accounts_admin  # noqa: E402, F401 - second factors, without their secrets

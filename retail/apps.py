@@ -17,7 +17,7 @@ class RetailConfig(AppConfig):
         from allauth.mfa import signals as mfa_signals
         from django.db.models.signals import post_delete, post_save
 
-        from retail import backends, retention, roles, services, webhooks  # noqa: F401 - beat tasks
+        from retail import backends, checks, retention, roles, services, webhooks  # noqa: F401 - beat tasks
         from retail.models import StaffProfile, Store, User
 
         # Roles are ensured after every migrate, so they survive test flushes too.
@@ -30,6 +30,14 @@ class RetailConfig(AppConfig):
                     sender=model,
                     dispatch_uid=f"aisle_forget_{model.__name__}",
                 )
+        from django.contrib.auth.signals import user_logged_in
+
+        from retail import sessions
+
+        user_logged_in.connect(sessions.signed_in, dispatch_uid="aisle_signed_in")
+        post_save.connect(
+            sessions.end_sessions_on_deactivation, sender=User, dispatch_uid="aisle_end_sessions"
+        )
         for signal in (post_save, post_delete):
             signal.connect(
                 backends.forget_all_users, sender=Store, dispatch_uid="aisle_forget_users"

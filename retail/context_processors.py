@@ -14,4 +14,5 @@ def aisle(request):
         "aisle_role": role,
         "aisle_store": store,
         "aisle_currency": settings.AISLE_CURRENCY,
+        "aisle_kiosk_idle_seconds": settings.AISLE_KIOSK_IDLE_SECONDS,
     }

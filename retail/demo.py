@@ -875,7 +875,7 @@ def staff_specs(scale: str, stores: list[Store]) -> list[StaffSpec]:
 
 
 def seed_staff(ctx: DemoContext, stores: list[Store]) -> None:
-    from retail.services import staff_create
+    from retail.services import mark_email_verified, staff_create
 
     specs = staff_specs(ctx.scale, stores)
     ctx.step(f"Staff: HQ admin with TOTP, and {len(specs)} store staff and kiosks")
@@ -893,6 +893,7 @@ def seed_staff(ctx: DemoContext, stores: list[Store]) -> None:
         )
         _set_password_hash(hq, password)
     activate_hq_totp(hq)
+    mark_email_verified(hq)
 
     existing = set(
         User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").values_list("email", flat=True)
@@ -914,6 +915,19 @@ def seed_staff(ctx: DemoContext, stores: list[Store]) -> None:
             _set_password_hash(user, password)
             bar.advance()
         bar.finish()
+    # Demo logins have verified addresses (password resets go only to those).
+    from allauth.account.models import EmailAddress
+
+    demo_users = User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").exclude(
+        emailaddress__verified=True
+    )
+    EmailAddress.objects.bulk_create(
+        [
+            EmailAddress(user_id=pk, email=email, verified=True, primary=True)
+            for pk, email in demo_users.values_list("pk", "email")
+        ],
+        ignore_conflicts=True,
+    )
     # The S01 manager also works in S02, so the store picker has a case.
     by_code = {s.code: s for s in stores}
     manager = StaffProfile.objects.get(user__email=staff_email("manager", "S01"))

@@ -98,10 +98,22 @@ def staff_create(
         email=email, password=password, first_name=first_name, last_name=last_name
     )
     profile = StaffProfile.objects.create(user=user, role=role, home_store=home_store)
+    mark_email_verified(user)
     if other_stores:
         profile.other_stores.set(other_stores)
     roles.sync_user_with_role(user, role)
     return user
+
+
+def mark_email_verified(user: User) -> None:
+    """The address HQ gave an account counts as verified (its primary, for allauth):
+    password resets go only to verified addresses (`retail.auth`)."""
+    from allauth.account.models import EmailAddress
+
+    if user.email:
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email.lower(), defaults={"verified": True, "primary": True}
+        )
 
 
 def customer_follow_merges(customer: Customer) -> Customer:

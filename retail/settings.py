@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Kiosks reach only /kiosk/; idle sessions end (staff), ask TOTP again (HQ) or reset (kiosk).
+    "retail.sessions.SessionGuardMiddleware",
     "retail.middleware.HQSecondFactorMiddleware",
     "retail.middleware.StoreContextMiddleware",
     # A view meeting the database down answers 503, never a 500 (`retail/errors.py`).
@@ -176,7 +178,17 @@ ACCOUNT_ADAPTER = "retail.auth.AisleAccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# An added e-mail address counts only once verified: a change keeps the old address
+# until the new one is confirmed (ACCOUNT_CHANGE_EMAIL), and a password reset goes
+# only to a verified address (`retail.auth.VerifiedResetPasswordForm`). Changing an
+# e-mail address asks for the password again; the owner is told by e-mail of every
+# e-mail or password change. Accounts made by HQ (`staff_create`, the demo) start
+# with their address verified.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_FORMS = {"reset_password": "retail.auth.VerifiedResetPasswordForm"}
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -186,7 +198,12 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reauthenticate": "10/m/user",
 }
-MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+# TOTP secrets (and recovery-code seeds) are encrypted at rest (`retail.totp_crypto`)
+# with a key from AISLE_TOTP_KEY (any long random string). Unset, the key is derived
+# from SECRET_KEY: fine for development, but then rotating SECRET_KEY makes every
+# TOTP secret unreadable, so production sets its own and keeps it.
+MFA_ADAPTER = "retail.totp_crypto.AisleMFAAdapter"
+AISLE_TOTP_KEY = env.str("AISLE_TOTP_KEY", default="")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Aisle"
 
@@ -335,6 +352,16 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# Idle limits (`retail.sessions`): a staff session ends after this many seconds
+# without activity (a poll from an open page is not activity); an HQ session asks
+# for TOTP again after a shorter idle time; an idle kiosk returns to its start page
+# in the default language with nothing of the last customer kept.
+AISLE_STAFF_IDLE_SECONDS = env.int("AISLE_STAFF_IDLE_SECONDS", default=30 * 60)
+AISLE_HQ_TOTP_IDLE_SECONDS = env.int("AISLE_HQ_TOTP_IDLE_SECONDS", default=10 * 60)
+AISLE_KIOSK_IDLE_SECONDS = env.int("AISLE_KIOSK_IDLE_SECONDS", default=120)
+# Processes serving requests (gunicorn's WEB_CONCURRENCY). With more than one and
+# DEBUG off, a per-process cache would split the rate limits: `check` refuses it.
+AISLE_WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
