@@ -57,7 +57,13 @@ def test_a_customer_reserves_at_the_kiosk_and_pays_at_the_counter(new_page, shot
     shot(kiosk, "kiosk-product")
     kiosk.locator('[data-sku="PARKA-M"] input').check()
     kiosk.locator("#kiosk-email").fill("grace@example.com")
-    kiosk.get_by_role("button", name="Reserve", exact=True).click()
+    # Her profile is hers only once she proves it: a one-time code to her e-mail.
+    kiosk.locator("#kiosk-send-code").click()
+    expect(kiosk.locator("#kiosk-code")).to_be_visible()
+    sent = OutboundMessage.objects.get(customer=world["known"], template="kiosk_code")
+    kiosk.locator("#kiosk-code").fill(sent.context["code"])
+    shot(kiosk, "kiosk-code-typed")
+    kiosk.locator("#kiosk-reserve").click()
     expect(kiosk.get_by_role("heading", level=1)).to_have_text("Reserved!")
     body = kiosk.locator("main").inner_text()
     assert "Grace" not in body and "grace@example.com" not in body  # no customer data
