@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from retail import access, data_rights, retention, services, unsubscribe
+from retail import access, audit, data_rights, retention, services, unsubscribe
 from retail.access import Area, area_required
 
 SEARCH_MIN = 3
@@ -42,9 +42,9 @@ class HQCustomerSearchForm(forms.Form):
     )
 
     def clean_q(self) -> str:
+        """As on the tablet: an e-mail or a phone number whole (`retail.audit`)."""
         q = self.cleaned_data["q"]
-        if "\x00" in q:
-            raise forms.ValidationError(_("This search cannot be used."))
+        self.cleaned_data["query"] = audit.parse_query(q)
         return q
 
 
@@ -68,13 +68,6 @@ class EraseForm(forms.Form):
         if "\x00" in reason:
             raise forms.ValidationError(_("Write the reason in plain text."))
         return reason
-
-
-def _mask_email(email: str) -> str:
-    if not email or "@" not in email:
-        return "—"
-    local, _at, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}"
 
 
 def _customer_or_404(request: HttpRequest, pk: int):
@@ -103,7 +96,15 @@ def hq_customers(request: HttpRequest) -> HttpResponse:
         )
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
         for c in page.object_list:
-            c.masked_email = _mask_email(c.email)
+            c.masked_email = audit.mask_email(c.email)
+        audit.customer_search_record(
+            by=request.user,
+            store=None,
+            query=form.cleaned_data["query"],
+            results=page.paginator.count,
+            shown=[c.pk for c in page.object_list],
+            source="hq",
+        )
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(
         request,

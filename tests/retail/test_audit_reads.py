@@ -353,3 +353,21 @@ def test_a_walk_in_guest_matched_by_email_is_masked_in_the_cart_and_audited(
     row = AuditLog.objects.get(action="customer.match")
     assert (row.actor, row.store, row.target_id) == (associate, store, str(jane.pk))
     assert row.detail == {"by": "email"}
+
+
+def test_hq_customer_search_follows_the_search_rules_and_is_audited(client, db):
+    """#16: HQ's customer search (data rights) was neither limited nor audited."""
+    from retail.models import AuditLog
+
+    customer = factories.CustomerFactory(name="Ada Lovelace", email="ada@example.com")
+    hq = factories.StaffFactory(role="hq_admin")
+    factories.login_with_totp(client, hq)
+    assert client.get("/hq/customers/", {"q": "@example.com"}).status_code == 400
+    assert not AuditLog.objects.filter(action="customer.search").exists()
+    found = client.get("/hq/customers/", {"q": "ada@example.com"})
+    assert found.status_code == 200
+    results = found.content.decode().split("</form>")[-1]  # the search box echoes the query
+    assert "a•••@example.com" in results and "ada@example.com" not in results
+    row = AuditLog.objects.get(action="customer.search")
+    assert row.actor == hq and row.detail["via"] == "hq" and row.detail["shown"] == [customer.pk]
+    assert "ada@example.com" not in str(row.detail)
