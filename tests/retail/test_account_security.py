@@ -361,3 +361,28 @@ def test_seed_demo_hq_secret_still_works(db):
     assert demo.HQ_TOTP_SECRET not in str(authenticator.data)
     assert TOTP(authenticator).validate_code(demo.hq_totp_code())
     assert User.objects.filter(pk=hq.pk).exists()
+
+
+def test_the_owner_is_told_when_the_e_mail_changes(
+    client, associate, django_capture_on_commit_callbacks
+):
+    """#16: the account's owner is told by e-mail of every e-mail change: once the new
+    address is verified (and only then does it replace the old one), the old address
+    hears of it."""
+    import re
+
+    verified(associate)
+    old = associate.email
+    add_email_with_password(
+        client, associate, "new@example.test", django_capture_on_commit_callbacks
+    )
+    [verification] = [m for m in mail.outbox if "new@example.test" in m.to]
+    key = re.search(r"/accounts/confirm-email/([^/\s]+)/", verification.body).group(1)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_confirm_email", args=[key]))
+    associate.refresh_from_db()
+    assert associate.email == "new@example.test"
+    told = [m for m in mail.outbox if old in m.to]
+    assert told, [(m.to, m.subject) for m in mail.outbox]
+    assert "new@example.test" in told[0].body
