@@ -170,7 +170,8 @@ MATRIX = {
     "hq_customers:export": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "hq_customers:erase": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, REDIRECT),
     # Public (access.PUBLIC_PAGES): a marketing e-mail's unsubscribe link; GET changes nothing.
-    "unsubscribe": row(OK, OK, OK, OK, OK, OK),
+    # A kiosk reaches only /kiosk/, this link included.
+    "unsubscribe": row(OK, OK, OK, DENIED, OK, OK),
 }
 
 # Patterns whose arguments are not a customer's pk: name -> kwargs(world, name).

@@ -300,7 +300,7 @@ def test_the_migration_encrypts_plain_secrets(hq_user):
     from django.apps import apps
 
     Authenticator.objects.create(user=hq_user, type="totp", data={"secret": "PLAINSECRET234567"})
-    migration = import_module("retail.migrations.0009_accounts_totp_encrypt")
+    migration = import_module("retail.migrations.0011_accounts_totp_encrypt")
     migration.encrypt_existing(apps, None)
     stored = Authenticator.objects.get(user=hq_user).data["secret"]
     assert stored.startswith("enc1:")
