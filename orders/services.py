@@ -597,13 +597,6 @@ def refund_cap(order: Order, *, for_return: bool) -> Decimal:
     return max(Decimal("0.00"), cap)
 
 
-def refundable(order: Order) -> Decimal:
-    """What was paid and not refunded yet."""
-    paid = sum((p.amount for p in order.payments.all()), Decimal("0.00"))
-    refunded = sum((r.amount for r in order.refunds.all()), Decimal("0.00"))
-    return max(Decimal("0.00"), paid - refunded)
-
-
 def _received(fulfillment: Fulfillment) -> None:
     """The customer got the fulfilment's units (less any they refused): what a return
     may later claim, and the moment its window counts from."""
