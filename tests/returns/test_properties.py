@@ -43,6 +43,9 @@ REASONS = ("size", "fit", "quality", "changed_mind", "other")
 
 PROPERTY = settings(
     max_examples=50,
+    # The same examples on every run (CI included): a failure is reproducible, never luck.
+    # A wider search: run with a larger max_examples by hand (400 found nothing).
+    derandomize=True,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
