@@ -60,6 +60,7 @@ urlpatterns = [
     # Public (access.PUBLIC_PAGES): the one-click unsubscribe link of marketing e-mails.
     path("unsubscribe/<str:token>/", rights_views.unsubscribe_view, name="unsubscribe"),
     path("hq/audit/", include("retail.audit_urls")),
+    path("hq/returns/", include("returns.hq_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
