@@ -377,6 +377,15 @@ class Return(models.Model):
     tax_amount = models.DecimalField(
         _("tax included"), max_digits=12, decimal_places=2, default=Decimal("0.00")
     )
+    exchange_order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("exchange order"),
+        help_text=_("The order the customer took instead of (part of) the refund."),
+    )
     approval_reasons = models.JSONField(_("why approval is needed"), default=list, blank=True)
     decision_reason = models.CharField(_("decision note"), max_length=300, blank=True)
     request_fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True)
