@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from clienteling import attribution
+from clienteling import attribution, gates
 from clienteling.models import Cart, CartLine, CartState, Delivery
 from inventory.sourcing import Address, Plan, SourcingRequest, plan_sourcing
 from orders import credit
@@ -35,7 +35,12 @@ ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "country")
 
 
 class CartError(Exception):
-    """Refused, with a message for the associate; nothing was changed."""
+    """Refused, with a message for the associate; nothing was changed. A training
+    gate's refusal carries its `explanation` (the certificate and course)."""
+
+    def __init__(self, message: str = "", explanation=None) -> None:
+        super().__init__(message)
+        self.explanation = explanation
 
 
 def cart_for(*, associate: User, store: Store) -> Cart:
@@ -266,6 +271,10 @@ def cart_place(*, cart: Cart, tender: str, by: User) -> Order:
         if cart.delivery == Delivery.HOME and not cart.address:
             raise CartError(_("Give the delivery address first."))
         method, store, address = _method(cart)
+        if cart.delivery == Delivery.HOME:
+            gates.authorise(
+                user=by, operation="aisle_delivery_order", target=f"cart:{cart.pk}", error=CartError
+            )
         total = _total(lines)
         order_ref = f"{cart.store.code}-C{cart.pk}"
         content = "|".join(f"{ln.variant_id}x{ln.quantity}" for ln in lines)

@@ -43,7 +43,14 @@ def _refused(request: HttpRequest, exc: carts.CartError) -> HttpResponse:
     store, cart, choose = _cart(request)
     if choose:
         return choose
-    return _render(request, store, cart, error=str(exc), status=400)
+    return _render(
+        request,
+        store,
+        cart,
+        error=str(exc),
+        status=403 if exc.explanation is not None else 400,
+        explanation=exc.explanation,
+    )
 
 
 @area_required(Area.STORE)
@@ -55,7 +62,9 @@ def detail(request: HttpRequest) -> HttpResponse:
     return _render(request, store, cart)
 
 
-def _render(request: HttpRequest, store, cart, *, error: str = "", status: int = 200):
+def _render(
+    request: HttpRequest, store, cart, *, error: str = "", status: int = 200, explanation=None
+):
     preview = carts.cart_preview(cart)
     how = dict(Method.choices)
     plan_rows = [
@@ -86,6 +95,7 @@ def _render(request: HttpRequest, store, cart, *, error: str = "", status: int =
                 "tenders": [t for t in carts.TENDERS if t != credit.TENDER or balance > 0],
                 "credit_balance": balance,
                 "error": error,
+                "explanation": explanation,
             },
             status=status,
         )

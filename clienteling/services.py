@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clienteling import attribution, cart
+from clienteling import attribution, cart, gates
 from clienteling.models import (
     BrowsingEvent,
     ClientelingSettings,
@@ -30,7 +30,12 @@ PURGE_CHUNK = 50_000
 
 
 class ClientelingError(Exception):
-    """Refused; nothing changed. The message is for the user."""
+    """Refused; nothing changed. The message is for the user; `explanation` (a
+    training gate's) says which certificate unlocks the operation."""
+
+    def __init__(self, message: str = "", explanation=None) -> None:
+        super().__init__(message)
+        self.explanation = explanation
 
 
 # --- Identity stitching -------------------------------------------------------------
@@ -274,6 +279,13 @@ def outreach_send(
             _("A subject has at most 200 characters and a message at most %(n)s.") % {"n": NOTE_MAX}
         )
     key = f"outreach:{customer.pk}:{nonce}"[:200]
+    if not Outreach.objects.filter(message__key=key).exists():  # a double tap is not a new send
+        gates.authorise(
+            user=by,
+            operation="outreach_send",
+            target=f"customer:{customer.pk}",
+            error=ClientelingError,
+        )
     message = messaging.message_send(
         customer=customer,
         template=OUTREACH_TEMPLATE,

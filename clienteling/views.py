@@ -46,12 +46,18 @@ def _once_key(kind: str, customer, form) -> str | None:
     return f"{kind}:{customer.pk}:{nonce}" if nonce else None
 
 
-def _refuse(request, store, customer, form, message: str = "") -> HttpResponse:
+def _refuse(request, store, customer, form, message: str = "", explanation=None) -> HttpResponse:
     return render(
         request,
         "clienteling/form_error.html",
-        {"store": store, "customer": customer, "form": form, "message": message},
-        status=400,
+        {
+            "store": store,
+            "customer": customer,
+            "form": form,
+            "message": message,
+            "explanation": explanation,
+        },
+        status=403 if explanation is not None else 400,
     )
 
 
@@ -255,7 +261,7 @@ def outreach_send(request: HttpRequest, pk: int) -> HttpResponse:
             nonce=form.cleaned_data["nonce"],
         )
     except services.ClientelingError as exc:
-        return _refuse(request, store, customer, form, str(exc))
+        return _refuse(request, store, customer, form, str(exc), exc.explanation)
     return _back(customer, "#outreach")
 
 

@@ -8,7 +8,8 @@ then the last four quarters' snapshots for the network trend.
 Everything is keyed by person: someone who already has training records is left
 alone, so running it twice duplicates nothing. `associate.s01@demo.aisle` is
 kept with a gap in pickup (BOPIS) and no pickup or returns course, for the
-browser test and for trying the gates by hand. Every store manager holds a valid
+browser test and for trying the gates by hand (they hold the outreach and endless-aisle
+certificates the customer page and the cart ask for). Every store manager holds a valid
 returns certificate, so the demo managers may approve returns (`return_approve`).
 """
 
@@ -53,6 +54,9 @@ TRAINED = (Role.ASSOCIATE, Role.STORE_MANAGER)
 STARTERS = {"small": 1, "large": 2}
 SHOWCASE = staff_email("associate", "S01")
 SHOWCASE_SKIPS = {"pickup-done-right", "returns-any-store"}
+#: The courses the showcase associate has passed, for the gates the demo walks through
+#: (`outreach_send`, `aisle_delivery_order`).
+SHOWCASE_CERTIFIED = {"clienteling-with-consent", "endless-aisle"}
 #: The course every demo store manager has passed: it certifies `return_approve`.
 MANAGER_COURSE = "returns-any-store"
 HISTORY_DAYS = 450
@@ -263,6 +267,10 @@ class History:
         taken = pool[: rng.choice([0, 1, 1, 2, 2, 3])]
         if showcase and not any(c.code == "connected-store-tools" for c in taken):
             taken = [c for c in self.courses if c.code == "connected-store-tools"] + taken[:1]
+        if showcase:  # certified for what the demo shows them doing: outreach, delivery
+            taken = taken + [
+                c for c in self.courses if c.code in SHOWCASE_CERTIFIED and c not in taken
+            ]
         # Store managers approve returns (training's gate `return_approve`): each holds
         # a valid returns certificate, well away from expiry.
         manager = plan.profile.role == Role.STORE_MANAGER
