@@ -389,8 +389,15 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # The level sits on the handler too: Django's own loggers (django.request logs
     # every 4xx as a warning) propagate here whatever the root's level is.
+    # A 403 is one line (`retail.logs.OneLinePerRefusal`): no traceback, no second line.
+    "filters": {"refusals": {"()": "retail.logs.OneLinePerRefusal"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "level": LOG_LEVEL}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "level": LOG_LEVEL,
+            "filters": ["refusals"],
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
