@@ -28,8 +28,24 @@ class LevelsForm(forms.Form):
                 initial=current if current is not None else 0,
             )
 
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.levels():
+            raise forms.ValidationError(
+                _("Nothing changed: choose a different level for at least one skill."),
+                code="unchanged",
+            )
+        return cleaned
+
     def levels(self) -> dict[Skill, int]:
-        return {s: self.cleaned_data[f"skill-{s.code}"] for s in self.skills}
+        """The levels the person changed on the form (against the levels it opened
+        with): only these are recorded."""
+        changed = set(self.changed_data)
+        return {
+            s: self.cleaned_data[f"skill-{s.code}"]
+            for s in self.skills
+            if f"skill-{s.code}" in changed and f"skill-{s.code}" in self.cleaned_data
+        }
 
     def rows(self):
         """(skill, its field, what each level means) for the template."""
@@ -44,11 +60,14 @@ def _descriptions(skill: Skill) -> list[tuple[int, str, str]]:
 
 
 class AssessForm(LevelsForm):
+    """A manager's assessment: only the skills changed are recorded, each with who
+    assessed it and why."""
+
     note = forms.CharField(
-        label=_("Note (optional)"),
-        required=False,
+        label=_("Why"),
         max_length=300,
         widget=forms.TextInput(attrs={"placeholder": _("What you saw, for the record")}),
+        error_messages={"required": _("Say why the levels change: it is kept with them.")},
     )
 
 

@@ -177,12 +177,18 @@ def test_a_manager_cannot_open_or_assess_someone_from_another_store(
 def test_a_manager_assesses_and_assigns_from_the_member_page(
     program, manager_client, manager, associate, store
 ):
-    data = {f"skill-{s.code}": "1" for s in Skill.objects.all()}
+    data = {f"skill-{s.code}": "0" for s in Skill.objects.all()}
     data["skill-returns_fraud"] = "3"
+    unexplained = manager_client.post(reverse("training:member_assess", args=[associate.pk]), data)
+    assert unexplained.status_code == 400
+    assert "Say why the levels change" in unexplained.content.decode()
+    assert not LevelRecord.objects.exists()
+    data["note"] = "Spotted two forged receipts this week"
     response = manager_client.post(reverse("training:member_assess", args=[associate.pk]), data)
     assert response.status_code == 302
     record = LevelRecord.objects.current().get(user=associate, skill__code="returns_fraud")
     assert (record.level, record.assessed_by, record.track) == (3, manager, "official")
+    assert record.note == "Spotted two forged receipts this week"
 
     bad = dict(data, **{"skill-returns_fraud": "8"})
     response = manager_client.post(reverse("training:member_assess", args=[associate.pk]), bad)
@@ -268,3 +274,31 @@ def test_odd_member_addresses_never_500(program, manager_client):
     assert manager_client.get("/store/training/team/?page=-1").status_code == 200
     response = manager_client.post(f"/store/training/team/{HUGE}/assign/", {})
     assert response.status_code == 404
+
+
+def test_a_managers_assessment_of_one_skill_records_only_that_skill(
+    program, manager_client, manager, associate
+):
+    """Finding 6: assessing one skill wrote all nine skills' levels."""
+    url = reverse("training:member_assess", args=[associate.pk])
+    form = manager_client.get(reverse("training:member", args=[associate.pk])).context[
+        "assess_form"
+    ]
+    data = {name: field.initial for name, field in form.fields.items() if name.startswith("skill-")}
+    data.update({"skill-endless_aisle": "2", "note": "Placed three aisle orders alone"})
+    assert manager_client.post(url, data).status_code == 302
+    [record] = LevelRecord.objects.all()
+    assert (record.skill.code, record.level, record.assessed_by) == ("endless_aisle", 2, manager)
+    assert record.note == "Placed three aisle orders alone"
+
+    data.update({"skill-endless_aisle": "2", "note": "Same again"})  # nothing changed
+    response = manager_client.post(url, data)
+    assert response.status_code == 400
+    assert "Nothing changed" in response.content.decode()
+    assert LevelRecord.objects.count() == 1
+
+    data.update({"skill-endless_aisle": "3", "skill-returns_fraud": "1", "note": "Coached"})
+    assert manager_client.post(url, data).status_code == 302
+    changed = LevelRecord.objects.filter(valid_to__isnull=True).values_list("skill__code", "level")
+    assert sorted(changed) == [("endless_aisle", 3), ("returns_fraud", 1)]
+    assert LevelRecord.objects.count() == 3  # the first one closed, kept in the history

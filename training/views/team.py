@@ -17,7 +17,7 @@ from retail.access import Area, area_required
 from retail.models import StaffProfile, User
 from training import services
 from training.forms import AssessForm, AssignForm, OverrideForm
-from training.models import Certification, Enrolment, GateOverride, LevelRecord
+from training.models import Certification, Enrolment, GateOverride, LevelRecord, Track
 from training.services.errors import NotAllowed, TrainingError
 from training.services.gaps import heatmap_rows_all, overdue_enrolments
 from training.services.learning import courses_with_texts
@@ -183,7 +183,12 @@ def member_assess(request: HttpRequest, user_id: int) -> HttpResponse:
     except TrainingError as error:
         return refuse(request, error, back=back)
     skills = active_skills(with_descriptions=True)
-    form = AssessForm(request.POST, skills=skills, initial_levels={})
+    official = current_levels(user_ids=[person.pk], track=Track.OFFICIAL)
+    form = AssessForm(
+        request.POST,
+        skills=skills,
+        initial_levels={s.pk: official.get((person.pk, s.pk)) for s in skills},
+    )
     if not form.is_valid():
         return _member_page(request, store, person, forms={"assess": form}, status=400)
     try:
