@@ -51,7 +51,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 messages: install
-	$(PY) manage.py makemessages --locale zh_Hans --ignore ".venv/*" --ignore ".tools/*" --ignore "tests/*" --ignore "bench/*" --no-obsolete
+	$(PY) manage.py makemessages --locale zh_Hans --ignore ".venv/*" --ignore ".tools/*" --ignore "tests/*" --ignore "bench/*" --no-obsolete --no-location
 	$(PY) manage.py compilemessages --locale zh_Hans --ignore ".venv/*" --ignore ".tools/*"
 
 clean:

@@ -10,7 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import formats, timezone
@@ -20,6 +19,7 @@ from clienteling.models import BrowsingEvent, EventKind, ProductAffinity, TaskSt
 from inventory.models import LocationKind, StockLevel
 from inventory.network import network
 from orders.models import Order, OrderLine, OrderStatus
+from retail.media import thumbnail_url
 from retail.models import Customer, Product, Store, Variant
 
 RECENT = dt.timedelta(days=90)
@@ -65,7 +65,7 @@ def product_cards(product_ids) -> dict[int, dict]:
         ):
             fresh[pid]["variants"].append((vid, sku, size))
         for card in fresh.values():
-            card["image"] = default_storage.url(card["image"]) if card["image"] else ""
+            card["image"] = thumbnail_url(card["image"], 192)
         cache.set_many({keys[pid]: card for pid, card in fresh.items()}, CARD_SECONDS)
         cards.update(fresh)
     return cards

@@ -7,7 +7,6 @@ import uuid
 from urllib.parse import urlsplit
 
 from django import forms
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -148,7 +147,6 @@ def product(request: HttpRequest, style_code: str) -> HttpResponse:
         "nav": "aisle",
         "product": entry,
         "rows": rows,
-        "media_url": settings.MEDIA_URL,
         "back": _back_to_search(request),
         "nonce": uuid.uuid4().hex,  # one per page: a double tap on "Add" adds once
     }

@@ -285,6 +285,39 @@ def may_link_pickup_customer(user, store: Store | int | None) -> bool:
 PUBLIC_PROBES = frozenset({"healthz", "readyz"})
 # Pages anyone may open without signing in: the unsubscribe link of a marketing e-mail
 # (its signed token is the only key; it changes one consent, once).
+#: Uploaded media anyone signed in may see (kiosks too): the catalogue's and the
+#: courses' pictures. Everything else (return photos) is for staff of a store or HQ.
+CATALOGUE_MEDIA = frozenset({"products", "training"})
+
+
+def _media_parts(path: str) -> list[str]:
+    """The folders of a media path, thumbnails (`thumbs/<size>/<original>`) read as
+    their original; [] for a path that is not plain (`..`, `.`, backslashes)."""
+    parts = path.split("/")
+    if any(p in ("", ".", "..") or "\\" in p for p in parts):
+        return []
+    if parts[:1] == ["thumbs"]:
+        parts = parts[2:]
+    return parts
+
+
+def is_catalogue_media(path: str) -> bool:
+    parts = _media_parts(path)
+    return bool(parts) and parts[0] in CATALOGUE_MEDIA
+
+
+def may_see_media(request: HttpRequest, path: str) -> bool:
+    """May this request see the uploaded file at `path` (`retail.media.serve`)?"""
+    parts = _media_parts(path)
+    if not parts or role_of(request.user) is None:
+        return False
+    if parts[0] in CATALOGUE_MEDIA:
+        return True
+    if parts[0] == "returns":
+        return may_enter(request, Area.STORE) or may_enter(request, Area.HQ)
+    return False
+
+
 PUBLIC_PAGES = frozenset({"unsubscribe"})
 
 
@@ -344,6 +377,7 @@ def may_assess(manager, user, store: Store | None = None) -> bool:
 # A kiosk account opens only these (its screens, the language switch, static files,
 # the probes; the API and metrics ignore sessions and ask for their own token);
 # never allauth's account pages, the sign-out, admin or staff areas.
+MEDIA_PATH = "/media/"
 KIOSK_PATH_PREFIXES = (
     "/kiosk/",
     "/i18n/",
@@ -361,6 +395,8 @@ def may_open_path(user, path: str) -> bool:
     """May this signed-in user request `path` at all? Kiosk accounts reach only
     the kiosk (and `/`, which sends them there); everyone else is left to the views."""
     if role_of(user) == Role.KIOSK:
+        if path.startswith(MEDIA_PATH):  # the catalogue's pictures only
+            return is_catalogue_media(path[len(MEDIA_PATH) :])
         return path == "/" or path.startswith(KIOSK_PATH_PREFIXES)
     return True
 

@@ -11,6 +11,7 @@ nothing. The small scale is a prefix of the large one.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import time
 import unicodedata
@@ -21,9 +22,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management.base import OutputWrapper
 from django.core.management.color import no_style
 from django.db import models
@@ -579,26 +581,28 @@ def seed_catalog(ctx: DemoContext) -> None:
         bar.advance(len(batch))
     bar.finish()
     if images.drawn:
-        ctx.write(f"  drew {images.drawn} product images in {images.folder}")
+        ctx.write(f"  drew {images.drawn} product images in the media storage ({images.folder}/)")
 
 
 class ProductImages:
-    """One PNG per category and colour, drawn locally; many products share each file."""
+    """One PNG per category and colour, drawn locally and saved through the media
+    storage (local files or an S3-compatible store); many products share each file."""
 
     def __init__(self) -> None:
-        self.folder = Path(settings.MEDIA_ROOT) / "products"
-        self.seen: set[Path] = set()
+        self.folder = "products"
+        self.seen: set[str] = set()
         self.drawn = 0
 
     def ensure(self, cat: CategorySpec, colour: tuple[str, str, tuple[int, int, int]]) -> None:
-        path = self.folder / f"{cat.code}-{colour[1].lower()}.png"
-        if path in self.seen:
+        name = f"{self.folder}/{cat.code}-{colour[1].lower()}.png"
+        if name in self.seen:
             return
-        self.seen.add(path)
-        if path.exists():
+        self.seen.add(name)
+        if default_storage.exists(name):
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        draw_product_image(path, shape=cat.shape, rgb=colour[2], label=cat.name)
+        buffer = io.BytesIO()
+        draw_product_image(buffer, shape=cat.shape, rgb=colour[2], label=cat.name)
+        default_storage.save(name, ContentFile(buffer.getvalue()))
         self.drawn += 1
 
 
@@ -622,7 +626,9 @@ SHAPES = {
 # fmt: on
 
 
-def draw_product_image(path: Path, *, shape: str, rgb: tuple[int, int, int], label: str) -> None:
+def draw_product_image(
+    path: Path | io.BytesIO, *, shape: str, rgb: tuple[int, int, int], label: str
+) -> None:
     """A 400 by 400 PNG: the category's silhouette in the product's colour, and its name."""
     from PIL import Image, ImageDraw, ImageFont
 

@@ -4,7 +4,8 @@
   (`SECURE_REFERRER_POLICY`, also set by Django's SecurityMiddleware) on every answer.
 - `Cache-Control: no-store` on every answer to a signed-in person or an API client
   (a token in `Authorization`): pages and API answers carry personal data that no
-  browser, shared computer or proxy may keep.
+  browser, shared computer or proxy may keep. A response marked `aisle_cacheable`
+  (a catalogue picture, `retail.media`) keeps its own, private, caching.
 - Polling fragments (htmx GETs that are not boosted: the queue, a return's status)
   send `private, no-cache` with an `ETag` instead, so a later change can answer an
   unchanged poll with 304 (`If-None-Match`) without sending the data again.
@@ -57,6 +58,8 @@ class SecurityHeadersMiddleware:
         return response
 
     def _private(self, request, response) -> None:
+        if getattr(response, "aisle_cacheable", False):
+            return  # no personal data (a catalogue picture): its own Cache-Control stands
         if (
             is_poll(request)
             and response.status_code == 200

@@ -3,11 +3,10 @@ test walks every pattern here for every role."""
 
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from retail import health, metrics, rights_views, views
+from retail import health, media, metrics, rights_views, views
 from retail.api import urls as api_urls
 
 admin.site.login = secure_admin_login(admin.site.login)
@@ -66,8 +65,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if media.served_locally():
+    # Uploaded files, with DEBUG on or off, to whom `access.may_see_media` allows.
+    urlpatterns.append(
+        path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", media.serve, name="media")
+    )
 
 # Error pages: JSON under /api/, friendly pages without database queries elsewhere.
 handler400 = "retail.errors.bad_request"

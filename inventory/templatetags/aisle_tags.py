@@ -36,7 +36,6 @@ def _card(cards: dict, product) -> str:
         {
             "p": product,
             "url": f"{base}{product.style_code}/",
-            "media_url": settings.MEDIA_URL,
             "currency": settings.AISLE_CURRENCY,
             "price_from": product.price_from,
             "price_to": product.price_to,
