@@ -101,11 +101,12 @@ class Command(BaseCommand):
         write(f"  HQ admin     {HQ_EMAIL}")
         write(f"               TOTP secret (base32): {HQ_TOTP_SECRET}")
         period = mfa_settings.TOTP_PERIOD
-        write(f"               current code: {hq_totp_code()} (changes every {period} s)")
+        write(f"               current code: {hq_totp_code()} (changes every {period} s;")
+        write("               a fresh one any time: .venv/bin/python manage.py demo_totp)")
         stores = demo_logins_stores()
         for store in stores[:SHOWN_STORES] if len(stores) > 5 else stores:
             write(f"  {store.code} {store.name}")
-            for kind in ("manager", "associate", "kiosk"):
+            for kind in ("manager", "associate", "starter", "kiosk"):
                 write(f"      {kind:<10} {staff_email(kind, store.code)}")
         if len(stores) > 5:
             more = len(stores) - SHOWN_STORES
