@@ -15,6 +15,7 @@ class ClientelingConfig(AppConfig):
 
         customer_data.register(
             "clienteling",
+            title=_("Browsing, notes and follow-ups"),
             merge=services.merge_customer,
             count=services.count_customer,
             export=customer_rights.export,

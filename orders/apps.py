@@ -20,6 +20,7 @@ class OrdersConfig(AppConfig):
         # Orders follow a customer merge.
         customer_data.register(
             "orders",
+            title=_("Orders"),
             merge=services.orders_merge_customer,
             count=services.orders_count_customer,
             export=customer_rights.orders_export,
@@ -29,6 +30,7 @@ class OrdersConfig(AppConfig):
         # Store credit follows a merge too, and shows on the customer page.
         customer_data.register(
             "store_credit",
+            title=_("Store credit entries"),
             merge=credit.merge_customer,
             count=credit.count_customer,
             export=customer_rights.credit_export,

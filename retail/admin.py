@@ -206,7 +206,14 @@ class CustomerAdmin(AisleModelAdmin):
     list_filter = ("tracking_consent", "marketing_consent", "preferred_store")
     search_fields = ("name", "email", "phone", "customer_ref")
     autocomplete_fields = ("preferred_store",)
-    readonly_fields = ("tracking_consent_at", "marketing_consent_at", "created_at", "updated_at")
+    readonly_fields = (
+        "tracking_consent_at",
+        "marketing_consent_at",
+        "merged_into",
+        "merged_at",
+        "created_at",
+        "updated_at",
+    )
     list_select_related = ("preferred_store",)
     date_hierarchy = "created_at"
     actions = ["merge_customers"]
@@ -218,16 +225,32 @@ class CustomerAdmin(AisleModelAdmin):
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """Audited: every opening of a customer's page in admin (a look at the profile)."""
+        """Audited: every opening of a customer's page in admin (a look at the profile).
+        A merged-away profile opens the profile it was merged into."""
+        from django.shortcuts import redirect
+        from django.urls import reverse
+
+        from retail import services
+
+        merged = Customer.objects.filter(pk=object_id if str(object_id).isdigit() else None)
+        merged = merged.exclude(merged_into=None).first()
+        if merged is not None:
+            survivor = services.customer_survivor(merged)
+            self.message_user(
+                request,
+                gettext("%(dup)s was merged into %(survivor)s: this is the profile that stays.")
+                % {"dup": merged, "survivor": survivor},
+                messages.INFO,
+            )
+            return redirect(reverse("admin:retail_customer_change", args=[survivor.pk]))
         response = super().change_view(request, object_id, form_url, extra_context)
         audit_admin_open(request, response, object_id, action="customer.admin_view", model=Customer)
         return response
 
     @admin.action(description=_("Merge two selected customers"))
     def merge_customers(self, request, queryset):
-        """Confirmation page listing what will move; the chosen survivor keeps it all."""
-        from django.template.response import TemplateResponse
-
+        """The two profiles side by side (what each holds, per app), nothing chosen in
+        advance: HQ picks the one that stays, or cancels."""
         from retail import services
 
         customers = list(queryset.order_by("pk")[:3])
@@ -236,38 +259,58 @@ class CustomerAdmin(AisleModelAdmin):
                 request, gettext("Select exactly two customers to merge."), messages.ERROR
             )
             return None
+        if any(c.merged_into_id for c in customers):
+            self.message_user(
+                request,
+                gettext("One of these profiles was already merged into another one."),
+                messages.ERROR,
+            )
+            return None
+        error = ""
         if request.POST.get("confirm") == "yes":
             survivor_id = request.POST.get("survivor")
             chosen = [c for c in customers if str(c.pk) == survivor_id]
             if not chosen:
-                self.message_user(request, gettext("Choose which profile stays."), messages.ERROR)
+                error = gettext("Choose which profile stays.")
+            else:
+                survivor = chosen[0]
+                duplicate = next(c for c in customers if c.pk != survivor.pk)
+                try:
+                    services.customer_merge(survivor=survivor, duplicate=duplicate, by=request.user)
+                except services.MergeError as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                    return None
+                self.message_user(
+                    request,
+                    gettext("%(dup)s was merged into %(survivor)s.")
+                    % {"dup": duplicate, "survivor": survivor},
+                    messages.SUCCESS,
+                )
                 return None
-            survivor = chosen[0]
-            duplicate = next(c for c in customers if c.pk != survivor.pk)
-            try:
-                services.customer_merge(survivor=survivor, duplicate=duplicate, by=request.user)
-            except services.MergeError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-                return None
-            self.message_user(
-                request,
-                gettext("%(dup)s was merged into %(survivor)s.")
-                % {"dup": duplicate, "survivor": survivor},
-                messages.SUCCESS,
-            )
-            return None
-        previews = {
-            c.pk: services.merge_preview(survivor=customers[1 - i], duplicate=c)
-            for i, c in enumerate(customers)
-        }
+        return self._merge_page(request, customers, error)
+
+    def _merge_page(self, request, customers, error: str):
+        from django.template.response import TemplateResponse
+
+        from retail import services
+
+        first, second = customers
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": gettext("Merge two customers"),
-            "customers": [(c, previews[c.pk]) for c in customers],
+            "first": first,
+            "second": second,
+            "rows": services.merge_comparison(first, second),
+            "error": error,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
-        return TemplateResponse(request, "admin/retail/customer/merge_confirm.html", context)
+        return TemplateResponse(
+            request,
+            "admin/retail/customer/merge_confirm.html",
+            context,
+            status=400 if error else 200,
+        )
 
     def save_model(self, request, obj, form, change):
         from retail.services import consent_times_update

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,17 @@ class Handler:
     export: Callable | None = None
     erase: Callable | None = None
     blocks: Callable | None = None
+    #: What the rows are, in words for HQ (the merge comparison); the label otherwise.
+    title: Any = None
 
 
 _handlers: dict[str, Handler] = {}
 
 
-def register(label: str, *, merge, count=None, export=None, erase=None, blocks=None) -> None:
-    _handlers[label] = Handler(label, merge, count, export, erase, blocks)
+def register(
+    label: str, *, merge, count=None, export=None, erase=None, blocks=None, title=None
+) -> None:
+    _handlers[label] = Handler(label, merge, count, export, erase, blocks, title or label)
 
 
 def handlers() -> list[Handler]:

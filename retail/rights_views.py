@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from retail import access, audit, data_rights, retention, services, unsubscribe
+from retail import access, audit, data_rights, retention, services, unsubscribe, views
 from retail.access import Area, area_required
 
 SEARCH_MIN = 3
@@ -70,15 +70,15 @@ class EraseForm(forms.Form):
         return reason
 
 
-def _customer_or_404(request: HttpRequest, pk: int):
+def _customer_or_404(request: HttpRequest, pk: int, *, merged: bool = False):
+    """The customer; a merged-away profile only where `merged` (the page, which then
+    opens the survivor): export and erasure act on live profiles only."""
     if not access.may_manage_customer_data(request.user):
         raise PermissionDenied
-    return get_object_or_404(
-        access.customers_for(request.user)
-        .filter(merged_into__isnull=True)
-        .select_related("preferred_store"),
-        pk=pk,
-    )
+    customers = access.customers_for(request.user).select_related("preferred_store")
+    if not merged:
+        customers = customers.filter(merged_into__isnull=True)
+    return get_object_or_404(customers, pk=pk)
 
 
 @area_required(Area.HQ)
@@ -116,7 +116,9 @@ def hq_customers(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.HQ)
 def hq_customer(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _customer_or_404(request, pk)
+    customer = _customer_or_404(request, pk, merged=True)
+    if customer.merged_into_id is not None:
+        return views.to_survivor(request, customer, "hq_customers:detail")
     services.customer_profile_view(customer=customer, by=request.user, store=None)
     return render(
         request,

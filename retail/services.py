@@ -7,7 +7,9 @@ from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from retail import roles
 from retail.models import AuditLog, Customer, Role, StaffProfile, Store, User
@@ -130,14 +132,72 @@ class MergeError(Exception):
 
 
 def merge_preview(*, survivor: Customer, duplicate: Customer) -> list[tuple[str, int]]:
-    """What a merge would move, per registered app: (label, rows)."""
+    """What a merge would move, per registered app: (title in words, rows)."""
     from retail import customer_data
 
     return [
-        (handler.label, handler.count(duplicate))
+        (str(handler.title), handler.count(duplicate))
         for handler in customer_data.handlers()
         if handler.count is not None
     ]
+
+
+def merge_comparison(first: Customer, second: Customer) -> list[tuple[str, str, str]]:
+    """The two profiles side by side for HQ: (what, first's, second's) — the profile's
+    fields, then what each holds in every app of the customer-data registry."""
+    from retail import customer_data
+
+    def consent(given: bool, at) -> str:
+        if not given:
+            return _("no")
+        return _("yes, since %(day)s") % {"day": date_format(at, "DATE_FORMAT")} if at else _("yes")
+
+    rows = [
+        (_("Name"), first.name, second.name),
+        (
+            _("Customer reference"),
+            first.customer_ref or _("none (walk-in)"),
+            second.customer_ref or _("none (walk-in)"),
+        ),
+        (_("E-mail"), first.email or "—", second.email or "—"),
+        (_("Phone"), first.phone or "—", second.phone or "—"),
+        (
+            _("Preferred store"),
+            str(first.preferred_store or "—"),
+            str(second.preferred_store or "—"),
+        ),
+        (
+            _("Customer since"),
+            date_format(first.created_at, "DATE_FORMAT"),
+            date_format(second.created_at, "DATE_FORMAT"),
+        ),
+        (
+            _("Tracking consent"),
+            consent(first.tracking_consent, first.tracking_consent_at),
+            consent(second.tracking_consent, second.tracking_consent_at),
+        ),
+        (
+            _("Marketing consent"),
+            consent(first.marketing_consent, first.marketing_consent_at),
+            consent(second.marketing_consent, second.marketing_consent_at),
+        ),
+    ]
+    for handler in customer_data.handlers():
+        if handler.count is not None:
+            rows.append((str(handler.title), str(handler.count(first)), str(handler.count(second))))
+    return rows
+
+
+def customer_survivor(customer: Customer) -> Customer:
+    """The profile a merged-away customer now lives in (following merges of merges);
+    the customer itself when it was never merged."""
+    seen = {customer.pk}
+    while customer.merged_into_id is not None and customer.merged_into_id not in seen:
+        seen.add(customer.merged_into_id)
+        customer = Customer.objects.select_related("preferred_store").get(
+            pk=customer.merged_into_id
+        )
+    return customer
 
 
 @transaction.atomic
@@ -209,6 +269,7 @@ def register_customer_data() -> None:
     data_rights.register()
     customer_data.register(
         "retail.messages",
+        title=gettext_lazy("Messages sent to the customer"),
         merge=_merge_messages,
         count=_count_messages,
         export=data_rights.messages_export,

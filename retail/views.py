@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -108,6 +109,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(
         access.customers_for(request.user).select_related("preferred_store"), pk=pk
     )
+    if customer.merged_into_id is not None:
+        return to_survivor(request, customer, "retail:customer_detail")
     services.customer_profile_view(customer=customer, by=request.user, store=store)
     context = {
         "store": store,
@@ -115,6 +118,18 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sections": customer_page.render_sections(request, customer, store),
     }
     return render(request, "store/customer_detail.html", context)
+
+
+def to_survivor(request: HttpRequest, customer, url_name: str) -> HttpResponse:
+    """A merged-away profile opens the profile that stays, saying so (never the
+    tombstone's stale data)."""
+    survivor = services.customer_survivor(customer)
+    messages.info(
+        request,
+        _("This profile was merged into %(name)s's: this is the profile that stays.")
+        % {"name": survivor.name},
+    )
+    return redirect(url_name, pk=survivor.pk)
 
 
 @area_required(Area.HQ)

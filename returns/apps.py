@@ -19,6 +19,7 @@ class ReturnsConfig(AppConfig):
         # Returns, and HQ's policy exceptions for a customer, follow a customer merge.
         customer_data.register(
             "returns",
+            title=_("Returns"),
             merge=services.merge_customer,
             count=services.count_customer,
             export=customers.returns_export,
@@ -27,6 +28,7 @@ class ReturnsConfig(AppConfig):
         )
         customer_data.register(
             "returns.policy_exceptions",
+            title=_("Return policy exceptions"),
             merge=customers.merge_customer,
             count=customers.count_customer,
             export=customers.exceptions_export,

@@ -77,14 +77,44 @@ def test_hq_merges_from_admin_after_a_confirmation_page(pair, hq_client):
     selected = {"action": "merge_customers", "_selected_action": [survivor.pk, duplicate.pk]}
     page = hq_client.post("/admin/retail/customer/", selected)
     assert page.status_code == 200
+    rows = dict((what, (one, two)) for what, one, two in page.context["rows"])
+    assert rows["Messages sent to the customer"] == ("0", "1")  # side by side, in words
     body = page.content.decode()
-    assert "retail.messages: 1" in body
+    assert "checked" not in body.split('id="merge-comparison"')[1].split("</thead>")[0]
+    assert 'id="merge-cancel"' in body and "/admin/retail/customer/" in body
+    assert not Customer.objects.filter(merged_into__isnull=False).exists()
+    unchosen = hq_client.post("/admin/retail/customer/", {**selected, "confirm": "yes"})
+    assert (
+        unchosen.status_code == 400 and "Choose which profile stays." in unchosen.content.decode()
+    )
     assert not Customer.objects.filter(merged_into__isnull=False).exists()
     hq_client.post(
         "/admin/retail/customer/", {**selected, "confirm": "yes", "survivor": survivor.pk}
     )
     duplicate.refresh_from_db()
     assert duplicate.merged_into_id == survivor.pk
+
+
+def test_a_merged_away_profile_opens_the_survivor_everywhere(
+    pair, hq_client, hq_user, client, associate
+):
+    """Finding 2: a merged-away profile still opened with stale data."""
+    survivor, duplicate = pair
+    services.customer_merge(survivor=survivor, duplicate=duplicate, by=hq_user)
+    response = hq_client.get(f"/admin/retail/customer/{duplicate.pk}/change/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/retail/customer/{survivor.pk}/change/"
+    page = hq_client.get(f"/admin/retail/customer/{survivor.pk}/change/").content.decode()
+    assert 'name="merged_into"' not in page  # read-only, never an editable dropdown
+    response = hq_client.get(f"/hq/customers/{duplicate.pk}/")
+    assert response.status_code == 302 and response["Location"] == f"/hq/customers/{survivor.pk}/"
+    assert hq_client.get(f"/hq/customers/{duplicate.pk}/export/").status_code == 404
+    client.force_login(associate)
+    response = client.get(f"/store/customers/{duplicate.pk}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/store/customers/{survivor.pk}/"
+    followed = client.get(response["Location"]).content.decode()
+    assert "This profile was merged into" in followed and survivor.name in followed
 
 
 def test_orders_follow_a_merge(pair, hq_user):
@@ -94,6 +124,6 @@ def test_orders_follow_a_merge(pair, hq_user):
     Order.objects.create(
         order_ref="O-1", channel="web", customer=duplicate, currency="EUR", subtotal=0, total=0
     )
-    assert ("orders", 1) in services.merge_preview(survivor=survivor, duplicate=duplicate)
+    assert ("Orders", 1) in services.merge_preview(survivor=survivor, duplicate=duplicate)
     services.customer_merge(survivor=survivor, duplicate=duplicate, by=hq_user)
     assert Order.objects.get().customer == survivor
