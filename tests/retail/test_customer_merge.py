@@ -77,7 +77,7 @@ def test_hq_merges_from_admin_after_a_confirmation_page(pair, hq_client):
     selected = {"action": "merge_customers", "_selected_action": [survivor.pk, duplicate.pk]}
     page = hq_client.post("/admin/retail/customer/", selected)
     assert page.status_code == 200
-    rows = dict((what, (one, two)) for what, one, two in page.context["rows"])
+    rows = {what: (one, two) for what, one, two in page.context["rows"]}
     assert rows["Messages sent to the customer"] == ("0", "1")  # side by side, in words
     body = page.content.decode()
     assert "checked" not in body.split('id="merge-comparison"')[1].split("</thead>")[0]
