@@ -24,6 +24,7 @@ from retail.models import Variant
 from retail.views import store_or_choose
 from returns import exchange, services
 from returns.forms import ExchangeForm, ReturnForm, split_exchange_data
+from returns.models import Return
 from returns.views import _form_message, _nav, _order, _order_page, _shelf
 
 SEARCH_PRODUCTS = 6
@@ -87,8 +88,14 @@ def exchange_page(request: HttpRequest, order_id: int) -> HttpResponse:
     if choose:
         return choose
     order = _order(order_id)
-    views = services.explain_order(order, store=store)
     ret_data, x_data = split_exchange_data(request.POST)
+    if x_data.get("x_step") == "confirm":
+        done = Return.objects.filter(
+            return_ref=str(ret_data.get("return_ref", ""))[:64], order=order
+        ).first()
+        if done is not None:  # a double tap: the exchange was made the first time
+            return redirect("returns_store:detail", pk=done.pk)
+    views = services.explain_order(order, store=store)
     form = ReturnForm(
         ret_data, request.FILES, views=views, has_customer=order.customer_id is not None
     )
