@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from inventory import aisle
 from inventory.sourcing import load_snapshot
 from orders.errors import OrderError
+from orders.models import Method as FulfillmentMethod
 from orders.returning import NotReturnable
 from retail.access import Area, area_required
 from retail.models import Variant
@@ -28,6 +29,7 @@ from returns.models import Return
 from returns.views import _form_message, _nav, _order, _order_page, _shelf
 
 SEARCH_PRODUCTS = 6
+METHOD_LABELS = dict(FulfillmentMethod.choices)
 
 
 def _candidates(store, product_ids: set[int], query: str) -> tuple[list[dict], str]:
@@ -192,6 +194,10 @@ def exchange_page(request: HttpRequest, order_id: int) -> HttpResponse:
             "search_error": search_error,
             "chosen": chosen,
             "quote": quote,
+            "sources": [
+                (line, METHOD_LABELS.get(line.fulfilment, line.fulfilment))
+                for line in (quote.plan.lines if quote else [])
+            ],
             "message": message,
             "method": want.method,
             "tender": want.tender,
