@@ -9,7 +9,9 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clienteling.models import SalesCredit
@@ -465,3 +467,45 @@ def test_the_exchange_needs_the_csrf_token(net, clerk, order):
     response = csrf_client.post(url, _form(order, step="confirm", sku="JUMPER-L"))
     assert response.status_code == 403
     assert counts() == before
+
+
+def test_the_exchange_page_and_the_return_page_run_a_fixed_number_of_queries(
+    net, clerk, clerk_client, order
+):
+    url = reverse("returns_store:order_exchange", args=[order.pk])
+    data = _form(order, step="preview", sku="JUMPER-L", q="jumper", method="pickup")
+
+    def measure(target, payload=None):
+        send = (lambda: clerk_client.post(target, payload)) if payload else None
+        send = send or (lambda: clerk_client.get(target))
+        send()  # warm the process caches (catalog index, network)
+        with CaptureQueriesContext(connection) as queries:
+            assert send().status_code == 200
+        return len(queries)
+
+    small = measure(url, data)
+    for i in range(8):
+        more = factories.VariantFactory(
+            product=net["jumper"].product, sku=f"JUMPER-{i}", size=str(i), price=C("60.00")
+        )
+        factories.give_stock(net["shelf2"], more, 1)
+        factories.give_stock(net["dc"], more, 1)
+    big = measure(url, data)
+    assert 'value="JUMPER-7"' in clerk_client.post(url, data).content.decode()
+    assert big == small
+
+    ret, _c = do_exchange(order, net, clerk, net["scarf"], method="pickup")
+    detail = reverse("returns_store:detail", args=[ret.pk])
+    one = measure(detail)
+    second = world.delivered([(net["jumper"], 1)], ref="WEB-X2", customer=order.customer)
+    several = [(net["scarf"], 1), (net["coat"], 1), (net["large"], 1)]
+    ret2, _c = exchange.exchange_at_counter(
+        order=second,
+        asks=asks(second),
+        store=net["s1"],
+        by=clerk,
+        return_ref="R-" + "e" * 32,
+        want=ExchangeAsk(items=[ExchangeItem(v, q) for v, q in several], method="pickup"),
+    )
+    assert ret2.exchange_order.lines.count() == 3
+    assert measure(reverse("returns_store:detail", args=[ret2.pk])) == one
