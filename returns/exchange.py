@@ -224,8 +224,10 @@ def check_tender(order: Order, tender: str, charged: Decimal) -> None:
             )
 
 
-def exchange_ref(return_ref: str) -> str:
-    return f"X-{return_ref}"[:64]
+def exchange_ref(ret: Return, store: Store) -> str:
+    """The exchange order's reference: the store and the return, short enough to read
+    out at a pickup counter (as the cart's `S01-C12`)."""
+    return f"{store.code}-X{ret.pk}"
 
 
 def exchange_at_counter(
@@ -283,7 +285,7 @@ def exchange_at_counter(
         content = "|".join(f"{i.variant.pk}x{i.quantity}" for i in priced.items)
         new, _placed = order_place(
             OrderInput(
-                order_ref=exchange_ref(ret.return_ref),
+                order_ref=exchange_ref(ret, store),
                 channel="store",
                 customer=order.customer,
                 lines=[LineInput(i.variant, i.quantity, i.variant.price) for i in priced.items],

@@ -115,6 +115,9 @@ def exchange_page(request: HttpRequest, order_id: int) -> HttpResponse:
             status=409,
             message=_("This store has no stock location to take returns into."),
         )
+    for name, default in (("x_qty", "1"), ("x_method", "carry_out"), ("x_tender", "card")):
+        if not x_data.get(name):
+            x_data[name] = default
     xform = ExchangeForm(x_data)
     xform.is_valid()
     x = xform.cleaned_data
