@@ -22,6 +22,7 @@ from orders.errors import OrderError
 from orders.models import Method, Order, Payment, Refund, State
 from orders.pickup.queue import pickups_at
 from orders.shipping import ship_queue
+from retail.models import OutboxEntry, OutboxKind
 from returns import exchange
 from returns.exchange import ExchangeAsk, ExchangeItem
 from returns.models import Return, ReturnEvent, ReturnState
@@ -146,6 +147,10 @@ def test_an_even_swap_from_the_shelf_moves_no_money_and_moves_stock_through_the_
     ).exists()
     assert StockMovement.objects.filter(
         variant=net["large"], location=net["shelf1"], kind=MovementKind.SALE, on_hand_delta=-1
+    ).exists()
+    # The new order's domain event is recorded as for any order.
+    assert OutboxEntry.objects.filter(
+        kind=OutboxKind.EVENT, name="order_placed", payload__order_ref=new.order_ref
     ).exists()
     event = ReturnEvent.objects.get(ret=ret, kind="return_exchanged")
     assert new.order_ref in event.reason and event.by == clerk
