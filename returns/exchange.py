@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clienteling.cart import TENDERS
+from inventory.locks import stock_levels_for_update
 from inventory.sourcing import Address, Plan, SourcingRequest, plan_sourcing
 from inventory.sourcing import Method as SourcingMethod
 from orders import credit
@@ -46,7 +47,7 @@ from orders.services import LineInput, OrderInput, PaymentInput, money, order_pl
 from retail import access, messaging
 from retail.models import Store, User, Variant
 from returns import services
-from returns.models import RefundTo, Return, ReturnState
+from returns.models import Disposition, RefundTo, Return, ReturnState
 from returns.services import LineAsk, NotAllowed, Quote, ReturnError, ReturnRefConflict
 
 METHODS = (SourcingMethod.CARRY_OUT, SourcingMethod.PICKUP, SourcingMethod.SHIP)
@@ -224,6 +225,21 @@ def check_tender(order: Order, tender: str, charged: Decimal) -> None:
             )
 
 
+def _lock_stock(priced: ExchangeQuote, asks: Sequence[LineAsk], store: Store) -> None:
+    """Lock every stock row the exchange will move, in pk order, before anything else:
+    the return issues store credit and the new order spends it, and every credit
+    writer locks stock rows before the customer's credit account. Without this the new
+    order's stock rows would be locked after the account, the other way round."""
+    keys = {(line.location.pk, vid) for line in priced.plan.lines for vid in line.quantities}
+    shelf = services._shelf(store)
+    keys |= {
+        (shelf.pk, ask.order_line.variant_id)
+        for ask in asks
+        if ask.order_line is not None and ask.disposition in ("", Disposition.RESTOCK)
+    }
+    stock_levels_for_update(keys)
+
+
 def exchange_ref(ret: Return, store: Store) -> str:
     """The exchange order's reference: the store and the return, short enough to read
     out at a pickup counter (as the cart's `S01-C12`)."""
@@ -260,6 +276,7 @@ def exchange_at_counter(
         )
     check_tender(order, want.tender, priced.charged)
     with transaction.atomic():
+        _lock_stock(priced, asks, store)
         ret, _created = services.return_at_counter(
             order=order,
             asks=asks,
