@@ -515,3 +515,18 @@ def test_the_exchange_page_and_the_return_page_run_a_fixed_number_of_queries(
     )
     assert ret2.exchange_order.lines.count() == 3
     assert measure(reverse("returns_store:detail", args=[ret2.pk])) == one
+
+
+def test_the_exchange_speaks_the_associates_language(net, clerk, clerk_client, order):
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    page = clerk_client.get(reverse("returns_store:order", args=[order.pk]), **zh)
+    assert "改为换货" in page.content.decode()
+    url = reverse("returns_store:order_exchange", args=[order.pk])
+    preview = clerk_client.post(url, _form(order, step="preview", sku="JUMPER-L"), **zh)
+    html = preview.content.decode()
+    assert "预览换货" in html and "等价换货" in html
+    refused = clerk_client.post(
+        url, _form(order, step="confirm", sku="JUMPER-XXL", method="pickup"), **zh
+    )
+    assert refused.status_code == 409 and "目前在整个网络中都无货" in refused.content.decode()
+    assert Return.objects.count() == 0
