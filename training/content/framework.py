@@ -1,6 +1,6 @@
-"""The program's skill framework, role requirements, gated operations and the
-language-neutral part of each course. The course texts are in `en.py` and
-`zh_hans.py`; `training.services.content_sync()` writes all of it to the database.
+"""The program's skill framework, role requirements and gated operations. The
+courses are data files in `courses/` (read by `files.py`);
+`training.services.content_sync()` writes all of it to the database.
 
 Written for Aisle from the domain: what an omnichannel store asks of the people
 who work in it.
@@ -297,75 +297,4 @@ OPERATION_RULES = [
     ("aisle_delivery_order", "endless_aisle", 1),
     ("handover_without_code", "bopis_fulfilment", 2),
     ("return_approve", "returns_fraud", 2),
-]
-
-
-# The language-neutral part of each course.
-COURSES = [
-    {
-        "code": "welcome-omnichannel",
-        "area": "customer",
-        "minutes": 15,
-        "grants": {"cross_channel_behaviour": 1, "brand_experience": 1},
-        "onboarding": 1,
-        "onboarding_due_days": 7,
-    },
-    {
-        "code": "cross-channel-customer",
-        "area": "customer",
-        "minutes": 25,
-        "grants": {"cross_channel_behaviour": 2, "data_analytics": 1},
-    },
-    {
-        "code": "one-brand",
-        "area": "brand",
-        "minutes": 20,
-        "grants": {"brand_experience": 2},
-    },
-    {
-        "code": "connected-store-tools",
-        "area": "technology",
-        "minutes": 20,
-        "grants": {"retail_technology": 2, "endless_aisle": 1},
-        "onboarding": 2,
-        "onboarding_due_days": 14,
-    },
-    {
-        "code": "numbers-that-matter",
-        "area": "data",
-        "minutes": 25,
-        "grants": {"data_analytics": 2},
-    },
-    {
-        "code": "coaching-the-team",
-        "area": "people",
-        "minutes": 30,
-        "grants": {"people_development": 3},
-    },
-    {
-        "code": "clienteling-with-consent",
-        "area": "operations",
-        "minutes": 25,
-        "grants": {"clienteling_privacy": 2, "cross_channel_behaviour": 2},
-        "onboarding": 3,
-        "onboarding_due_days": 30,
-    },
-    {
-        "code": "endless-aisle",
-        "area": "operations",
-        "minutes": 15,
-        "grants": {"endless_aisle": 2},
-    },
-    {
-        "code": "pickup-done-right",
-        "area": "operations",
-        "minutes": 20,
-        "grants": {"bopis_fulfilment": 2},
-    },
-    {
-        "code": "returns-any-store",
-        "area": "operations",
-        "minutes": 20,
-        "grants": {"returns_fraud": 2},
-    },
 ]
