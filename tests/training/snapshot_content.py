@@ -56,7 +56,9 @@ def program_snapshot() -> dict:
             }
         )
     return {
-        "areas": list(SkillArea.objects.order_by("code").values_list("code", "name", "name_zh", "position")),
+        "areas": list(
+            SkillArea.objects.order_by("code").values_list("code", "name", "name_zh", "position")
+        ),
         "skills": list(
             Skill.objects.order_by("code").values_list(
                 "code", "area__code", "name", "name_zh", "description", "description_zh", "position"
@@ -73,7 +75,9 @@ def program_snapshot() -> dict:
             )
         ),
         "rules": list(
-            OperationRule.objects.order_by("operation").values_list("operation", "skill__code", "level")
+            OperationRule.objects.order_by("operation").values_list(
+                "operation", "skill__code", "level"
+            )
         ),
         "courses": courses,
     }

@@ -4,11 +4,16 @@ and `training_import` (idempotent, updates in place, a dry run writes nothing)."
 from __future__ import annotations
 
 import json
+import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.training.snapshot_content import program_snapshot
+from training.content.files import COURSES_DIR, ContentErrors, load_courses
+from training.models import Course
+from training.services.catalog import courses_import
 
 SNAPSHOT = Path(__file__).parent / "data" / "content_snapshot.json"
 
@@ -21,3 +26,318 @@ def test_files_install_exactly_the_program_the_python_modules_did(program):
     for got, want in zip(installed["courses"], expected["courses"], strict=True):
         assert got == want, got["code"]
     assert installed == expected
+
+
+# --- Helpers -------------------------------------------------------------------------
+
+SHIPPED = COURSES_DIR
+CODE = "endless-aisle"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A copy of one shipped course's three files, to change."""
+    for path in SHIPPED.glob(f"{CODE}.*"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= count, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def errors_of(folder: Path) -> list[str]:
+    with pytest.raises(ContentErrors) as caught:
+        load_courses([folder])
+    return [str(e) for e in caught.value.errors]
+
+
+def write_course(folder: Path, code: str, toml: str, **texts: str) -> None:
+    (folder / f"{code}.toml").write_text(textwrap.dedent(toml), encoding="utf-8")
+    for language, text in texts.items():
+        name = f"{code}.{language.replace('_', '-')}.md"
+        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+SMALL_TOML = """\
+    area = "operations"
+    minutes = 10
+    grants = { bopis_fulfilment = 1 }
+    illustrations = ["pickup", ""]
+    quiz = ["single", "multiple"]
+"""
+SMALL_EN = """\
+    # Pickup in five minutes
+
+    What a parcel on the pickup shelf
+    needs from you.
+
+    ## The shelf
+
+    Parcels wait here,
+    sorted by code.
+
+    A second paragraph.
+
+    ## The hand-over
+
+    Check the code.
+
+    ## Quiz
+
+    ### Where do ready parcels
+    wait?
+
+    - [ ] In the stockroom.
+    - [x] On the pickup shelf,
+      sorted by code.
+
+    ### What do you check? (Choose all that apply.)
+
+    - [X] The code.
+    * [x] The name.
+    - [ ] The weather.
+"""
+SMALL_ZH = """\
+    # 五分钟学会自提
+
+    自提货架上的包裹
+    需要你做什么。
+
+    ## 货架
+
+    包裹在这里等候，
+    按取货码排列。
+
+    ## 交付
+
+    核对取货码。
+
+    ## Quiz
+
+    ### 备好的包裹放在哪里？
+
+    - [ ] 库房。
+    - [x] 自提货架。
+
+    ### 需要核对什么？
+
+    - [x] 取货码。
+    - [x] 姓名。
+    - [ ] 天气。
+"""
+
+
+# --- Loading -----------------------------------------------------------------------
+
+
+def test_every_shipped_course_loads_in_english_and_chinese(db):
+    courses = load_courses()
+    assert len(courses) == 10
+    assert {c.code for c in courses} >= {"welcome-omnichannel", "returns-any-store"}
+    for course in courses:
+        assert set(course.texts) == {"en", "zh-hans"}
+        for text in course.texts.values():
+            assert len(text.modules) == len(course.illustrations)
+            assert len(text.questions) == len(course.quiz)
+
+
+def test_a_course_file_reads_as_markdown_does(tmp_path, db):
+    write_course(tmp_path, "pickup-basics", SMALL_TOML, en=SMALL_EN, zh_hans=SMALL_ZH)
+    [course] = load_courses([tmp_path / "pickup-basics.en.md"])
+    assert (course.code, course.area, course.minutes) == ("pickup-basics", "operations", 10)
+    assert (course.pass_mark, course.max_attempts, course.valid_months) == (75, 3, 12)
+    assert course.onboarding is None and course.grants == {"bopis_fulfilment": 1}
+    en, zh = course.texts["en"], course.texts["zh-hans"]
+    assert en.title == "Pickup in five minutes"
+    assert en.summary == "What a parcel on the pickup shelf needs from you."
+    assert [m.title for m in en.modules] == ["The shelf", "The hand-over"]
+    assert en.modules[0].body == "Parcels wait here, sorted by code.\n\nA second paragraph."
+    assert en.questions[0].prompt == "Where do ready parcels wait?"
+    assert en.questions[0].answers == [
+        ("In the stockroom.", False),
+        ("On the pickup shelf, sorted by code.", True),
+    ]
+    assert en.questions[1].answers == [
+        ("The code.", True),
+        ("The name.", True),
+        ("The weather.", False),
+    ]
+    # Chinese lines of one paragraph join without a space.
+    assert zh.summary == "自提货架上的包裹需要你做什么。"
+    assert zh.modules[0].body == "包裹在这里等候，按取货码排列。"
+
+
+# --- Malformed files: every error says the file, the line or field, and what is wrong ----
+
+
+def test_a_missing_field_is_named(folder, db):
+    edit(folder / f"{CODE}.toml", "minutes = 15\n", "")
+    assert errors_of(folder) == [f"{CODE}.toml: field “minutes”: missing."]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("minutes = 15", "minutes = 0", "field “minutes”: a whole number from 1 to 600."),
+        ("minutes = 15", 'minutes = "15"', "field “minutes”: a whole number from 1 to 600."),
+        ("minutes = 15", "minutes = 15\nminute = 3", "field “minute”: unknown field"),
+        ("endless_aisle = 2", "endless_aisle = 5", "the level for endless_aisle is a whole number"),
+        ("grants = { endless_aisle = 2 }", "grants = {}", "field “grants”: at least one skill"),
+        ('["aisle"', '["shelves"', "unknown illustration “shelves”"),
+        ('quiz = ["single"', 'quiz = ["one"', "field “quiz”: one kind per question"),
+        ("minutes = 15", "minutes = ", "not readable: "),
+    ],
+)
+def test_a_bad_course_field_is_named(folder, db, old, new, message):
+    edit(folder / f"{CODE}.toml", old, new)
+    [error] = errors_of(folder)
+    assert error.startswith(f"{CODE}.toml: ")
+    assert message in error
+
+
+def test_a_missing_file_is_named(folder, db):
+    (folder / f"{CODE}.en.md").unlink()
+    assert errors_of(folder) == [
+        f"{CODE}.en.md: missing: every course is written in English at least."
+    ]
+    (folder / f"{CODE}.toml").unlink()
+    assert errors_of(folder / f"{CODE}.zh-hans.md") == [
+        f"{CODE}.toml: missing: every course needs its {CODE}.toml."
+    ]
+
+
+def test_a_file_in_an_unknown_language_is_refused(folder, db):
+    shutil.copy(folder / f"{CODE}.en.md", folder / f"{CODE}.fr.md")
+    assert errors_of(folder) == [
+        f"{CODE}.fr.md: unknown language fr (the languages are: en, zh-hans)."
+    ]
+
+
+def test_a_course_in_english_only_loads(folder, db):
+    (folder / f"{CODE}.zh-hans.md").unlink()
+    [course] = load_courses([folder])
+    assert set(course.texts) == {"en"}
+
+
+EN = f"{CODE}.en.md"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        (
+            "# Selling the endless aisle\n",
+            "Selling it\n",
+            1,
+            "the file starts with the course title",
+        ),
+        ("## Placing the order", "# Placing the order", 11, "a second title"),
+        ("## The whole network is your shelf", "##", 5, "a heading without text."),
+        ("## Placing the order", "#### Placing the order", 11, "only “#”, “##” and “###”"),
+        (
+            "## Placing the order\n\nOffer the choice",
+            "## Placing the order\n\n## Offer the choice",
+            11,
+            "module “Placing the order” has no text.",
+        ),
+        ("## Quiz\n", "## Quiz\n\n## Afterwards\n\nMore.\n", 25, "a module after the quiz"),
+        (
+            "## Placing the order",
+            "### Placing the order",
+            11,
+            "a question (### …) outside the quiz",
+        ),
+        ("## Quiz\n\n###", "## Quiz\n\n- [x] Early.\n\n###", 25, "an answer before any question"),
+        ("## Quiz\n\n###", "## Quiz\n\nWhat?\n\n###", 25, "under “## Quiz” each question starts"),
+        ("- [x] Other stores", "- [ ] Other stores", 25, "this question has no right answer"),
+        (
+            "\n- [ ] Only from your own stockroom.",
+            "\nAnd what else?",
+            28,
+            "an answer starts with “- [x] ”",
+        ),
+        ("- [ ] Only from your own stockroom.", "- [ ]", 28, "an answer without text."),
+    ],
+)
+def test_a_malformed_text_is_named_with_its_line(folder, db, old, new, line, message):
+    edit(folder / EN, old, new)
+    errors = [e for e in errors_of(folder) if e.startswith(EN)]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{EN}:{line}: "), errors[0]
+    assert message in errors[0]
+
+
+def test_a_question_needs_two_answers(folder, db):
+    text = (folder / EN).read_text(encoding="utf-8")
+    question = text.index("### ", text.index("## Quiz"))
+    first = text.index("- [x]", question)
+    end = text.index("\n\n###", first)
+    (folder / EN).write_text(text[: text.index("\n", first) + 1] + text[end:], encoding="utf-8")
+    assert errors_of(folder)[0] == (
+        f"{EN}:25: this question needs at least two answers (- [x] right, - [ ] wrong)."
+    )
+
+
+def test_a_one_answer_question_with_two_right_is_refused(folder, db):
+    edit(folder / EN, "- [ ] Only from your own stockroom.", "- [x] Only from your own stockroom.")
+    errors = errors_of(folder)
+    assert errors[0] == (
+        f"{EN}:25: question 1 is a one-answer question (“single” in {CODE}.toml) "
+        "but marks 2 answers right."
+    )
+
+
+def test_a_language_whose_modules_differ_from_the_course_is_refused(folder, db):
+    zh = folder / f"{CODE}.zh-hans.md"
+    text = zh.read_text(encoding="utf-8")
+    start = text.index("## 下单")
+    zh.write_text(text[:start] + text[text.index("## ", start + 3) :], encoding="utf-8")
+    assert errors_of(folder) == [
+        f"{CODE}.zh-hans.md: 2 modules, but {CODE}.toml gives illustrations for 3: "
+        "every language has the same modules."
+    ]
+
+
+def test_a_language_whose_questions_differ_from_the_course_is_refused(folder, db):
+    zh = folder / f"{CODE}.zh-hans.md"
+    zh.write_text(zh.read_text(encoding="utf-8").rsplit("\n### ", 1)[0] + "\n", encoding="utf-8")
+    assert errors_of(folder) == [
+        f"{CODE}.zh-hans.md: 3 quiz questions, but {CODE}.toml lists 4: "
+        "every language has the same questions."
+    ]
+
+
+def test_a_language_marking_another_answer_right_is_refused(folder, db):
+    zh = folder / f"{CODE}.zh-hans.md"
+    edit(zh, "- [x] 其他门店、配送中心或直发供应商。", "- [ ] 其他门店、配送中心或直发供应商。")
+    edit(zh, "- [ ] 只能从你自己的库房。", "- [x] 只能从你自己的库房。")
+    line = zh.read_text(encoding="utf-8").splitlines().index("## Quiz") + 3
+    [error] = errors_of(folder)
+    assert error.startswith(f"{CODE}.zh-hans.md:{line}: question 1 does not match {CODE}.en.md")
+
+
+def test_every_problem_in_every_course_is_listed_at_once(folder, db):
+    write_course(folder, "pickup-basics", SMALL_TOML.replace("minutes = 10\n", ""), en=SMALL_EN)
+    edit(folder / EN, "- [x] Other stores", "- [ ] Other stores")
+    errors = errors_of(folder)
+    assert len(errors) == 2
+    assert errors[0].startswith(f"{EN}:25: this question has no right answer")
+    assert errors[1] == "pickup-basics.toml: field “minutes”: missing."
+
+
+def test_an_unknown_area_or_skill_is_refused_before_anything_is_written(tmp_path, program):
+    toml = SMALL_TOML.replace('"operations"', '"logistics"').replace(
+        "bopis_fulfilment", "bopis_fulfillment"
+    )
+    write_course(tmp_path, "pickup-basics", toml, en=SMALL_EN)
+    with pytest.raises(ContentErrors) as caught:
+        courses_import(courses=load_courses([tmp_path]))
+    messages = [str(e) for e in caught.value.errors]
+    assert messages[0].startswith("pickup-basics.toml: field “area”: no skill area “logistics”")
+    assert messages[1].startswith(
+        "pickup-basics.toml: field “grants”: no skill “bopis_fulfillment”"
+    )
+    assert not Course.objects.filter(code="pickup-basics").exists()

@@ -32,6 +32,7 @@ QUIZ_HEADING = "quiz"
 TITLE_MAX, ANSWER_MAX = 200, 300
 
 _CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_HEADING = re.compile(r"^(#+)(?:\s+(.*))?$")
 _ANSWER = re.compile(r"^[-*]\s+\[( |x|X)\]\s*(.*)$")
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
@@ -291,24 +292,32 @@ def parse_text(path: Path, language: str) -> CourseTextSpec:
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip()
         stripped = line.strip()
-        if line.startswith("# "):
+        heading = _HEADING.match(line)
+        level = len(heading.group(1)) if heading else 0
+        if level > 3:
+            raise ContentError(
+                path,
+                _("only “#”, “##” and “###” headings: the title, modules, questions."),
+                number,
+            )
+        if heading and not heading.group(2):
+            raise ContentError(path, _("a heading without text."), number)
+        if level == 1:
             if title is not None:
                 raise ContentError(
                     path,
                     _("a second title: a course file has one “# title” line, at the top."),
                     number,
                 )
-            title = _heading(path, line, number)
-            continue
-        if title is None:
+            title = _heading(path, heading, number)
+        elif title is None:
             if stripped:
                 raise ContentError(
                     path, _("the file starts with the course title: “# Title”."), number
                 )
-            continue
-        if line.startswith("## "):
-            heading = _heading(path, line, number)
-            if heading.casefold() == QUIZ_HEADING:
+        elif level == 2:
+            text = _heading(path, heading, number)
+            if text.casefold() == QUIZ_HEADING:
                 if in_quiz:
                     raise ContentError(path, _("a second “## Quiz”."), number)
                 in_quiz = True
@@ -319,18 +328,16 @@ def parse_text(path: Path, language: str) -> CourseTextSpec:
                     number,
                 )
             else:
-                modules.append((number, heading, []))
-            continue
-        if line.startswith("### "):
+                modules.append((number, text, []))
+        elif level == 3:
             if not in_quiz:
                 raise ContentError(
                     path,
                     _("a question (### …) outside the quiz: put it under “## Quiz”."),
                     number,
                 )
-            questions.append((number, [_heading(path, line, number)], []))
-            continue
-        if in_quiz:
+            questions.append((number, [_heading(path, heading, number)], []))
+        elif in_quiz:
             _quiz_line(path, line, number, questions)
         elif modules:
             modules[-1][2].append(stripped)
@@ -382,10 +389,8 @@ def parse_text(path: Path, language: str) -> CourseTextSpec:
     return CourseTextSpec(path, language, title, summary_text, module_texts, question_texts)
 
 
-def _heading(path: Path, line: str, number: int) -> str:
-    text = line.lstrip("#").strip()
-    if not text:
-        raise ContentError(path, _("a heading without text."), number)
+def _heading(path: Path, heading: re.Match, number: int) -> str:
+    text = heading.group(2).strip()
     if len(text) > TITLE_MAX:
         raise ContentError(
             path, _("a title is %(max)s characters at most.") % {"max": TITLE_MAX}, number

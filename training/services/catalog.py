@@ -119,13 +119,14 @@ def courses_import(*, courses: list[CourseSpec], update: bool = True) -> list[Im
     areas = {a.code: a for a in SkillArea.objects.all()}
     skills = {s.code: s for s in Skill.objects.all()}
     errors = []
+    none_yet = _("none yet: install the skill framework first")
     for spec in courses:
         if spec.area not in areas:
             errors.append(
                 ContentError(
                     spec.path,
                     _("field “area”: no skill area “%(code)s” (the areas are: %(known)s).")
-                    % {"code": spec.area, "known": ", ".join(sorted(areas))},
+                    % {"code": spec.area, "known": ", ".join(sorted(areas)) or none_yet},
                 )
             )
         for code in spec.grants:
@@ -134,7 +135,7 @@ def courses_import(*, courses: list[CourseSpec], update: bool = True) -> list[Im
                     ContentError(
                         spec.path,
                         _("field “grants”: no skill “%(code)s” (the skills are: %(known)s).")
-                        % {"code": code, "known": ", ".join(sorted(skills))},
+                        % {"code": code, "known": ", ".join(sorted(skills)) or none_yet},
                     )
                 )
     if errors:
