@@ -3,16 +3,29 @@ and `training_import` (idempotent, updates in place, a dry run writes nothing)."
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
+from tests import factories
 from tests.training.snapshot_content import program_snapshot
+from training import services
 from training.content.files import COURSES_DIR, ContentErrors, load_courses
-from training.models import Course
+from training.models import (
+    Attempt,
+    Certification,
+    Choice,
+    Course,
+    CourseText,
+    EnrolmentStatus,
+    Module,
+    Question,
+)
 from training.services.catalog import courses_import
 
 SNAPSHOT = Path(__file__).parent / "data" / "content_snapshot.json"
@@ -341,3 +354,175 @@ def test_an_unknown_area_or_skill_is_refused_before_anything_is_written(tmp_path
         "pickup-basics.toml: field “grants”: no skill “bopis_fulfillment”"
     )
     assert not Course.objects.filter(code="pickup-basics").exists()
+
+
+# --- Importing ------------------------------------------------------------------------
+
+
+def run_import(*args: str) -> str:
+    out = io.StringIO()
+    call_command("training_import", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def course_rows(code: str) -> dict:
+    """Every row of one course with its id and what it says."""
+    course = Course.objects.get(code=code)
+    return {
+        "course": (course.pk, course.updated_at, course.estimated_minutes),
+        "grants": sorted(course.grants.values_list("pk", "skill__code", "level")),
+        "texts": sorted(
+            CourseText.objects.filter(course=course).values_list(
+                "pk", "language", "title", "summary"
+            )
+        ),
+        "modules": sorted(
+            Module.objects.filter(text__course=course).values_list(
+                "pk", "text__language", "position", "title", "body", "illustration"
+            )
+        ),
+        "questions": sorted(
+            Question.objects.filter(text__course=course).values_list(
+                "pk", "text__language", "position", "prompt", "kind"
+            )
+        ),
+        "choices": sorted(
+            Choice.objects.filter(question__text__course=course).values_list(
+                "pk", "question_id", "position", "text", "is_correct"
+            )
+        ),
+    }
+
+
+def test_importing_the_shipped_courses_again_changes_nothing(program):
+    before = {code: course_rows(code) for code in Course.objects.values_list("code", flat=True)}
+    out = run_import()
+    assert "10 courses read." in out
+    assert "welcome-omnichannel: unchanged" in out
+    assert "0 created, 0 updated, 10 unchanged." in out
+    assert {code: course_rows(code) for code in before} == before
+
+
+def test_a_new_course_is_created_then_left_alone(tmp_path, program):
+    write_course(tmp_path, "pickup-basics", SMALL_TOML, en=SMALL_EN, zh_hans=SMALL_ZH)
+    out = run_import(str(tmp_path))
+    assert "pickup-basics: created" in out and "1 created, 0 updated, 0 unchanged." in out
+    rows = course_rows("pickup-basics")
+    assert rows["grants"][0][1:] == ("bopis_fulfilment", 1)
+    assert [t[1:3] for t in rows["texts"]] == [
+        ("en", "Pickup in five minutes"),
+        ("zh-hans", "五分钟学会自提"),
+    ]
+    assert [m[2:4] + m[5:] for m in rows["modules"] if m[1] == "en"] == [
+        (1, "The shelf", "pickup"),
+        (2, "The hand-over", ""),
+    ]
+    assert [(q[2], q[4]) for q in rows["questions"] if q[1] == "en"] == [
+        (1, "single"),
+        (2, "multiple"),
+    ]
+    assert len(rows["choices"]) == 10
+    assert "pickup-basics: unchanged" in run_import(str(tmp_path))
+    assert course_rows("pickup-basics") == rows
+
+
+@pytest.fixture
+def passed(program, associate):
+    """An associate who passed the endless-aisle course: enrolment, attempt, certificate."""
+    course = Course.objects.get(code=CODE)
+    attempt = factories.course_passed(associate, course)
+    assert attempt.passed
+    return attempt
+
+
+def test_a_changed_text_updates_the_course_in_place_keeping_what_people_did(folder, passed):
+    attempt = passed
+    enrolment = attempt.enrolment
+    certificate = Certification.objects.get(enrolment=enrolment)
+    before = course_rows(CODE)
+    edit(folder / EN, "# Selling the endless aisle", "# Selling beyond the shelf")
+    edit(folder / EN, "Take payment as for any sale.", "Take payment as for any other sale.")
+    edit(folder / EN, "What do you promise?", "What date do you promise?")
+    edit(folder / EN, "- [ ] No date at all.", "- [ ] No date, to be safe.")
+    edit(folder / f"{CODE}.toml", "minutes = 15", "minutes = 20")
+
+    out = run_import(str(folder))
+
+    assert (
+        f"{CODE}: updated (estimated time (minutes), en: title, en: module 2, en: question 2)"
+        in out
+    )
+    after = course_rows(CODE)
+    # The same rows, changed where the file changed.
+    for part in ("grants", "texts", "modules", "questions", "choices"):
+        assert [r[0] for r in after[part]] == [r[0] for r in before[part]], part
+    assert after["course"][2] == 20
+    texts = {t[1]: t[2] for t in after["texts"]}
+    assert texts == {"en": "Selling beyond the shelf", "zh-hans": "无限货架销售"}
+    module = Module.objects.get(text__course__code=CODE, text__language="en", position=2)
+    assert "Take payment as for any other sale." in module.body
+    question = Question.objects.get(text__course__code=CODE, text__language="en", position=2)
+    assert question.prompt.endswith("What date do you promise?")
+    assert list(question.choices.values_list("text", flat=True))[2] == "No date, to be safe."
+    assert len(set(after["choices"]) - set(before["choices"])) == 1  # only that answer
+    # Nothing anyone did is lost: the enrolment, the attempt and its review, the certificate.
+    enrolment.refresh_from_db()
+    assert enrolment.status == EnrolmentStatus.PASSED
+    assert Attempt.objects.get(pk=attempt.pk).order == attempt.order
+    review = services.attempt_review(Attempt.objects.get(pk=attempt.pk))
+    assert len(review) == 4
+    assert Certification.objects.get(pk=certificate.pk).number == certificate.number
+    # And importing the same files again changes nothing.
+    assert f"{CODE}: unchanged" in run_import(str(folder))
+    assert course_rows(CODE) == after
+
+
+def test_a_question_added_in_every_language_is_added_to_each_text(folder, passed):
+    before = course_rows(CODE)
+    edit(folder / f"{CODE}.toml", '"multiple", "single"]', '"multiple", "single", "single"]')
+    with (folder / EN).open("a", encoding="utf-8") as f:
+        f.write(
+            "\n### Who pays the delivery?\n\n- [x] As the tablet says.\n- [ ] Always the store.\n"
+        )
+    with (folder / f"{CODE}.zh-hans.md").open("a", encoding="utf-8") as f:
+        f.write("\n### 运费由谁支付？\n\n- [x] 以平板显示为准。\n- [ ] 总是门店。\n")
+
+    out = run_import(str(folder))
+
+    assert f"{CODE}: updated (en: question 5, zh-hans: question 5)" in out
+    after = course_rows(CODE)
+    assert set(before["questions"]) < set(after["questions"])
+    assert len(after["questions"]) == len(before["questions"]) + 2
+    assert set(before["choices"]) < set(after["choices"])
+
+
+def test_the_dry_run_says_what_would_change_and_writes_nothing(folder, passed):
+    before = course_rows(CODE)
+    edit(folder / EN, "# Selling the endless aisle", "# Selling beyond the shelf")
+    edit(folder / f"{CODE}.toml", "endless_aisle = 2", "endless_aisle = 3")
+
+    out = run_import("--dry-run", str(folder / EN))
+
+    assert f"{CODE}: updated (skills it grants, en: title)" in out
+    assert "0 created, 1 updated, 0 unchanged. Dry run: nothing was written." in out
+    assert course_rows(CODE) == before
+
+
+def test_a_malformed_file_stops_the_whole_import(folder, program):
+    write_course(folder, "pickup-basics", SMALL_TOML, en=SMALL_EN, zh_hans=SMALL_ZH)
+    edit(folder / EN, "# Selling the endless aisle", "# Selling beyond the shelf")
+    edit(folder / f"{CODE}.zh-hans.md", "- [x] 其他门店", "- [ ] 其他门店")
+    err = io.StringIO()
+
+    with pytest.raises(
+        CommandError, match=r"^1 problem in the course files; nothing was imported\.$"
+    ):
+        call_command("training_import", str(folder), stdout=io.StringIO(), stderr=err)
+
+    assert f"{CODE}.zh-hans.md:" in err.getvalue()
+    assert "this question has no right answer" in err.getvalue()
+    assert not Course.objects.filter(code="pickup-basics").exists()
+    assert (
+        CourseText.objects.get(course__code=CODE, language="en").title
+        == "Selling the endless aisle"
+    )
