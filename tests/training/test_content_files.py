@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from tests import factories
 from tests.training.snapshot_content import program_snapshot
@@ -526,3 +527,14 @@ def test_a_malformed_file_stops_the_whole_import(folder, program):
         CourseText.objects.get(course__code=CODE, language="en").title
         == "Selling the endless aisle"
     )
+
+
+def test_the_errors_read_in_chinese_for_a_chinese_author(folder, db):
+    edit(folder / f"{CODE}.toml", "minutes = 15\n", "")
+    edit(folder / EN, "- [x] Other stores", "- [ ] Other stores")
+    with translation.override("zh-hans"):
+        errors = errors_of(folder)
+    assert errors == [
+        f"{CODE}.toml: 字段“minutes”：缺少此项。",
+        f"{EN}:25: 这道题没有正确答案：请用“- [x]”标出。",
+    ]
