@@ -16,7 +16,13 @@ from django.utils import translation
 from tests import factories
 from tests.training.snapshot_content import program_snapshot
 from training import services
-from training.content.files import COURSES_DIR, ContentErrors, load_courses
+from training.content.files import (
+    COURSES_DIR,
+    FRAMEWORK_FILE,
+    ContentErrors,
+    load_courses,
+    load_framework,
+)
 from training.models import (
     Attempt,
     Certification,
@@ -258,6 +264,14 @@ EN = f"{CODE}.en.md"
             "module “Placing the order” has no text.",
         ),
         ("## Quiz\n", "## Quiz\n\n## Afterwards\n\nMore.\n", 25, "a module after the quiz"),
+        ("## Quiz\n", "## Quiz\n\n## quiz\n", 25, "a second “## Quiz”."),
+        ("# Selling the endless aisle", "# " + "x" * 201, 1, "a title is 200 characters at most."),
+        (
+            "- [ ] Only from your own stockroom.",
+            "- [ ] " + "x" * 301,
+            28,
+            "300 characters at most.",
+        ),
         (
             "## Placing the order",
             "### Placing the order",
@@ -282,6 +296,39 @@ def test_a_malformed_text_is_named_with_its_line(folder, db, old, new, line, mes
     assert len(errors) == 1, errors
     assert errors[0].startswith(f"{EN}:{line}: "), errors[0]
     assert message in errors[0]
+
+
+def whole_file(text: str) -> str:
+    return ""
+
+
+def before_first_module(text: str) -> str:
+    return "# Selling the endless aisle\n\n" + text[text.index("## The whole") :]
+
+
+def without_modules(text: str) -> str:
+    return text[: text.index("## The whole")] + text[text.index("## Quiz") :]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (whole_file, "empty: a course file starts with “# Title”."),
+        (before_first_module, "no summary: write it under the title, before the first module."),
+        (without_modules, "no modules: each module starts with “## Module title”."),
+    ],
+)
+def test_a_text_missing_a_part_is_named(folder, db, change, message):
+    (folder / EN).write_text(change((folder / EN).read_text(encoding="utf-8")), encoding="utf-8")
+    assert errors_of(folder)[0] == f"{EN}: {message}"
+
+
+def test_a_bad_course_code_or_path_is_named(folder, db):
+    for path in folder.glob(f"{CODE}.*"):
+        path.rename(folder / path.name.replace(CODE, "Endless_Aisle"))
+    [error] = errors_of(folder)
+    assert error.startswith("Endless_Aisle.toml: a course code is lower-case letters")
+    assert errors_of(folder / "nowhere") == ["nowhere: no such file or folder."]
 
 
 def test_a_question_needs_two_answers(folder, db):
@@ -538,3 +585,38 @@ def test_the_errors_read_in_chinese_for_a_chinese_author(folder, db):
         f"{CODE}.toml: 字段“minutes”：缺少此项。",
         f"{EN}:25: 这道题没有正确答案：请用“- [x]”标出。",
     ]
+
+
+# --- The skill framework file --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'name_zh = "解读跨渠道购物旅程"\n',
+            "",
+            "customer.skills[1]: field “name_zh” is missing or not filled in.",
+        ),
+        (
+            "requirements = { associate = 2, store_manager = 3 }",
+            "requirements = { associate = 2 }",
+            "customer.skills[1].requirements: field “store_manager” is missing",
+        ),
+        ("level = 4\n", 'level = "4"\n', "cross_channel_behaviour.levels[4]: field “level”"),
+        (
+            'operation = "outreach_send"\nskill = "clienteling_privacy"',
+            'operation = "outreach_send"\nskill = "clienteling"',
+            "operation_rules[1]: no skill “clienteling” in the framework.",
+        ),
+        ('code = "customer"\n', 'code = "customer\n', "not readable: "),
+    ],
+)
+def test_a_malformed_framework_is_named(tmp_path, db, old, new, message):
+    path = tmp_path / "framework.toml"
+    shutil.copy(FRAMEWORK_FILE, path)
+    edit(path, old, new)
+    with pytest.raises(ContentErrors) as caught:
+        load_framework(path)
+    [error] = caught.value.errors
+    assert str(error).startswith(f"framework.toml: {message}")

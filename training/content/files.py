@@ -8,6 +8,9 @@ Each course is three files with the course code as their name:
 - `<code>.en.md`, `<code>.zh-hans.md`: the course written in one language (title,
   summary, modules, quiz with its right answers marked), in plain Markdown.
 
+The skill framework (areas, skills, what each level means, requirements, operation
+rules) is `framework.toml`, read by `load_framework()`.
+
 Nothing here touches the database: `load_courses()` returns `CourseSpec`s or raises
 `ContentErrors` naming the file, the line or field, and what is wrong, in words.
 """
@@ -26,6 +29,7 @@ from django.utils.translation import gettext as _
 from training.models import ILLUSTRATIONS, QuestionKind
 
 COURSES_DIR = Path(__file__).resolve().parent / "courses"
+FRAMEWORK_FILE = Path(__file__).resolve().parent / "framework.toml"
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 FALLBACK_LANGUAGE = "en"
 QUIZ_HEADING = "quiz"
@@ -519,3 +523,74 @@ def _structure_errors(
                 )
             )
     return errors
+
+
+# --- The skill framework ---------------------------------------------------------------
+
+_FRAMEWORK_FIELDS = {
+    "areas": {"code": str, "name": str, "name_zh": str, "skills": list},
+    "skills": {
+        "code": str,
+        "name": str,
+        "name_zh": str,
+        "description": str,
+        "description_zh": str,
+        "requirements": dict,
+        "levels": list,
+    },
+    "levels": {"level": int, "en": str, "zh": str},
+    "requirements": {"associate": int, "store_manager": int},
+    "store_requirements": {"store": str, "role": str, "skill": str, "level": int},
+    "operation_rules": {"operation": str, "skill": str, "level": int},
+}
+
+
+def load_framework(path: Path = FRAMEWORK_FILE) -> dict:
+    """The framework file, checked: every table has its fields with the right kind of
+    value, and every skill a requirement or rule names is in the framework."""
+    try:
+        return _framework(path)
+    except ContentError as error:
+        raise ContentErrors([error]) from None
+
+
+def _framework(path: Path) -> dict:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ContentError(path, _("not readable: %(error)s.") % {"error": error}) from None
+
+    def check(table: dict, kind: str, where: str) -> None:
+        for name, expected in _FRAMEWORK_FIELDS[kind].items():
+            value = table.get(name)
+            if not isinstance(value, expected) or isinstance(value, bool) or value in ("", []):
+                raise ContentError(
+                    path,
+                    _("%(where)s: field “%(field)s” is missing or not filled in.")
+                    % {"where": where, "field": name},
+                )
+
+    skills = set()
+    for a, area in enumerate(data.get("areas") or [], start=1):
+        check(area, "areas", f"areas[{a}]")
+        for s, skill in enumerate(area["skills"], start=1):
+            where = f"{area['code']}.skills[{s}]"
+            check(skill, "skills", where)
+            check(skill["requirements"], "requirements", f"{where}.requirements")
+            skills.add(skill["code"])
+            for n, level in enumerate(skill["levels"], start=1):
+                check(level, "levels", f"{skill['code']}.levels[{n}]")
+    if not skills:
+        raise ContentError(path, _("no areas with skills (“[[areas]]”, “[[areas.skills]]”)."))
+    for kind in ("store_requirements", "operation_rules"):
+        for n, row in enumerate(data.get(kind) or [], start=1):
+            check(row, kind, f"{kind}[{n}]")
+            if row["skill"] not in skills:
+                raise ContentError(
+                    path,
+                    _("%(where)s: no skill “%(skill)s” in the framework.")
+                    % {"where": f"{kind}[{n}]", "skill": row["skill"]},
+                )
+    data.setdefault("store_requirements", [])
+    data.setdefault("operation_rules", [])
+    return data

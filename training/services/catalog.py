@@ -1,7 +1,7 @@
 """Installing the program: the skill framework, requirements and operation rules
-(`training/content/framework.py`), and the courses written as files in
-`training/content/courses/` (read by `training.content.files`), in every language
-they exist in."""
+(`training/content/framework.toml`) and the courses written as files in
+`training/content/courses/` (both read by `training.content.files`), in every
+language they exist in."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from retail.models import Store
-from training.content import framework
 from training.content.files import (
     ContentError,
     ContentErrors,
@@ -19,6 +18,7 @@ from training.content.files import (
     CourseTextSpec,
     QuestionText,
     load_courses,
+    load_framework,
 )
 from training.models import (
     Choice,
@@ -41,51 +41,56 @@ def content_sync() -> dict[str, int]:
     """Install what is missing of the program; what exists is left as HQ keeps it
     (a requirement or rule HQ changed in admin is not reset). Safe to run again."""
     created = dict.fromkeys(("areas", "skills", "requirements", "rules", "courses", "texts"), 0)
-    areas = {}
-    for position, (code, name, name_zh) in enumerate(framework.AREAS, start=1):
-        areas[code], new = SkillArea.objects.get_or_create(
-            code=code, defaults={"name": name, "name_zh": name_zh, "position": position}
+    framework = load_framework()
+    areas, skills = {}, {}
+    for position, area in enumerate(framework["areas"], start=1):
+        areas[area["code"]], new = SkillArea.objects.get_or_create(
+            code=area["code"],
+            defaults={"name": area["name"], "name_zh": area["name_zh"], "position": position},
         )
         created["areas"] += new
-    skills = {}
-    for area_code, specs in framework.SKILLS.items():
-        for position, (code, name, name_zh, text, text_zh, levels) in enumerate(specs, start=1):
+        for skill_position, spec in enumerate(area["skills"], start=1):
             skill, new = Skill.objects.get_or_create(
-                code=code,
+                code=spec["code"],
                 defaults={
-                    "area": areas[area_code],
-                    "name": name,
-                    "name_zh": name_zh,
-                    "description": text,
-                    "description_zh": text_zh,
-                    "position": position,
+                    "area": areas[area["code"]],
+                    "name": spec["name"],
+                    "name_zh": spec["name_zh"],
+                    "description": spec["description"],
+                    "description_zh": spec["description_zh"],
+                    "position": skill_position,
                 },
             )
-            skills[code] = skill
+            skills[spec["code"]] = skill
             created["skills"] += new
-            for level, (en_text, zh_text) in levels.items():
+            for level in spec["levels"]:
                 LevelDescriptor.objects.get_or_create(
-                    skill=skill, level=level, defaults={"text": en_text, "text_zh": zh_text}
+                    skill=skill,
+                    level=level["level"],
+                    defaults={"text": level["en"], "text_zh": level["zh"]},
                 )
-    for code, (associate, manager) in framework.REQUIREMENTS.items():
-        for role, level in (("associate", associate), ("store_manager", manager)):
+    for area in framework["areas"]:
+        for spec in area["skills"]:
+            for role, level in spec["requirements"].items():
+                _obj, new = Requirement.objects.get_or_create(
+                    role=role, skill=skills[spec["code"]], store=None, defaults={"level": level}
+                )
+                created["requirements"] += new
+    store_rows = framework["store_requirements"]
+    stores = {s.code: s for s in Store.objects.filter(code__in=[r["store"] for r in store_rows])}
+    for row in store_rows:
+        if row["store"] in stores:
             _obj, new = Requirement.objects.get_or_create(
-                role=role, skill=skills[code], store=None, defaults={"level": level}
+                role=row["role"],
+                skill=skills[row["skill"]],
+                store=stores[row["store"]],
+                defaults={"level": row["level"]},
             )
             created["requirements"] += new
-    stores = {
-        s.code: s
-        for s in Store.objects.filter(code__in=[r[0] for r in framework.STORE_REQUIREMENTS])
-    }
-    for store_code, role, code, level in framework.STORE_REQUIREMENTS:
-        if store_code in stores:
-            _obj, new = Requirement.objects.get_or_create(
-                role=role, skill=skills[code], store=stores[store_code], defaults={"level": level}
-            )
-            created["requirements"] += new
-    for operation, code, level in framework.OPERATION_RULES:
+    for rule in framework["operation_rules"]:
         _obj, new = OperationRule.objects.get_or_create(
-            operation=operation, defaults={"skill": skills[code], "level": level}
+            operation=rule["operation"],
+            defaults={"skill": skills[rule["skill"]], "level": rule["level"]},
         )
         created["rules"] += new
     for outcome in courses_import(courses=load_courses(), update=False):
