@@ -32,6 +32,7 @@ from training.models import (
     EnrolmentStatus,
     Module,
     Question,
+    SkillArea,
 )
 from training.services.catalog import courses_import
 
@@ -620,3 +621,17 @@ def test_a_malformed_framework_is_named(tmp_path, db, old, new, message):
         load_framework(path)
     [error] = caught.value.errors
     assert str(error).startswith(f"framework.toml: {message}")
+
+
+def test_the_command_on_an_empty_database_installs_the_whole_program(store):
+    dry = run_import("--dry-run")
+    assert "The skill framework was missing; installed: areas 6, skills 9" in dry
+    assert "10 created, 0 updated, 0 unchanged. Dry run: nothing was written." in dry
+    assert not SkillArea.objects.exists() and not Course.objects.exists()
+
+    out = run_import()
+
+    assert "10 created, 0 updated, 0 unchanged." in out
+    installed = json.loads(json.dumps(program_snapshot()))
+    assert installed == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    assert "framework" not in run_import()

@@ -40,7 +40,18 @@ from training.models import (
 def content_sync() -> dict[str, int]:
     """Install what is missing of the program; what exists is left as HQ keeps it
     (a requirement or rule HQ changed in admin is not reset). Safe to run again."""
-    created = dict.fromkeys(("areas", "skills", "requirements", "rules", "courses", "texts"), 0)
+    created = framework_sync() | {"courses": 0, "texts": 0}
+    for outcome in courses_import(courses=load_courses(), update=False):
+        created["courses"] += outcome.created
+        created["texts"] += outcome.texts_created
+    return created
+
+
+@transaction.atomic
+def framework_sync() -> dict[str, int]:
+    """Install what is missing of the skill framework (`framework.toml`): areas,
+    skills and their level descriptions, requirements, operation rules."""
+    created = dict.fromkeys(("areas", "skills", "requirements", "rules"), 0)
     framework = load_framework()
     areas, skills = {}, {}
     for position, area in enumerate(framework["areas"], start=1):
@@ -93,9 +104,6 @@ def content_sync() -> dict[str, int]:
             defaults={"skill": skills[rule["skill"]], "level": rule["level"]},
         )
         created["rules"] += new
-    for outcome in courses_import(courses=load_courses(), update=False):
-        created["courses"] += outcome.created
-        created["texts"] += outcome.texts_created
     return created
 
 

@@ -2,7 +2,8 @@
 their files (README, "Writing a course"). A PATH is a folder of course files or any
 one file of a course; without one, the courses that ship with Aisle.
 
-Every file is checked before anything is written: one problem anywhere and nothing
+A skill framework not yet installed is installed first (`framework.toml`). Every
+file is checked before anything is written: one problem anywhere and nothing
 is imported. Updating changes the existing rows in place, so enrolments, quiz
 attempts and certificates stay as they were; importing the same files again changes
 nothing. `--dry-run` reports what would change and writes nothing."""
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from training.content.files import COURSES_DIR, ContentErrors, load_courses
-from training.services.catalog import courses_import
+from training.services.catalog import courses_import, framework_sync
 
 
 class Command(BaseCommand):
@@ -45,6 +46,12 @@ class Command(BaseCommand):
                 % {"count": len(courses)}
             )
             with transaction.atomic():
+                installed = framework_sync()
+                if any(installed.values()):
+                    self.stdout.write(
+                        _("The skill framework was missing; installed: %(installed)s.")
+                        % {"installed": ", ".join(f"{k} {v}" for k, v in installed.items())}
+                    )
                 outcomes = courses_import(courses=courses, update=True)
                 if dry_run:
                     transaction.set_rollback(True)
