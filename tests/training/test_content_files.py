@@ -225,9 +225,8 @@ def test_a_missing_file_is_named(folder, db):
         f"{CODE}.en.md: missing: every course is written in English at least."
     ]
     (folder / f"{CODE}.toml").unlink()
-    assert errors_of(folder / f"{CODE}.zh-hans.md") == [
-        f"{CODE}.toml: missing: every course needs its {CODE}.toml."
-    ]
+    for named in (folder, folder / f"{CODE}.zh-hans.md"):
+        assert errors_of(named) == [f"{CODE}.toml: missing: every course needs its {CODE}.toml."]
 
 
 def test_a_file_in_an_unknown_language_is_refused(folder, db):

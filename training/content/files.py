@@ -112,9 +112,9 @@ def course_codes(paths: Iterable[Path]) -> list[tuple[Path, str]]:
     found: dict[tuple[Path, str], None] = {}
     for path in paths:
         path = Path(path)
-        if path.is_dir():
-            for toml in sorted(path.glob("*.toml")):
-                found[(toml.parent, toml.stem)] = None
+        if path.is_dir():  # a text without its .toml is found too, and reported
+            for file in sorted([*path.glob("*.toml"), *path.glob("*.md")]):
+                found[(path, file.name.split(".", 1)[0])] = None
             continue
         if not path.exists():
             raise ContentErrors([ContentError(path, _("no such file or folder."))])
