@@ -229,6 +229,11 @@ def test_a_missing_file_is_named(folder, db):
         assert errors_of(named) == [f"{CODE}.toml: missing: every course needs its {CODE}.toml."]
 
 
+def test_a_file_not_in_utf8_is_named(folder, db):
+    (folder / EN).write_bytes("# Café\n".encode("latin-1"))
+    assert errors_of(folder) == [f"{EN}: not UTF-8 text: save the file as UTF-8."]
+
+
 def test_a_file_in_an_unknown_language_is_refused(folder, db):
     shutil.copy(folder / f"{CODE}.en.md", folder / f"{CODE}.fr.md")
     assert errors_of(folder) == [

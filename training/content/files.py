@@ -198,6 +198,13 @@ def load_course(folder: Path, code: str) -> CourseSpec:
     return course
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ContentError(path, _("not UTF-8 text: save the file as UTF-8.")) from None
+
+
 # --- The language-neutral file -------------------------------------------------------
 
 _FIELDS = {
@@ -217,7 +224,7 @@ _FIELDS = {
 
 def parse_course(path: Path) -> CourseSpec:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as error:
         raise ContentError(path, _("not readable: %(error)s.") % {"error": error}) from None
 
@@ -287,7 +294,7 @@ def parse_course(path: Path) -> CourseSpec:
 def parse_text(path: Path, language: str) -> CourseTextSpec:
     """Read `# Title`, the summary under it, `## Module` sections, then `## Quiz` with
     `### Question` sections whose answers are `- [x] right` / `- [ ] wrong`."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = _read(path).splitlines()
     title = None
     summary: list[str] = []
     modules: list[tuple[int, str, list[str]]] = []
@@ -556,7 +563,7 @@ def load_framework(path: Path = FRAMEWORK_FILE) -> dict:
 
 def _framework(path: Path) -> dict:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as error:
         raise ContentError(path, _("not readable: %(error)s.") % {"error": error}) from None
 
