@@ -296,7 +296,7 @@ def test_a_merged_customers_exceptions_follow_the_survivor(hq_user):
     survivor, duplicate = factories.CustomerFactory(), factories.CustomerFactory()
     granted = PolicyExceptionFactory(customer=duplicate)
     preview = dict(retail_services.merge_preview(survivor=survivor, duplicate=duplicate))
-    assert preview["returns.policy_exceptions"] == 1
+    assert preview["Return policy exceptions"] == 1
     retail_services.customer_merge(survivor=survivor, duplicate=duplicate, by=hq_user)
     granted.refresh_from_db()
     assert granted.customer == survivor
