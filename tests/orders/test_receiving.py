@@ -299,3 +299,103 @@ def test_receiving_in_chinese_refuses_in_chinese(net, store, associate, client):
     )
     assert response.status_code == 400
     assert "必须" in response.content.decode()
+
+
+def receive_short(net, store, ref, by, *, short=1, damaged=0, variant=None, note=""):
+    """A parcel of 2 received through the service with `short`/`damaged` units."""
+    from orders import shipping
+
+    variant = variant or net["coat"]
+    factories.give_stock(net["dc"], variant, 2)
+    f = in_transit(net, ref, store, [(variant, 2)])
+    line = f.lines.get()
+    good = 2 - short - damaged
+    return shipping.transfer_receive(
+        fulfillment=f,
+        store=store,
+        scanned={str(line.pk): good},
+        by=by,
+        receipt={line.pk: shipping.LineReceipt(good=good, short=short, damaged=damaged)},
+        note=note,
+    )
+
+
+def test_the_discrepancy_shows_on_the_pickup_page_and_in_admin(
+    net, store, associate, client, admin_client
+):
+    f = receive_short(net, store, "RCV-PAGE", associate, short=1, note="one missing")
+    client.force_login(associate)
+    page = client.get(reverse("orders_store:detail", args=[f.pk])).content.decode()
+    assert 'id="discrepancies"' in page
+    assert "one missing" in page and "Received short or damaged" in page  # card and timeline
+    assert "1 × COAT-M short" in page
+    order_admin = admin_client.get(reverse("admin:orders_order_change", args=[f.order_id]))
+    assert order_admin.status_code == 200
+    assert "receiving discrepanc" in order_admin.content.decode().lower()
+    listing = admin_client.get(reverse("admin:orders_receivingdiscrepancy_changelist"))
+    assert listing.status_code == 200 and "RCV-PAGE" in listing.content.decode()
+
+
+@pytest.fixture
+def admin_client(client, hq_user):
+    from django.test import Client
+
+    other = Client()
+    factories.login_with_totp(other, hq_user)
+    return other
+
+
+def test_hq_lists_discrepancies_with_filters_and_csv(
+    net, store, other_store, associate, hq_client
+):
+    s02_associate = factories.StaffFactory(role="associate", home_store=other_store)
+    receive_short(net, store, "RCV-A", associate, short=1)
+    receive_short(net, store, "RCV-B", associate, short=0, damaged=2, variant=net["scarf"])
+    receive_short(net, other_store, "RCV-C", s02_associate, short=1, damaged=1)
+    url = reverse("ship_hq:discrepancies")
+    page = hq_client.get(url).content.decode()
+    assert all(ref in page for ref in ("RCV-A", "RCV-B", "RCV-C"))
+    only_s02 = hq_client.get(url, {"store": other_store.code}).content.decode()
+    assert "RCV-C" in only_s02 and "RCV-A" not in only_s02
+    damaged = hq_client.get(url, {"kind": "damaged"}).content.decode()
+    assert "RCV-B" in damaged and "RCV-C" in damaged and "RCV-A" not in damaged
+    by_sku = hq_client.get(url, {"order": "scarf"}).content.decode()
+    assert "RCV-B" in by_sku and "RCV-A" not in by_sku
+    # Bad filters: a clear 400, no guess.
+    bad = hq_client.get(url, {"store": "NOPE"})
+    assert bad.status_code == 400 and "That store code is unknown." in bad.content.decode()
+    backwards = hq_client.get(url, {"start": "2026-02-01", "end": "2026-01-01"})
+    assert backwards.status_code == 400
+    assert "The period ends before it starts." in backwards.content.decode()
+    # The CSV holds the filtered rows, figures exact.
+    response = hq_client.get(reverse("ship_hq:discrepancies_csv"), {"store": store.code})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = b"".join(response.streaming_content).decode().splitlines()
+    assert rows[0].startswith("When (UTC),Store,Order,SKU,Sent from,Sent,Good,Short,Damaged")
+    body = sorted(r.split(",")[1:11] for r in rows[1:])
+    assert body == [
+        # Nothing left at the DC to re-source from: cancelled and refunded.
+        ["S01", "RCV-A", "COAT-M", "DC1", "2", "1", "1", "0", "0", "1"],
+        ["S01", "RCV-B", "SCARF", "DC1", "2", "0", "0", "2", "0", "2"],
+    ]
+
+
+@pytest.mark.parametrize("parcels", [1, 6])
+def test_hq_discrepancies_run_in_a_fixed_number_of_queries(
+    net, store, associate, hq_client, parcels, django_assert_max_num_queries
+):
+    for i in range(parcels):
+        receive_short(net, store, f"RCV-Q{i}", associate, short=1, damaged=1)
+    with django_assert_max_num_queries(12):
+        page = hq_client.get(reverse("ship_hq:discrepancies"))
+    assert page.content.decode().count('data-order="RCV-Q') == parcels
+    with django_assert_max_num_queries(12):
+        csv_response = hq_client.get(reverse("ship_hq:discrepancies_csv"))
+        rows = b"".join(csv_response.streaming_content).decode().splitlines()
+    assert len(rows) == parcels + 1
+
+
+def test_hq_discrepancies_are_hq_only(net, store, associate, client):
+    client.force_login(associate)
+    assert client.get(reverse("ship_hq:discrepancies")).status_code == 403
+    assert client.get(reverse("ship_hq:discrepancies_csv")).status_code == 403
