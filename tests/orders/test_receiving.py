@@ -298,7 +298,9 @@ def test_receiving_in_chinese_refuses_in_chinese(net, store, associate, client):
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert response.status_code == 400
-    assert "必须" in response.content.decode()
+    assert "COAT-M：完好（2）、短缺（1）和损坏（0）之和必须等于发来的 2 件。" in (
+        response.content.decode()
+    )
 
 
 def receive_short(net, store, ref, by, *, short=1, damaged=0, variant=None, note=""):
@@ -345,9 +347,7 @@ def admin_client(client, hq_user):
     return other
 
 
-def test_hq_lists_discrepancies_with_filters_and_csv(
-    net, store, other_store, associate, hq_client
-):
+def test_hq_lists_discrepancies_with_filters_and_csv(net, store, other_store, associate, hq_client):
     s02_associate = factories.StaffFactory(role="associate", home_store=other_store)
     receive_short(net, store, "RCV-A", associate, short=1)
     receive_short(net, store, "RCV-B", associate, short=0, damaged=2, variant=net["scarf"])
