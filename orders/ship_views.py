@@ -70,6 +70,7 @@ def _context(request, store, fulfillment, posted=None, **extra) -> dict:
         "nav": "ship",
         "f": fulfillment,
         "discrepancies": discrepancies,
+        "pickup_states": (State.RECEIVED, State.PICKING, State.READY),
         "lines": lines,
         "missing": shipping.missing_units(fulfillment, sheet),
         "incoming": incoming and fulfillment.state == State.IN_TRANSIT,

@@ -404,6 +404,10 @@ def _receive_with_discrepancy(
         else:
             line.delete()
     why = _("received at %(store)s from %(code)s: %(found)s") % {**words, "found": ", ".join(found)}
+    replace_why = _("replaces units received short or damaged at %(store)s: %(found)s") % {
+        **words,
+        "found": ", ".join(found),
+    }
     if note:
         why = f"{why} ({note})"
     services.record_order_event(
@@ -426,7 +430,7 @@ def _receive_with_discrepancy(
         services.fulfillment_end_empty(fulfillment=fulfillment, by=by, reason=why)
     for discrepancy, order_line, missing in missing_lines:
         resourced = services.units_resource(
-            order=order, old=fulfillment, line=order_line, quantity=missing, by=by, why=why
+            order=order, old=fulfillment, line=order_line, quantity=missing, by=by, why=replace_why
         )
         discrepancy.resourced = resourced
         discrepancy.cancelled = missing - resourced

@@ -186,6 +186,9 @@ def test_short_and_damaged_units_go_through_the_ledger_and_are_re_sourced(
         store,
     )
     assert new.lines.get().quantity == 3
+    assert new.events.get().reason == (
+        "replaces units received short or damaged at S01: 2 × COAT-M short, 1 × COAT-M damaged"
+    )
     assert figures(net["dc"], net["coat"]) == (3, 3)
     assert f.order.lines.get(variant=net["coat"]).cancelled_quantity == 0
     assert not Refund.objects.filter(order=f.order).exists()
