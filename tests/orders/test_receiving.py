@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from inventory.models import LocationKind, StockLevel, StockLocation, StockMovement
@@ -325,8 +326,16 @@ def receive_short(net, store, ref, by, *, short=1, damaged=0, variant=None, note
     )
 
 
+@pytest.fixture
+def hq_desk(hq_user):
+    """HQ's own browser session beside the associate's `client`."""
+    other = Client()
+    factories.login_with_totp(other, hq_user)
+    return other
+
+
 def test_the_discrepancy_shows_on_the_pickup_page_and_in_admin(
-    net, store, associate, client, admin_client
+    net, store, associate, client, hq_desk
 ):
     f = receive_short(net, store, "RCV-PAGE", associate, short=1, note="one missing")
     client.force_login(associate)
@@ -334,20 +343,11 @@ def test_the_discrepancy_shows_on_the_pickup_page_and_in_admin(
     assert 'id="discrepancies"' in page
     assert "one missing" in page and "Received short or damaged" in page  # card and timeline
     assert "1 × COAT-M short" in page
-    order_admin = admin_client.get(reverse("admin:orders_order_change", args=[f.order_id]))
+    order_admin = hq_desk.get(reverse("admin:orders_order_change", args=[f.order_id]))
     assert order_admin.status_code == 200
     assert "receiving discrepanc" in order_admin.content.decode().lower()
-    listing = admin_client.get(reverse("admin:orders_receivingdiscrepancy_changelist"))
+    listing = hq_desk.get(reverse("admin:orders_receivingdiscrepancy_changelist"))
     assert listing.status_code == 200 and "RCV-PAGE" in listing.content.decode()
-
-
-@pytest.fixture
-def admin_client(client, hq_user):
-    from django.test import Client
-
-    other = Client()
-    factories.login_with_totp(other, hq_user)
-    return other
 
 
 def test_hq_lists_discrepancies_with_filters_and_csv(net, store, other_store, associate, hq_client):
