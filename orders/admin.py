@@ -14,6 +14,7 @@ from orders.models import (
     OrderEvent,
     OrderLine,
     Payment,
+    ReceivingDiscrepancy,
     Refund,
     StoreCredit,
     StoreCreditEntry,
@@ -87,6 +88,31 @@ class FulfillmentInline(ReadOnlyInline):
     show_change_link = True
 
 
+DISCREPANCY_FIELDS = (
+    "at",
+    "store",
+    "from_location",
+    "order_line",
+    "sent",
+    "good",
+    "short",
+    "damaged",
+    "resourced",
+    "cancelled",
+    "by",
+    "note",
+)
+
+
+class ReceivingDiscrepancyInline(ReadOnlyInline):
+    """Units a store found short or damaged when it received the order's parcels."""
+
+    model = ReceivingDiscrepancy
+    fk_name = "order"
+    fields = DISCREPANCY_FIELDS
+    readonly_fields = fields
+
+
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ("at", "kind", "fulfillment", "from_state", "to_state", "by", "store", "reason")
@@ -138,6 +164,7 @@ class OrderAdmin(AisleModelAdmin):
         PaymentInline,
         RefundInline,
         FulfillmentInline,
+        ReceivingDiscrepancyInline,
         OrderEventInline,
     ]
 
@@ -212,6 +239,21 @@ class FulfillmentAdmin(AisleModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReceivingDiscrepancy)
+class ReceivingDiscrepancyAdmin(RecordAdmin):
+    """Every parcel a store received short or damaged (also HQ's /hq/ship/discrepancies/):
+    written once by receiving, never edited here."""
+
+    list_display = ("at", "store", "order", "order_line", "sent", "short", "damaged", "by")
+    list_filter = ("store", "from_location", "at")
+    search_fields = ("order__order_ref", "order_line__sku")
+    list_select_related = ("store", "order", "order_line", "by")
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

@@ -434,6 +434,85 @@ class OrderEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.from_state}→{self.to_state}"
 
 
+class ReceivingDiscrepancy(models.Model):
+    """What a store found when it received a ship-to-store parcel, per order line: of
+    the units sent, how many arrived in good condition, how many never arrived (short)
+    and how many arrived damaged. Written once, by `orders.shipping.transfer_receive`;
+    the damaged units are in the store's hold through the ledger, the short ones written
+    off there, and the units missing from the order were re-sourced or cancelled."""
+
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.CASCADE,
+        related_name="receiving_discrepancies",
+        verbose_name=_("order"),
+    )
+    fulfillment = models.ForeignKey(
+        Fulfillment,
+        on_delete=models.CASCADE,
+        related_name="receiving_discrepancies",
+        verbose_name=_("fulfilment"),
+    )
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="+", verbose_name=_("order line")
+    )
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("received at")
+    )
+    from_location = models.ForeignKey(
+        StockLocation, on_delete=models.PROTECT, related_name="+", verbose_name=_("sent from")
+    )
+    sent = models.PositiveIntegerField(_("sent"))
+    good = models.PositiveIntegerField(_("received in good condition"))
+    short = models.PositiveIntegerField(_("short (never arrived)"))
+    damaged = models.PositiveIntegerField(_("damaged"))
+    resourced = models.PositiveIntegerField(
+        _("re-sourced"), default=0, help_text=_("Missing units reserved again elsewhere.")
+    )
+    cancelled = models.PositiveIntegerField(
+        _("cancelled and refunded"), default=0, help_text=_("Missing units no stock could replace.")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+
+    class Meta:
+        verbose_name = _("receiving discrepancy")
+        verbose_name_plural = _("receiving discrepancies")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sent=models.F("good") + models.F("short") + models.F("damaged")),
+                name="receivingdiscrepancy_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(short__gt=0) | Q(damaged__gt=0),
+                name="receivingdiscrepancy_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    resourced__lte=models.F("short") + models.F("damaged"),
+                    cancelled__lte=models.F("short") + models.F("damaged"),
+                ),
+                name="receivingdiscrepancy_outcome_lte_missing",
+            ),
+            models.UniqueConstraint(
+                fields=["fulfillment", "order_line"], name="receivingdiscrepancy_once_per_line"
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "at"], name="receivingdiscrepancy_store_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order.order_ref} {self.order_line.sku}: -{self.short} / x{self.damaged}"
+
+
 # --- Store credit ------------------------------------------------------------------------
 
 

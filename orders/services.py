@@ -833,10 +833,65 @@ def _resource_line(fline: FulfillmentLine, level: StockLevel, by: User | None, r
         "sku": line.sku,
     }
     if not old.lines.exists():
-        from_state = old.state
-        old.state = State.CANCELLED
-        old.save(update_fields=["state", "updated_at"])
-        _event(order, old, "fulfillment_changed", from_state, State.CANCELLED, by, why)
+        fulfillment_end_empty(fulfillment=old, by=by, reason=why)
+    units_resource(
+        order=order,
+        old=old,
+        line=line,
+        quantity=quantity,
+        by=by,
+        why=why,
+        exclude_location_ids=frozenset({level.location_id}),
+    )
+
+
+def fulfillment_end_empty(*, fulfillment: Fulfillment, by: User | None, reason: str) -> None:
+    """A fulfilment left with no lines (every unit re-sourced, or none arrived) ends as
+    cancelled; its units were already dealt with, so nothing moves and nothing is
+    refunded here. The order must be locked."""
+    from_state = fulfillment.state
+    fulfillment.state = State.CANCELLED
+    fulfillment.save(update_fields=["state", "updated_at"])
+    _event(
+        fulfillment.order,
+        fulfillment,
+        "fulfillment_changed",
+        from_state,
+        State.CANCELLED,
+        by,
+        reason,
+    )
+
+
+def record_order_event(
+    *,
+    order: Order,
+    fulfillment: Fulfillment | None,
+    kind: str,
+    by: User | None,
+    reason: str,
+    store: Store | None = None,
+) -> OrderEvent:
+    """An event in the order's history that is not a state change (a receiving
+    discrepancy): who, when, where, why; its webhook too. The order must be locked."""
+    return _event(order, fulfillment, kind, "", "", by, reason, store=store)
+
+
+def units_resource(
+    *,
+    order: Order,
+    old: Fulfillment,
+    line: OrderLine,
+    quantity: int,
+    by: User | None,
+    why: str,
+    exclude_location_ids: frozenset[int] = frozenset(),
+) -> int:
+    """`quantity` units of `line` that `old` can no longer give the customer (a count
+    found them missing, a parcel arrived short or damaged): reserve them again where
+    the sourcing rules find them (a new fulfilment of the same kind of journey), and
+    cancel with a refund what nothing can replace. The order must be locked. Returns
+    how many units were re-sourced."""
     if old.method in (Method.PICKUP, Method.SHIP_TO_STORE):
         method, store, address = SourcingMethod.PICKUP, old.pickup_store, None
     else:
@@ -854,7 +909,7 @@ def _resource_line(fline: FulfillmentLine, level: StockLevel, by: User | None, r
             )
             if address is not None
             else None,
-            exclude_location_ids=frozenset({level.location_id}),
+            exclude_location_ids=exclude_location_ids,
         )
     )
     placed = 0
@@ -911,6 +966,7 @@ def _resource_line(fline: FulfillmentLine, level: StockLevel, by: User | None, r
         },
     )
     _refresh_status(order, by)
+    return placed
 
 
 # --- Customer data -----------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from orders import shipping
@@ -45,19 +46,31 @@ def _save_sheet(request: HttpRequest, fulfillment: Fulfillment, sheet: dict | No
     request.session[SESSION_KEY] = sheets
 
 
-def _context(request, store, fulfillment, **extra) -> dict:
+def _context(request, store, fulfillment, posted=None, **extra) -> dict:
     sheet = _sheet(request, fulfillment)
     lines = []
     for line in fulfillment.lines.all():
         done = min(sheet.get(str(line.pk), 0), line.quantity)
-        lines.append({"line": line, "variant": line.order_line.variant, "scanned": done})
+        # The receiving form: all good unless the associate said otherwise.
+        counts = {"good": line.quantity, "short": 0, "damaged": 0}
+        if posted is not None:
+            counts = {k: posted.get(f"{k}-{line.pk}", v) for k, v in counts.items()}
+        lines.append({"line": line, "variant": line.order_line.variant, "scanned": done, **counts})
     incoming = fulfillment.method == Method.SHIP_TO_STORE and fulfillment.pickup_store_id == (
         store.pk
     )
+    discrepancies = []
+    if fulfillment.method == Method.SHIP_TO_STORE and fulfillment.state not in (
+        State.RESERVED,
+        State.IN_TRANSIT,
+    ):
+        discrepancies = shipping.discrepancies_of(fulfillment=fulfillment)
     return {
         "store": store,
         "nav": "ship",
         "f": fulfillment,
+        "discrepancies": discrepancies,
+        "pickup_states": (State.RECEIVED, State.PICKING, State.READY),
         "lines": lines,
         "missing": shipping.missing_units(fulfillment, sheet),
         "incoming": incoming and fulfillment.state == State.IN_TRANSIT,
@@ -70,11 +83,11 @@ def _context(request, store, fulfillment, **extra) -> dict:
     }
 
 
-def _detail(request, store, fulfillment, *, status=200, **extra) -> HttpResponse:
+def _detail(request, store, fulfillment, *, status=200, posted=None, **extra) -> HttpResponse:
     template = "orders/ship/detail.html"
     if request.htmx and not request.htmx.boosted:
         template += "#work"
-    context = _context(request, store, fulfillment, **extra)
+    context = _context(request, store, fulfillment, posted, **extra)
     return render(request, template, context, status=status)
 
 
@@ -187,13 +200,55 @@ def send(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
 @area_required(Area.STORE)
 @require_POST
 def receive(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
-    def action(store, f):
-        shipping.transfer_receive(
-            fulfillment=f, store=store, scanned=_sheet(request, f), by=request.user
+    """The parcel is in: per line, units in good condition, short and damaged (all good
+    unless told); the good ones must have been scanned."""
+    store, choose = store_or_choose(request)
+    if choose:
+        return choose
+    fulfillment = _fulfillment(store, fulfillment_id)
+    try:
+        receipt = shipping.receipt_from_form(fulfillment, request.POST)
+        done = shipping.transfer_receive(
+            fulfillment=fulfillment,
+            store=store,
+            scanned=_sheet(request, fulfillment),
+            by=request.user,
+            receipt=receipt,
+            note=request.POST.get("note", ""),
         )
-        return _("%(ref)s received: it is in the pickup queue.") % {"ref": f.order.order_ref}
-
-    return _step(request, fulfillment_id, action)
+    except shipping.ShippingError as exc:
+        return _detail(
+            request,
+            store,
+            fulfillment,
+            status=400,
+            error=exc.detail,
+            posted=request.POST,
+            note_text=request.POST.get("note", "")[:200],
+        )
+    _save_sheet(request, fulfillment, None)
+    ref = fulfillment.order.order_ref
+    missing = sum(r.missing for r in receipt.values())
+    if missing:
+        messages.warning(
+            request,
+            ngettext(
+                "%(ref)s received with %(n)s unit short or damaged: recorded on the order, "
+                "and the customer's missing unit re-sourced or refunded.",
+                "%(ref)s received with %(n)s units short or damaged: recorded on the order, "
+                "and the customer's missing units re-sourced or refunded.",
+                missing,
+            )
+            % {"ref": ref, "n": missing},
+        )
+    else:
+        messages.success(request, _("%(ref)s received: it is in the pickup queue.") % {"ref": ref})
+    url = reverse("ship:detail", kwargs={"fulfillment_id": done.pk})
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 @area_required(Area.STORE)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orders import credit, pickup
+from orders import credit, pickup, shipping
 from orders.models import State
 from orders.services import OrderError
 from retail import access
@@ -121,6 +121,7 @@ def _detail(request, store, pk, *, status=200, message="", level="info", partial
         "pickable": f.state in pickup.PICKABLE
         and not (f.method == "ship_to_store" and f.state == State.RESERVED),
         "timeline": pickup.order_timeline(f.order),
+        "discrepancies": shipping.discrepancies_of(order=f.order),
         "message": message,
         "level": level,
         "now": timezone.now(),

@@ -153,6 +153,7 @@ EVENT_LABELS = {
     "line_refused": gettext_lazy("Refused at hand-over"),
     "pickup_reminded": gettext_lazy("Reminder sent"),
     "handed_over_without_code": gettext_lazy("Handed over without the code"),
+    "receiving_discrepancy": gettext_lazy("Received short or damaged"),
 }
 
 

@@ -124,6 +124,8 @@ MATRIX = {
     "counts:confirm": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "counts_hq:differences": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "ship_hq:pick_lists": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "ship_hq:discrepancies": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "ship_hq:discrepancies_csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "ship_hq:send": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, REDIRECT),
     # Pickups on the tablet (POST-only steps answer a GET with 405), the kiosk's
     # check-in (POST only) and HQ's pickup figures.
