@@ -43,6 +43,11 @@ def bump(**_signal) -> None:
     _loaded.update(version=None, checked=0.0)
 
 
+def forget() -> None:
+    """Drop this process's copy (the next reader loads it again)."""
+    _loaded.update(version=None, checked=0.0, at=0.0, data=Translations())
+
+
 def translations(*, fresh: bool = False) -> Translations:
     """The names in every language (three queries when they have to be loaded).
     `fresh` looks at the version key now rather than up to `CHECK_EVERY` late."""
