@@ -161,3 +161,12 @@ def attributes(product, language: str | None = None) -> list[tuple[str, str]]:
         (term(str(key), language), term(str(value), language))
         for key, value in (product.attributes or {}).items()
     ]
+
+
+def translations_json(product) -> dict[str, dict[str, str]]:
+    """The product's translations in the catalog API's shape (one query, none when
+    `translations` were prefetched): `{"zh-hans": {"name", "description"}}`."""
+    return {
+        row.language: {"name": row.name, "description": row.description}
+        for row in sorted(product.translations.all(), key=lambda r: r.language)
+    }

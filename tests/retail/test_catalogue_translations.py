@@ -65,7 +65,11 @@ def product_form(client, category, translations: list[dict]) -> dict:
 
 def test_hq_adds_a_product_with_its_chinese_name_in_admin(hq_client):
     category = factories.CategoryFactory(code="knitwear", name="Knitwear")
-    zh = {"language": "zh-hans", "name": " 美利奴羊毛圆领毛衣 ", "description": "细腻的美利奴羊毛。"}
+    zh = {
+        "language": "zh-hans",
+        "name": " 美利奴羊毛圆领毛衣 ",
+        "description": "细腻的美利奴羊毛。",
+    }
     response = hq_client.post(
         reverse("admin:retail_product_add"), product_form(hq_client, category, [zh])
     )
@@ -251,3 +255,45 @@ def test_seeding_the_demo_catalogue_twice_duplicates_nothing(settings, tmp_path)
         assert catalogue.product_name(overcoat) == "羊毛混纺大衣"
         assert catalogue.category_name(overcoat.category) == "外套"
         assert dict(catalogue.attributes(overcoat))["材质"] == "羊毛混纺"
+
+
+# --- For the catalog API (issue #22) ----------------------------------------------------
+
+
+def test_translations_are_set_in_the_catalog_apis_shape(django_capture_on_commit_callbacks):
+    from django.core.exceptions import ValidationError
+
+    from retail.models import AuditLog
+    from retail.services import product_translations_set
+
+    jumper = factories.ProductFactory(name="Merino crew jumper")
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = product_translations_set(
+            product=jumper,
+            translations={"zh-hans": {"name": " 美利奴羊毛毛衣 ", "description": "细腻。"}},
+            by=None,
+        )
+    assert changed == ["zh-hans"]
+    assert catalogue.translations_json(jumper) == {
+        "zh-hans": {"name": "美利奴羊毛毛衣", "description": "细腻。"}
+    }
+    assert catalogue.product_name(jumper, "zh-hans") == "美利奴羊毛毛衣"
+    # The same again changes nothing; a name alone keeps the description.
+    assert (
+        product_translations_set(
+            product=jumper, translations={"zh-hans": {"name": "美利奴羊毛毛衣"}}, by=None
+        )
+        == []
+    )
+    assert AuditLog.objects.filter(action="product.translations_set").count() == 1
+    for bad, key in (
+        ({"zh-hans": {"name": ""}}, "translations.zh-hans.name"),
+        ({"zh-hans": {"description": "x"}}, "translations.zh-hans.name"),
+        ({"fr": {"name": "Pull"}}, "translations.fr"),
+        ({"zh-hans": "毛衣"}, "translations.zh-hans"),
+        ({"zh-hans": {"name": "毛衣", "description": 3}}, "translations.zh-hans.description"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            product_translations_set(product=jumper, translations=bad, by=None)
+        assert key in refused.value.message_dict, bad
+    assert ProductTranslation.objects.get().name == "美利奴羊毛毛衣"  # nothing written
