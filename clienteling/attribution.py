@@ -26,10 +26,11 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clienteling.models import ClientelingSettings, SalesCredit, SellingSession, ServingAction
+from retail.dates import when_text
 from retail.models import Customer, StaffProfile, Store, User
 
 SESSION_GAP = dt.timedelta(hours=4)
@@ -79,7 +80,7 @@ def _reason(session_rows: list[dict], store_codes: dict[int, str]) -> str:
         for action, n in sorted(counts.items())
     )
     return _("served on %(day)s in %(store)s: %(what)s") % {
-        "day": formats.date_format(last["last_action_at"], "j M"),
+        "day": when_text(last["last_action_at"], "day"),
         "store": store_codes.get(last["store_id"], ""),
         "what": what,
     }

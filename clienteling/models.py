@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from retail.models import Customer, OutboundMessage, Product, Store, Variant
 
@@ -172,7 +173,7 @@ class Note(models.Model):
 
 
 class TaskState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("state of a follow-up task", "Open")
     DONE = "done", _("Done")
 
 
@@ -249,7 +250,7 @@ class Delivery(models.TextChoices):
 
 
 class CartState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("state of a cart", "Open")
     PLACED = "placed", _("Placed")
 
 

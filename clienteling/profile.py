@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Max, Min, Q, Sum
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clienteling.models import BrowsingEvent, EventKind, ProductAffinity, TaskState
@@ -20,6 +20,7 @@ from inventory.models import LocationKind, StockLevel
 from inventory.network import network
 from orders.models import Order, OrderLine, OrderStatus
 from retail import catalogue
+from retail.dates import when_text
 from retail.media import thumbnail_url
 from retail.models import Customer, Product, Store, Variant
 
@@ -35,11 +36,11 @@ ONE_SIZE = {"", "One Size", "OS"}
 
 
 def local_day(value: dt.datetime, store: Store) -> str:
-    return formats.date_format(timezone.localtime(value, store.tz), "j M Y")
+    return when_text(timezone.localtime(value, store.tz), "date")
 
 
 def local_month(value: dt.datetime, store: Store) -> str:
-    return formats.date_format(timezone.localtime(value, store.tz), "F Y")
+    return when_text(timezone.localtime(value, store.tz), "long_month")
 
 
 # --- Product cards (cached) ------------------------------------------------------------
