@@ -142,10 +142,14 @@ def return_record(
     to_store_credit: bool = False,
     by: User | None = None,
     store: Store | None = None,
+    store_credit_first: Decimal = Decimal("0.00"),
 ) -> ReturnRefund:
     """A return completed: its units (claimed before) count returned and their refund
     is recorded — to the order's tenders (`services.refund_split`) or as store credit —
-    never more than was paid for them. Call inside the return's transaction."""
+    never more than was paid for them. `store_credit_first`: that much of the refund
+    goes onto the customer's store credit whatever `to_store_credit` says (an exchange
+    pays its new order with it), the rest as `to_store_credit` says. Call inside the
+    return's transaction."""
     order, lines = lines_lock(order_id)
     fees = fees or {}
     result = ReturnRefund()
@@ -163,17 +167,24 @@ def return_record(
     due = result.gross - result.fee
     _trim(result.lines, due - min(due, refund_cap(order, for_return=True)))
     if due > 0:
-        result.refunds = refund_record(
-            order=order,
-            amount=sum((x.refund for x in result.lines), Decimal("0.00")),
-            reason=reason,
-            source=f"return:{return_ref}"[:64],
-            return_ref=return_ref,
-            tax_amount=result.tax,
-            to_store_credit=to_store_credit,
-            by=by,
-            store=store,
-        )
+        amount = sum((x.refund for x in result.lines), Decimal("0.00"))
+        first = min(money(store_credit_first), amount) if store_credit_first > 0 else Decimal(0)
+        first_tax = money(result.tax * first / amount) if amount > 0 else Decimal("0.00")
+        parts = [(first, first_tax, True), (amount - first, result.tax - first_tax, None)]
+        for part, tax, as_credit in parts:
+            if part <= 0:
+                continue
+            result.refunds += refund_record(
+                order=order,
+                amount=part,
+                reason=reason,
+                source=f"return:{return_ref}"[:64],
+                return_ref=return_ref,
+                tax_amount=tax,
+                to_store_credit=to_store_credit if as_credit is None else as_credit,
+                by=by,
+                store=store,
+            )
     _event(
         order,
         None,

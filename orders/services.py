@@ -95,6 +95,13 @@ class LineInput:
 
 
 @dataclass
+class PaymentInput:
+    tender: str
+    amount: Decimal
+    reference: str = ""
+
+
+@dataclass
 class OrderInput:
     order_ref: str
     channel: str
@@ -113,6 +120,23 @@ class OrderInput:
     # Reserve and collect (the kiosk): nothing is paid now; the counter records the
     # payment at hand-over (`orders.pickup.pickup_hand_over`).
     pay_at_pickup: bool = False
+    # Paid with several tenders (an exchange: the returned value as store credit, the
+    # difference by card): these payments instead of `tender`/`amount`.
+    split: Sequence[PaymentInput] = ()
+
+    def payments(self) -> list[PaymentInput]:
+        if self.split:
+            return list(self.split)
+        return [PaymentInput(self.tender, self.amount, self.payment_reference)]
+
+    def paid(self) -> Decimal:
+        return sum((money(p.amount) for p in self.payments()), Decimal("0.00"))
+
+    def paid_in_credit(self) -> Decimal:
+        return sum(
+            (money(p.amount) for p in self.payments() if p.tender == credit.TENDER),
+            Decimal("0.00"),
+        )
 
 
 # --- Placing ----------------------------------------------------------------------
@@ -179,7 +203,7 @@ def _validate(data: OrderInput) -> None:
         errors["customer_ref"] = [_("Only a till sale may be placed without a customer.")]
     if data.pay_at_pickup and data.method != SourcingMethod.PICKUP:
         errors["payment"] = [_("Only a pickup may be paid at the counter.")]
-    if data.tender == credit.TENDER and not data.pay_at_pickup and data.customer is None:
+    if data.paid_in_credit() > 0 and not data.pay_at_pickup and data.customer is None:
         errors["customer_ref"] = [_("Store credit is spent by a customer: name the customer.")]
     if errors:
         raise OrderValidationError(errors)
@@ -222,10 +246,10 @@ def order_place(data: OrderInput) -> tuple[Order, bool]:
         return _same_request(existing, data), False
     _validate(data)
     priced, subtotal, total = _price_lines(data)
-    if not data.pay_at_pickup and money(data.amount) != total:
+    if not data.pay_at_pickup and data.paid() != total:
         raise PaymentMismatch(
             _("The payment (%(paid)s) does not equal the order total (%(total)s).")
-            % {"paid": money(data.amount), "total": total},
+            % {"paid": data.paid(), "total": total},
             total=f"{total:.2f}",
         )
     for attempt in range(2):
@@ -283,12 +307,13 @@ def _create(data: OrderInput, priced, subtotal, total, plan: Plan) -> Order:
     if not all(line.pk for line in lines):  # SQLite before 3.35 returns no ids
         lines = list(order.lines.order_by("pk"))
     if not data.pay_at_pickup:
-        Payment.objects.create(
-            order=order,
-            tender=data.tender,
-            amount=money(data.amount),
-            reference=data.payment_reference,
-        )
+        for payment in data.payments():
+            Payment.objects.create(
+                order=order,
+                tender=payment.tender,
+                amount=money(payment.amount),
+                reference=payment.reference,
+            )
     by = order.placed_by
     _event(
         order,
@@ -343,11 +368,15 @@ def _create(data: OrderInput, priced, subtotal, total, plan: Plan) -> Order:
         for fulfillment in order.fulfillments.filter(method=Method.CARRY_OUT):
             _received(fulfillment)
             fulfillment.save(update_fields=["collected_at"])
-    if not data.pay_at_pickup and data.tender == credit.TENDER and money(data.amount) > 0:
+    if not data.pay_at_pickup and data.paid_in_credit() > 0:
         # Drawn from the balance in the order's transaction (after the stock locks, the
         # order every credit writer keeps): a short balance refuses it, nothing written.
         credit.credit_spend(
-            customer=data.customer, amount=money(data.amount), order=order, by=by, store=data.store
+            customer=data.customer,
+            amount=data.paid_in_credit(),
+            order=order,
+            by=by,
+            store=data.store,
         )
     _refresh_status(order, by)
     _record_event("order_placed", payload=_order_payload(order))

@@ -200,3 +200,74 @@ class DecisionForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Why"), max_length=300, required=False, strip=True)
+
+
+#: The exchange page's own fields carry this prefix; the others are the return's.
+EXCHANGE_PREFIX = "x_"
+
+
+class ExchangeForm(forms.Form):
+    """What the customer takes instead of a refund (the exchange page): the SKU chosen
+    among the returned products' variants or the endless aisle's search, how many, how
+    they get it, and how they pay a difference. Prices are never taken from the form."""
+
+    x_q = forms.CharField(label=_("Search the endless aisle"), max_length=100, required=False)
+    x_sku = forms.CharField(max_length=40, required=False)
+    x_qty = forms.IntegerField(
+        label=_("Units"),
+        min_value=1,
+        max_value=20,
+        initial=1,
+        required=False,
+        error_messages={
+            "min_value": _("A quantity is from 1 to 20."),
+            "max_value": _("A quantity is from 1 to 20."),
+            "invalid": _("A quantity must be a whole number."),
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    x_method = forms.ChoiceField(
+        label=_("How the customer gets it"),
+        choices=[
+            ("carry_out", _("Takes it now, from this store's shelf")),
+            ("pickup", _("Picks it up here when it arrives")),
+            ("ship", _("Delivered to the customer")),
+        ],
+        initial="carry_out",
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose how the customer gets the new item.")},
+    )
+    x_tender = forms.ChoiceField(
+        label=_("The customer pays a difference by"),
+        choices=[("card", _("Card")), ("cash", _("Cash")), ("store_credit", _("Store credit"))],
+        initial="card",
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose how the customer pays the difference.")},
+    )
+    x_name = forms.CharField(label=_("Name"), max_length=120, required=False)
+    x_line1 = forms.CharField(label=_("Street"), max_length=120, required=False)
+    x_line2 = forms.CharField(label=_("Street (more)"), max_length=120, required=False)
+    x_city = forms.CharField(label=_("City"), max_length=120, required=False)
+    x_postcode = forms.CharField(label=_("Postcode"), max_length=20, required=False)
+    x_country = forms.CharField(label=_("Country (two letters)"), max_length=2, required=False)
+    x_step = forms.CharField(max_length=10, required=False)
+
+    def address(self) -> dict:
+        d = self.cleaned_data
+        return {
+            k: d.get(f"x_{k}") or ""
+            for k in ("name", "line1", "line2", "city", "postcode", "country")
+        }
+
+
+def split_exchange_data(data) -> tuple[dict, dict]:
+    """The POST split into the return form's fields and the exchange form's."""
+    ret, exchange = data.copy(), data.copy()
+    for key in list(data.keys()):
+        if key.startswith(EXCHANGE_PREFIX):
+            del ret[key]
+        else:
+            del exchange[key]
+    return ret, exchange

@@ -459,6 +459,7 @@ def return_at_counter(
     return_ref: str,
     refund_to: str = RefundTo.ORIGINAL,
     customer: Customer | None = None,
+    store_credit_first: Decimal = Decimal("0.00"),
 ) -> tuple[Return, bool]:
     """The associate takes a return at the counter: completed at once (refund, restock),
     or waiting for a manager (`awaiting_approval`, units claimed) when the policy asks.
@@ -521,7 +522,13 @@ def return_at_counter(
                 )
                 _domain_event("return_requested", ret)
             else:
-                _complete(ret, location=_shelf(store), store=store, by=by)
+                _complete(
+                    ret,
+                    location=_shelf(store),
+                    store=store,
+                    by=by,
+                    store_credit_first=store_credit_first,
+                )
             return ret, True
     except IntegrityError:
         existing = Return.objects.filter(return_ref=return_ref).first()
@@ -553,7 +560,13 @@ def _move(ret: Return, to: str, *, by, store, reason: str = "") -> None:
 
 
 def _complete(
-    ret: Return, *, location: StockLocation, store: Store | None, by, dispositions=None
+    ret: Return,
+    *,
+    location: StockLocation,
+    store: Store | None,
+    by,
+    dispositions=None,
+    store_credit_first: Decimal = Decimal("0.00"),
 ) -> None:
     """Refund and restock: the return's units go back (through `orders.returning`) and
     into stock through the ledger — restocked units at `location`, the others into its
@@ -593,6 +606,7 @@ def _complete(
             to_store_credit=to_credit,
             by=by,
             store=store,
+            store_credit_first=store_credit_first,
         )
         refunded = {q.line.pk: q for q in result.lines}
         _share_line_refunds(lines, refunded)

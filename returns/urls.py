@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from returns import views
+from returns import exchange_views, views
 
 app_name = "returns_store"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("approvals/", views.approvals, name="approvals"),
     path("order/<int:order_id>/", views.order_page, name="order"),
     path("order/<int:order_id>/preview/", views.order_preview, name="preview"),
+    path("order/<int:order_id>/exchange/", exchange_views.exchange_page, name="order_exchange"),
     path("order/<int:order_id>/receipt/", views.order_receipt, name="order_receipt"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/receive/", views.receive, name="receive"),

@@ -26,6 +26,7 @@ from retail import access
 from retail.access import Area, area_required
 from retail.views import store_or_choose
 from returns import services
+from returns.exchange import exchange_view
 from returns.forms import CancelForm, DecisionForm, FindForm, ReturnForm, new_return_ref
 from returns.models import (
     OPEN_STATES,
@@ -47,6 +48,7 @@ EVENT_LABELS = {
     "return_started": gettext_lazy("Return started"),
     "return_changed": gettext_lazy("State changed"),
     "return_approved": gettext_lazy("Approved by a manager"),
+    "return_exchanged": gettext_lazy("Exchanged"),
 }
 
 
@@ -357,6 +359,7 @@ def _detail_context(request, store, ret: Return, **extra) -> dict:
             "message": "",
             "level": "info",
             "explanation": None,
+            "exchange": exchange_view(ret),
         }
     )
     context.update(extra)
@@ -491,6 +494,7 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
         "store": store,
         "ret": ret,
         "r": services.receipt_context(ret),
+        "exchange": exchange_view(ret),
         "qr_payload": f"AISLE-RETURN:{ret.code}",
     }
     return render(request, "returns/receipt.html", context)

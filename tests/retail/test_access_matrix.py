@@ -151,6 +151,7 @@ MATRIX = {
     "returns_store:approvals": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     "returns_store:order": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     "returns_store:preview": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "returns_store:order_exchange": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "returns_store:order_receipt": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     "returns_store:detail": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     "returns_store:receive": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
