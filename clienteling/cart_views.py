@@ -17,7 +17,7 @@ from clienteling import cart as carts
 from clienteling.models import Cart, CartState, Delivery
 from orders import credit
 from orders.models import Method, Order
-from retail import access
+from retail import access, catalogue
 from retail.access import Area, area_required
 from retail.models import Store
 from retail.views import store_or_choose
@@ -125,7 +125,9 @@ def add(request: HttpRequest) -> HttpResponse:
         if request.htmx:  # one tap on the customer's page: the answer replaces the button
             return HttpResponse(format_html('<span class="error" role="alert">{}</span>', exc))
         return _refused(request, exc)
-    text = _("Added to the cart: %(item)s.") % {"item": added.variant.product.name}
+    text = _("Added to the cart: %(item)s.") % {
+        "item": catalogue.product_name(added.variant.product)
+    }
     if request.htmx:
         link = format_html('<a href="{}">{}</a>', reverse("cart:detail"), _("Open the cart"))
         return HttpResponse(format_html('<span class="pill pill-good">{}</span> {}', text, link))

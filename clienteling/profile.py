@@ -19,6 +19,7 @@ from clienteling.models import BrowsingEvent, EventKind, ProductAffinity, TaskSt
 from inventory.models import LocationKind, StockLevel
 from inventory.network import network
 from orders.models import Order, OrderLine, OrderStatus
+from retail import catalogue
 from retail.dates import when_text
 from retail.media import thumbnail_url
 from retail.models import Customer, Product, Store, Variant
@@ -424,7 +425,7 @@ def recommend(
         key = (source, bought_together)
         if key not in texts:
             how, when = sources[source]
-            name = names.get(source, {}).get("name", "")
+            name = catalogue.product_name(names.get(source))
             if how == "bought":
                 texts[key] = (
                     _("Often bought with the %(product)s bought in %(month)s")
@@ -490,6 +491,7 @@ def build(customer: Customer, store: Store, now: dt.datetime | None = None) -> d
         css, words = availability_words(variant, theirs, stock)
         return {
             **base,
+            "name": catalogue.product_name(base),
             "availability": words,
             "availability_class": css,
             "size": variant[1] if variant else "",

@@ -12,6 +12,7 @@ and at the suppliers, each with when it could be ready here or delivered.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -61,14 +62,29 @@ class SearchPage:
     )  # products matching; None when only the shelf filter's first pages were read
 
 
+# Chinese and Japanese write words without spaces between them.
+CJK_RUN = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+
+
 def _terms(query: str) -> list[str]:
+    """The query's words in lower case. A run of Chinese characters is cut from the
+    Latin letters beside it ("羊毛coat" is 羊毛 and coat) and, when longer than a
+    word of two characters, into pairs, each matched anywhere in the product's text:
+    羊毛大衣 (wool coat) finds 羊毛混纺大衣 (wool-blend coat), as "wool coat" does."""
     query = " ".join(query.split())
     if len(query) > MAX_QUERY:
         raise SearchError(_("Type at most %(n)s characters.") % {"n": MAX_QUERY})
-    terms = list(dict.fromkeys(t for t in query.lower().split(" ") if t))
-    if len(terms) > MAX_TERMS:
+    words = [t for t in query.lower().split(" ") if t]
+    if len(words) > MAX_TERMS:
         raise SearchError(_("Use at most %(n)s words.") % {"n": MAX_TERMS})
-    return terms
+    terms = []
+    for word in words:
+        for part in CJK_RUN.split(word):
+            if CJK_RUN.fullmatch(part) and len(part) > 2:
+                terms += [part[i : i + 2] for i in range(0, len(part), 2)]
+            elif part:
+                terms.append(part)
+    return list(dict.fromkeys(terms))
 
 
 def catalog_search(
@@ -82,10 +98,7 @@ def catalog_search(
     size, colour = filters.size, filters.colour
     index = catalog_index()
     if terms:
-        positions = index.positions(terms[0])
-        for term in terms[1:]:
-            positions &= index.positions(term)
-        candidates = [index.products[p] for p in sorted(positions)]
+        candidates = [index.products[p] for p in sorted(matching_positions(index, terms))]
     else:
         candidates = index.products
     matched = [
@@ -109,6 +122,16 @@ def catalog_search(
         for e in chosen[:PAGE_SIZE]
     ]
     return SearchPage(query, hits, page, len(chosen) > PAGE_SIZE, total)
+
+
+def matching_positions(index: CatalogIndex, terms: list[str]) -> set[int]:
+    """Positions of the products every word matches."""
+    positions = index.positions(terms[0])
+    for term in terms[1:]:
+        if not positions:
+            break
+        positions &= index.positions(term)
+    return positions
 
 
 def _fits(variant: VariantEntry, filters: Filters) -> bool:

@@ -11,7 +11,16 @@ class InventoryConfig(AppConfig):
     def ready(self) -> None:
         from inventory import catalog_index, network
         from inventory.models import StockLocation
-        from retail.models import Category, OpeningHours, Product, Store, Variant
+        from retail.models import (
+            AttributeTranslation,
+            Category,
+            CategoryTranslation,
+            OpeningHours,
+            Product,
+            ProductTranslation,
+            Store,
+            Variant,
+        )
 
         # The cached network reloads when a location, a store or its hours change.
         for model in (StockLocation, Store, OpeningHours):
@@ -19,8 +28,17 @@ class InventoryConfig(AppConfig):
             post_delete.connect(
                 network.bump, sender=model, dispatch_uid=f"network-{model.__name__}-del"
             )
-        # The endless aisle's catalog index reloads when the catalog changes.
-        for model in (Product, Variant, Category):
+        # The endless aisle's catalog index reloads when the catalog changes, in any
+        # language (it searches the translations too).
+        catalog_models = (
+            Product,
+            Variant,
+            Category,
+            ProductTranslation,
+            CategoryTranslation,
+            AttributeTranslation,
+        )
+        for model in catalog_models:
             post_save.connect(
                 catalog_index.bump, sender=model, dispatch_uid=f"catalog-{model.__name__}"
             )

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from retail import versions
+from retail import catalogue, versions
 from retail.models import Product, Variant
 
 VERSION_KEY = "aisle:catalog-version"
@@ -46,7 +46,8 @@ class ProductEntry:
     category_name: str
     image: str  # the stored file's name, or ""
     variants: list[VariantEntry] = field(default_factory=list)
-    text: str = ""  # lower-case words matched anywhere: name, brand, category, style, colours
+    text: str = ""  # lower-case text matched anywhere: name, brand, category, style, colours,
+    # in English and in every translation (Chinese words are found inside names: no spaces)
     codes: str = ""  # " sku barcode ..." in lower case, matched from their start
     sizes: frozenset[str] = frozenset()  # lower-case sizes, matched whole
     size_set: frozenset[str] = frozenset()  # as written, for the filter
@@ -59,6 +60,15 @@ class ProductEntry:
     @property
     def price_to(self) -> Decimal | None:
         return max((v.price for v in self.variants), default=None)
+
+    @property
+    def local_name(self) -> str:
+        """The name in the active language (the English one when not translated)."""
+        return catalogue.product_name_for(self.id, self.name)
+
+    @property
+    def local_category(self) -> str:
+        return catalogue.category_name_for(self.category_code, self.category_name)
 
     def size_list(self) -> list[str]:
         return list(dict.fromkeys(v.size for v in self.variants if v.size))
@@ -150,7 +160,8 @@ def bump(**_signal) -> None:
 
 
 def catalog_index() -> CatalogIndex:
-    """The current index (two queries when it has to be loaded). Treat as read-only."""
+    """The current index (two queries when it has to be loaded, and the catalogue's
+    translations when they changed too). Treat as read-only."""
     version = versions.current(VERSION_KEY)
     now = time.monotonic()
     if _loaded["version"] != version or now - _loaded["at"] > MAX_AGE:
@@ -178,10 +189,17 @@ def _load() -> CatalogIndex:
             VariantEntry(pk, sku, barcode or "", size or "", colour or "", price)
         )
     brands, sizes, colours, categories = set(), set(), set(), {}
+    local = catalogue.translations(fresh=True)
+    languages = {*local.products, *local.categories, *local.terms}
     for entry in by_id.values():
-        entry.text = " ".join(
-            [entry.name, entry.brand, entry.category_name, entry.style_code, *entry.colour_list()]
-        ).lower()
+        words = [entry.name, entry.brand, entry.category_name, entry.style_code]
+        words += entry.colour_list()
+        for language in languages:
+            terms = local.terms.get(language, {})
+            words.append(local.products.get(language, {}).get(entry.id, ""))
+            words.append(local.categories.get(language, {}).get(entry.category_code, ""))
+            words += [terms.get(c.casefold(), "") for c in entry.colour_list()]
+        entry.text = " ".join(w for w in words if w).lower()
         entry.codes = "".join(
             f" {code.lower()}" for v in entry.variants for code in (v.sku, v.barcode) if code
         )

@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from retail import access, roles, webhooks
 from retail.models import (
     ApiClient,
+    AttributeTranslation,
     AuditLog,
     Category,
+    CategoryTranslation,
     Customer,
     OpeningHours,
     OutboundMessage,
@@ -24,12 +26,14 @@ from retail.models import (
     OutboxState,
     PriceChange,
     Product,
+    ProductTranslation,
     StaffProfile,
     Store,
     User,
     Variant,
     WebhookDelivery,
     WebhookState,
+    catalogue_languages,
 )
 from retail.validators import normalise_phone
 
@@ -86,10 +90,45 @@ class StoreAdmin(AisleModelAdmin):
     )
 
 
+class TranslationInline(admin.StackedInline):
+    """The record's text in each other language Aisle speaks: one row per language."""
+
+    extra = 0
+    min_num = 0
+
+    def get_max_num(self, request, obj=None, **kwargs):
+        return len(catalogue_languages())
+
+
+class CategoryTranslationInline(TranslationInline):
+    model = CategoryTranslation
+    fields = ("language", "name")
+
+
 @admin.register(Category)
 class CategoryAdmin(AisleModelAdmin):
     list_display = ("name", "code", "tax_rate")
-    search_fields = ("name", "code")
+    search_fields = ("name", "code", "translations__name")
+    inlines = [CategoryTranslationInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        results, _may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return results.distinct(), False
+
+
+class ProductTranslationInline(TranslationInline):
+    model = ProductTranslation
+    fields = ("language", "name", "description")
+
+
+@admin.register(AttributeTranslation)
+class AttributeTranslationAdmin(AisleModelAdmin):
+    """The catalogue's words (attribute names and values, colours, sizes) in other
+    languages: one row per English text and language."""
+
+    list_display = ("source", "language", "text")
+    list_filter = ("language",)
+    search_fields = ("source", "text")
 
 
 class VariantInline(admin.TabularInline):
@@ -103,10 +142,17 @@ class VariantInline(admin.TabularInline):
 class ProductAdmin(AisleModelAdmin):
     list_display = ("name", "brand", "category", "style_code", "final_sale", "active")
     list_filter = ("active", "final_sale", "category", "brand")
-    search_fields = ("name", "brand", "style_code", "variants__sku", "variants__barcode")
+    search_fields = (
+        "name",
+        "translations__name",
+        "brand",
+        "style_code",
+        "variants__sku",
+        "variants__barcode",
+    )
     autocomplete_fields = ("category",)
     readonly_fields = ("created_at", "updated_at")
-    inlines = [VariantInline]
+    inlines = [ProductTranslationInline, VariantInline]
     list_select_related = ("category",)
 
     def get_search_results(self, request, queryset, search_term):

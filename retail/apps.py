@@ -23,6 +23,16 @@ class RetailConfig(AppConfig):
         # Roles are ensured after every migrate, so they survive test flushes too.
         post_migrate.connect(roles.ensure_role_groups, dispatch_uid="aisle_ensure_role_groups")
         services.register_customer_data()
+        from retail import catalogue
+        from retail.models import AttributeTranslation, CategoryTranslation, ProductTranslation
+
+        # The catalogue's names in other languages are kept in memory; they reload when
+        # one changes.
+        for model in (ProductTranslation, CategoryTranslation, AttributeTranslation):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    catalogue.bump, sender=model, dispatch_uid=f"aisle_catalogue_{model.__name__}"
+                )
         for model in (User, StaffProfile):
             for signal in (post_save, post_delete):
                 signal.connect(

@@ -11,7 +11,9 @@ nothing. The small scale is a prefix of the large one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import json
 import random
 import time
 import unicodedata
@@ -31,12 +33,16 @@ from django.core.management.color import no_style
 from django.db import models
 from django.utils import timezone
 
+from retail import catalogue
 from retail.models import (
+    AttributeTranslation,
     Category,
+    CategoryTranslation,
     Customer,
     OpeningHours,
     PriceChange,
     Product,
+    ProductTranslation,
     Role,
     StaffProfile,
     Store,
@@ -486,6 +492,38 @@ class StylePlan:
     product: dict[str, Any]
     variants: list[dict[str, Any]]
     image_colour: tuple[str, str, tuple[int, int, int]]
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)  # lang -> name, desc
+
+
+# The demo catalogue in other languages: one data file per language, made of the same
+# parts the English names are built from.
+CATALOGUE_FILES = sorted(
+    (Path(__file__).resolve().parent / "content").glob("demo_catalogue.*.json")
+)
+
+
+@functools.cache
+def catalogue_glossaries() -> tuple[dict[str, Any], ...]:
+    return tuple(json.loads(path.read_text(encoding="utf-8")) for path in CATALOGUE_FILES)
+
+
+def _translated(
+    glossary: dict[str, Any],
+    cat: CategorySpec,
+    material: str,
+    noun: str,
+    brand: str,
+    attributes: dict[str, Any],
+) -> dict[str, str]:
+    """The product's name and description in the glossary's language."""
+    name = glossary["materials"][material] + glossary["nouns"][noun]
+    description = glossary["description"].format(
+        brand=brand,
+        name=name,
+        material=glossary["materials"][material],
+        care=glossary["terms"][attributes["care"]],
+    )
+    return {"name": name, "description": description}
 
 
 def catalog_plan(scale: str) -> Iterator[StylePlan]:
@@ -539,7 +577,11 @@ def _style_plan(cat_index: int, cat: CategorySpec, style_no: int, global_index: 
                 "price": Decimal(round(price)) - Decimal("0.05"),
             }
         )
-    return StylePlan(cat, product, variants, colours[0])
+    translations = {
+        glossary["language"]: _translated(glossary, cat, material, noun, brand, attributes)
+        for glossary in catalogue_glossaries()
+    }
+    return StylePlan(cat, product, variants, colours[0], translations)
 
 
 def seed_catalog(ctx: DemoContext) -> None:
@@ -548,6 +590,7 @@ def seed_catalog(ctx: DemoContext) -> None:
         categories[spec.code], _ = Category.objects.update_or_create(
             code=spec.code, defaults={"name": spec.name, "tax_rate": Decimal(spec.tax_rate)}
         )
+    _seed_catalogue_words(categories)
     factor = SIZES[ctx.scale]["style_factor"]
     styles = sum(c.styles for c in CATEGORIES) * factor
     ctx.step(f"Catalog: {len(categories)} categories, {styles} styles with their SKUs")
@@ -574,14 +617,53 @@ def seed_catalog(ctx: DemoContext) -> None:
             batch_size=2000,
             ignore_conflicts=True,
         )
+        ProductTranslation.objects.bulk_create(
+            [
+                ProductTranslation(
+                    product_id=ids[p.product["style_code"]], language=language, **text
+                )
+                for p in batch
+                for language, text in p.translations.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["product", "language"],
+            update_fields=["name", "description"],
+        )
         # bulk_create skips Variant.save(): the first prices go into the history here.
         PriceChange.record_initial(
             Variant.objects.filter(product_id__in=ids.values()).values_list("pk", flat=True)
         )
         bar.advance(len(batch))
     bar.finish()
+    catalogue.bump()  # the translations were written in bulk, without signals
     if images.drawn:
         ctx.write(f"  drew {images.drawn} product images in the media storage ({images.folder}/)")
+
+
+def _seed_catalogue_words(categories: dict[str, Category]) -> None:
+    """Category names and the catalogue's words in each glossary's language; a second
+    run updates them in place."""
+    for glossary in catalogue_glossaries():
+        language = glossary["language"]
+        CategoryTranslation.objects.bulk_create(
+            [
+                CategoryTranslation(category=categories[code], language=language, name=name)
+                for code, name in glossary["categories"].items()
+            ],
+            update_conflicts=True,
+            unique_fields=["category", "language"],
+            update_fields=["name"],
+        )
+        words = {**glossary["materials"], **glossary["terms"]}
+        AttributeTranslation.objects.bulk_create(
+            [
+                AttributeTranslation(source=source, language=language, text=text)
+                for source, text in words.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["source", "language"],
+            update_fields=["text"],
+        )
 
 
 class ProductImages:

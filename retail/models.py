@@ -341,6 +341,119 @@ class PriceChange(models.Model):
         return len(rows)
 
 
+# --- The catalogue in other languages --------------------------------------------------
+# English is the catalogue's own language (the fields above); each other language of
+# `settings.LANGUAGES` may have a translation. Pages read them through
+# `retail.catalogue`, which falls back to the English text.
+
+
+def catalogue_languages() -> list[tuple[str, str]]:
+    """The languages a translation can be in: every language Aisle speaks but English."""
+    from django.conf import settings
+
+    return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+
+
+def _no_blank(value: str, field: str) -> None:
+    if not (value or "").strip():
+        raise ValidationError({field: _("Give the translated name; it cannot be empty.")})
+
+
+class ProductTranslation(models.Model):
+    """A product's name and description in one language."""
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="translations", verbose_name=_("product")
+    )
+    language = models.CharField(_("language"), max_length=10, choices=catalogue_languages)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("product translation")
+        verbose_name_plural = _("translations")
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "language"], name="producttranslation_one_per_language"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="producttranslation_name_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.name}"
+
+    def clean(self) -> None:
+        self.name = (self.name or "").strip()
+        self.description = (self.description or "").strip()
+        _no_blank(self.name, "name")
+
+
+class CategoryTranslation(models.Model):
+    """A category's name in one language."""
+
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="translations", verbose_name=_("category")
+    )
+    language = models.CharField(_("language"), max_length=10, choices=catalogue_languages)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("category translation")
+        verbose_name_plural = _("translations")
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "language"], name="categorytranslation_one_per_language"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="categorytranslation_name_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.name}"
+
+    def clean(self) -> None:
+        self.name = (self.name or "").strip()
+        _no_blank(self.name, "name")
+
+
+class AttributeTranslation(models.Model):
+    """One word of the catalogue in another language: an attribute's name ("material")
+    or value ("Wool"), a colour ("Navy") or a size ("One Size"), as written in English."""
+
+    source = models.CharField(
+        _("English text"),
+        max_length=100,
+        help_text=_("As the catalogue writes it: an attribute name or value, a colour, a size."),
+    )
+    language = models.CharField(_("language"), max_length=10, choices=catalogue_languages)
+    text = models.CharField(_("translation"), max_length=100)
+
+    class Meta:
+        verbose_name = _("attribute translation")
+        verbose_name_plural = _("attribute translations")
+        ordering = ["source", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "language"], name="attributetranslation_one_per_language"
+            ),
+            models.CheckConstraint(
+                condition=~Q(source="") & ~Q(text=""), name="attributetranslation_given"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.language}: {self.text}"
+
+    def clean(self) -> None:
+        self.source = (self.source or "").strip()
+        self.text = (self.text or "").strip()
+        if not self.source:
+            raise ValidationError({"source": _("Give the English text to translate.")})
+        if not self.text:
+            raise ValidationError({"text": _("Give the translation; it cannot be empty.")})
+
+
 class CustomerQuerySet(models.QuerySet):
     def search(self, query: str, region: str | None = None) -> CustomerQuerySet:
         """Customers matching part of a name, or exactly a customer_ref, a whole e-mail

@@ -12,7 +12,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from retail import roles
-from retail.models import AuditLog, Customer, Role, StaffProfile, Store, User
+from retail.models import (
+    AuditLog,
+    Customer,
+    Product,
+    ProductTranslation,
+    Role,
+    StaffProfile,
+    Store,
+    User,
+    catalogue_languages,
+)
 
 
 def audit_record(
@@ -394,3 +404,64 @@ def customer_find_or_create_walk_in(
     )
     audit_record(actor=by, action="customer.create_walk_in", target=customer, store=store)
     return customer, True
+
+
+@transaction.atomic
+def product_translations_set(*, product: Product, translations: dict, by: User | None) -> list[str]:
+    """Set the product's name and description in other languages, in the catalog API's
+    shape (`{"zh-hans": {"name": ..., "description"?: ...}}`, design.md): a language
+    given is created or updated (a description left out keeps its value), a language
+    left out keeps what it has. Returns the languages changed. Bad input raises a
+    ValidationError keyed `translations.<language>.<field>`, writing nothing."""
+    from django.core.exceptions import ValidationError
+
+    from retail import catalogue
+
+    known = {code for code, _name in catalogue_languages()}
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, dict[str, str]] = {}
+    if not isinstance(translations, dict):
+        raise ValidationError({"translations": [_("Give the translations by language.")]})
+    for language, given in translations.items():
+        key = f"translations.{language}"
+        if language not in known:
+            errors[key] = [
+                _("Translations are in %(languages)s.") % {"languages": ", ".join(sorted(known))}
+            ]
+            continue
+        if not isinstance(given, dict):
+            errors[key] = [_("Give the name and, if any, the description.")]
+            continue
+        name = given.get("name")
+        if not isinstance(name, str) or not name.strip():
+            errors[f"{key}.name"] = [_("Give the translated name; it cannot be empty.")]
+        elif len(name.strip()) > ProductTranslation._meta.get_field("name").max_length:
+            errors[f"{key}.name"] = [_("A name has at most 200 characters.")]
+        description = given.get("description")
+        if description is not None and not isinstance(description, str):
+            errors[f"{key}.description"] = [_("A description is text.")]
+        if not errors:
+            clean[language] = {"name": name.strip()}
+            if description is not None:
+                clean[language]["description"] = description.strip()
+    if errors:
+        raise ValidationError(errors)
+    existing = {row.language: row for row in product.translations.select_for_update()}
+    changed = []
+    for language, values in clean.items():
+        row = existing.get(language) or ProductTranslation(product=product, language=language)
+        if row.pk and all(getattr(row, k) == v for k, v in values.items()):
+            continue
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.save()
+        changed.append(language)
+    if changed:
+        audit_record(
+            actor=by,
+            action="product.translations_set",
+            target=product,
+            detail={"languages": changed},
+        )
+        transaction.on_commit(catalogue.bump)
+    return changed

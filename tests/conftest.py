@@ -38,10 +38,15 @@ def _english():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate limits and cached values live in the cache; each test starts clean."""
+    """Rate limits and cached values live in the cache; each test starts clean (and so
+    do the catalogue's translated names each process keeps)."""
+    from retail import catalogue
+
     cache.clear()
+    catalogue.forget()
     yield
     cache.clear()
+    catalogue.forget()
 
 
 @pytest.fixture

@@ -10,10 +10,13 @@ from django.contrib.auth.hashers import make_password
 
 from retail import roles
 from retail.models import (
+    AttributeTranslation,
     Category,
+    CategoryTranslation,
     Customer,
     OpeningHours,
     Product,
+    ProductTranslation,
     StaffProfile,
     Store,
     User,
@@ -379,3 +382,32 @@ def course_passed(user, course):
         services.module_complete(enrolment=enrolment, user=user, position=position)
     attempt = services.attempt_start(enrolment=enrolment, user=user, language="en")
     return services.attempt_submit(attempt_id=attempt.pk, user=user, answers=quiz_answers(attempt))
+
+
+class ProductTranslationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductTranslation
+
+    product = factory.SubFactory(ProductFactory)
+    language = "zh-hans"
+    name = factory.Sequence(lambda n: f"美利奴羊毛圆领毛衣 {n}")
+    description = ""
+
+
+class CategoryTranslationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CategoryTranslation
+
+    category = factory.SubFactory(CategoryFactory)
+    language = "zh-hans"
+    name = factory.Sequence(lambda n: f"类别 {n}")
+
+
+class AttributeTranslationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AttributeTranslation
+        django_get_or_create = ("source", "language")
+
+    source = "navy"
+    language = "zh-hans"
+    text = "藏青色"

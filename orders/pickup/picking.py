@@ -31,7 +31,7 @@ from orders.pickup.base import (
     clean,
 )
 from orders.pickup.codes import _new_code, qr_payload, qr_png
-from retail import outbox
+from retail import catalogue, outbox
 from retail.messaging import message_send
 from retail.models import Store, User, Variant
 
@@ -48,7 +48,8 @@ class ScanOutcome:
 def _expected(lines) -> str:
     open_lines = [line for line in lines if line.picked_quantity < line.quantity] or list(lines)
     return ", ".join(
-        f"{line.order_line.sku} ({line.order_line.variant.product.name})" for line in open_lines
+        f"{line.order_line.sku} ({catalogue.product_name(line.order_line.variant.product)})"
+        for line in open_lines
     )
 
 
@@ -81,7 +82,10 @@ def pickup_scan(
         if other is not None:
             raise WrongItem(
                 _("Wrong item: %(found)s is not in this order. Expected: %(expected)s.")
-                % {"found": f"{other.sku} ({other.product.name})", "expected": _expected(lines)}
+                % {
+                    "found": f"{other.sku} ({catalogue.product_name(other.product)})",
+                    "expected": _expected(lines),
+                }
             )
         raise WrongItem(
             _("Unknown barcode or SKU “%(code)s”. Expected: %(expected)s.")
@@ -177,7 +181,9 @@ def pickup_short(
                 "order_ref": order.order_ref,
                 "store": store.name,
                 "sku": order_line.sku,
-                "product": str(order_line.variant.product.name),
+                "product": catalogue.product_name(
+                    order_line.variant.product, order.customer.language or None
+                ),
                 "resourced": missing - outcome.cancelled,
                 "ready_by": _local(
                     max((n.ready_by for n in outcome.resourced if n.ready_by), default=None), store

@@ -273,6 +273,9 @@ def world(db):
     )
     messaging.message_send(customer=customer, template="customer_welcome", context={}, key="w")
     factories.api_client("customers:read")
+    factories.ProductTranslationFactory(product=variant.product)
+    factories.CategoryTranslationFactory(category=variant.product.category)
+    factories.AttributeTranslationFactory()
 
     users = {
         "associate": factories.StaffFactory(role="associate", home_store=store),
