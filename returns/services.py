@@ -784,12 +784,19 @@ def return_receive(
 
 @transaction.atomic
 def return_cancel(
-    *, ret: Return, by: User | None = None, store: Store | None = None, reason: str = ""
+    *,
+    ret: Return,
+    by: User | None = None,
+    store: Store | None = None,
+    reason: str = "",
+    only_if: str = "",
 ) -> Return:
     """A return not yet completed is cancelled and frees what it claimed. Cancelled
-    already: unchanged. Completed or refused: `NotCancellable`."""
+    already: unchanged. Completed or refused: `NotCancellable`. With `only_if` (a
+    state), a return found in another state once locked is left unchanged (a sweep
+    racing the counter)."""
     ret = _lock(ret)
-    if ret.state == ReturnState.CANCELLED:
+    if ret.state == ReturnState.CANCELLED or (only_if and ret.state != only_if):
         return ret
     if ret.state not in OPEN_STATES:
         raise NotCancellable(
