@@ -36,6 +36,12 @@ from returns.services import LineAsk, Quote, ReturnError
 REF_MAX = 64
 
 
+def all_returned_message() -> str:
+    return _(
+        "Everything in this order has already been returned, or is in a return you started before."
+    )
+
+
 class KioskRefused(ReturnError):
     """A kiosk return refused, with a message for the customer; nothing written."""
 
@@ -113,18 +119,19 @@ def kiosk_lines(order: Order, *, store: Store, at: datetime | None = None) -> li
     ]
 
 
+def _all_claimed(lines) -> bool:
+    return bool(lines) and all(
+        0 < line.line.received_quantity <= line.line.claimed_quantity for line in lines
+    )
+
+
 def nothing_left(lines) -> str:
     """Why nothing of the order can be returned at the kiosk ("" when something can).
     `lines`: KioskLines or `services.LineView`s."""
     if any(line.returnable for line in lines):
         return ""
-    if lines and all(
-        0 < line.line.received_quantity <= line.line.claimed_quantity for line in lines
-    ):
-        return _(
-            "Everything in this order has already been returned, or is in a return you "
-            "started before."
-        )
+    if _all_claimed(lines):
+        return all_returned_message()
     return _("Nothing in this order can be returned now. Each item says why.")
 
 
@@ -132,12 +139,12 @@ def _asks(order: Order, store: Store, picks: Mapping[int, tuple[int, str]]):
     """The customer's picks (order line id -> (units, reason)) checked in customer
     wording: KioskRefused / KioskNotReturnable naming every item that cannot go back."""
     views = {v.line.pk: v for v in services.explain_order(order, store=store)}
-    whole = nothing_left(list(views.values()))
-    if whole:
-        raise KioskNotReturnable(whole, field="lines")
+    if _all_claimed(list(views.values())):
+        raise KioskNotReturnable(all_returned_message(), field="lines")
     picks = {line_id: pick for line_id, pick in picks.items() if pick[0] != 0}
     if not picks:
-        raise KioskRefused(_("Choose at least one item to return."), field="lines")
+        whole = nothing_left(list(views.values()))
+        raise KioskRefused(whole or _("Choose at least one item to return."), field="lines")
     refused = []
     asks = []
     for line_id, (units, reason) in sorted(picks.items()):
