@@ -426,3 +426,54 @@ def test_the_sweep_is_in_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["returns-kiosk-expire"]
     assert entry["task"] == "returns.tasks.kiosk_returns_expire"
     assert tasks.kiosk_returns_expire.name == entry["task"]
+
+
+# --- Queries and language -------------------------------------------------------------
+
+
+def _order_of(net, customer, n: int, ref: str):
+    variants = []
+    for i in range(n):
+        v = factories.VariantFactory(
+            sku=f"{ref}-{i}",
+            price=Decimal("10.00"),
+            product__category=net["jumper"].product.category,
+        )
+        factories.give_stock(net["dc"], v, 5)
+        variants.append((v, 1))
+    return world.delivered(variants, ref=ref, customer=customer)
+
+
+def test_the_lines_and_review_pages_run_a_fixed_number_of_queries(kiosk, net, ada):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n, ref in ((2, "SMALL"), (8, "LARGE")):
+        order = _order_of(net, ada, n, ref)
+        proven(kiosk, ref=ref)
+        units = {f"{ref}_{i}": (1, "size") for i in range(n)}
+        with CaptureQueriesContext(connection) as lines_page:
+            assert kiosk.get(reverse("kiosk:return_lines")).status_code == 200
+        with CaptureQueriesContext(connection) as review:
+            page = kiosk.post(reverse("kiosk:return_review"), picks(order, **units))
+            assert page.status_code == 200
+        n_value = re.search(r'name="nonce" value="([0-9a-f]{32})"', page.content.decode())[1]
+        confirm(kiosk, order, n_value, **units)
+        with CaptureQueriesContext(connection) as done:
+            assert kiosk.get(reverse("kiosk:return_done")).status_code == 200
+        counts.append((len(lines_page), len(review), len(done)))
+        kiosk.get(reverse("kiosk:home"))
+    assert counts[0] == counts[1], counts
+
+
+def test_the_kiosk_speaks_chinese_to_the_customer(kiosk, order):
+    page = kiosk.get(reverse("kiosk:return_start"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "请输入或扫描您的订单号" in page.content.decode()
+    proven(kiosk)
+    refused = kiosk.post(
+        reverse("kiosk:return_confirm"),
+        {"nonce": "a" * 32, **picks(order, JUMPER_M=(3, "size"))},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert refused.status_code == 409 and "最多可以退回 2 件" in message(refused)
