@@ -477,3 +477,33 @@ def test_the_kiosk_speaks_chinese_to_the_customer(kiosk, order):
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert refused.status_code == 409 and "最多可以退回 2 件" in message(refused)
+
+
+def test_the_counter_checks_the_policys_conditions_before_taking_it_back(kiosk, order, net, client):
+    from tests.returns.factories import ReturnPolicyFactory
+
+    ReturnPolicyFactory(
+        category=net["jumper"].product.category, require_unworn=True, require_tags=True
+    )
+    proven(kiosk)
+    confirm(kiosk, order, nonce(kiosk, order, JUMPER_M=(1, "fit")), JUMPER_M=(1, "fit"))
+    ret = Return.objects.get()
+    line_pk = ret.lines.get().pk
+    client.force_login(factories.StaffFactory(role="associate", home_store=net["s1"]))
+    page = client.get(reverse("returns_store:detail", kwargs={"pk": ret.pk})).content.decode()
+    assert f'name="cond_{line_pk}" value="Unworn"' in page
+    url = reverse("returns_store:receive", kwargs={"pk": ret.pk})
+    half = client.post(url, {f"disp_{line_pk}": "restock", f"cond_{line_pk}": ["Unworn"]})
+    assert half.status_code == 400
+    assert "only when you have checked: Tags attached" in half.content.decode()
+    ret.refresh_from_db()
+    assert ret.state == ReturnState.REQUESTED and not Refund.objects.exists()
+    assert ret.lines.get().conditions == []
+    done = client.post(
+        url, {f"disp_{line_pk}": "restock", f"cond_{line_pk}": ["Unworn", "Tags attached"]}
+    )
+    assert done.status_code == 302
+    ret.refresh_from_db()
+    assert ret.state == ReturnState.COMPLETED
+    assert ret.lines.get().conditions == ["Unworn", "Tags attached"]
+    assert Refund.objects.get(order=order).amount == Decimal("60.00")
