@@ -23,11 +23,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from orders.models import Order, OrderLine
 from orders.returning import NotReturnable
+from retail.dates import when_text
 from retail.models import Store, User
 from returns import services
 from returns.models import Reason, Return, ReturnState, StartedVia
@@ -90,7 +90,7 @@ def order_for_ref(ref: str) -> Order | None:
 
 def _customer_note(view: services.LineView) -> str:
     verdict = view.verdict
-    day = date_format(verdict.window_ends.date(), "DATE_FORMAT") if verdict.window_ends else ""
+    day = when_text(verdict.window_ends.date(), "date") if verdict.window_ends else ""
     if verdict.returnable:
         return _("You can return this until %(date)s.") % {"date": day}
     if verdict.code == "not_received":
