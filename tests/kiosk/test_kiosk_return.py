@@ -507,3 +507,26 @@ def test_the_counter_checks_the_policys_conditions_before_taking_it_back(kiosk, 
     assert ret.state == ReturnState.COMPLETED
     assert ret.lines.get().conditions == ["Unworn", "Tags attached"]
     assert Refund.objects.get(order=order).amount == Decimal("60.00")
+
+
+def test_a_return_the_policy_gives_to_a_manager_says_so_and_waits_at_the_counter(kiosk, order, net):
+    from tests.returns.factories import ReturnPolicyFactory
+
+    ReturnPolicyFactory(category=net["jumper"].product.category, approval_threshold=Decimal("50"))
+    proven(kiosk)
+    review = kiosk.post(reverse("kiosk:return_review"), picks(order, JUMPER_M=(1, "size")))
+    assert "A manager confirms this return at the counter." in review.content.decode()
+    n = re.search(r'name="nonce" value="([0-9a-f]{32})"', review.content.decode())[1]
+    confirm(kiosk, order, n, JUMPER_M=(1, "size"))
+    ret = Return.objects.get()
+    assert ret.state == ReturnState.REQUESTED and ret.approval_reasons
+    ret = services.return_receive(
+        ret=ret, location=net["shelf1"], store=net["s1"], check_approval=True
+    )
+    assert ret.state == ReturnState.AWAITING_APPROVAL
+    assert not Refund.objects.exists()
+    # Waiting for a manager, it is no longer the day-end sweep's to cancel.
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=2), tick=False):
+        assert tasks.kiosk_returns_expire() == 0
+    ret.refresh_from_db()
+    assert ret.state == ReturnState.AWAITING_APPROVAL
