@@ -11,4 +11,11 @@ urlpatterns = [
     path("aisle/<str:style_code>/reserve/", views.reserve, name="reserve"),
     path("aisle/<str:style_code>/send-code/", views.send_code, name="send_code"),
     path("reserved/", views.reserved, name="reserved"),
+    path("returns/", views.return_start, name="return_start"),
+    path("returns/send-code/", views.return_send_code, name="return_send_code"),
+    path("returns/prove/", views.return_prove, name="return_prove"),
+    path("returns/lines/", views.return_lines, name="return_lines"),
+    path("returns/review/", views.return_review, name="return_review"),
+    path("returns/confirm/", views.return_confirm, name="return_confirm"),
+    path("returns/done/", views.return_done, name="return_done"),
 ]

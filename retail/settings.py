@@ -302,6 +302,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Pickups: the reminder a day before the hold ends, then expiry (catches up).
     "orders-pickups-sweep": {"task": "orders.tasks.pickups_sweep", "schedule": 900.0},
+    # Returns started at a kiosk and not finished at the counter that local day are
+    # cancelled, freeing their units (catches up after a missed beat).
+    "returns-kiosk-expire": {"task": "returns.tasks.kiosk_returns_expire", "schedule": 900.0},
 }
 
 # --- E-mail ---------------------------------------------------------------
@@ -422,6 +425,8 @@ AISLE_PICKUP_CODE_MISSES = env.int("AISLE_PICKUP_CODE_MISSES", default=5)
 # Per kiosk and hour: reservations, and one-time codes e-mailed to prove a profile.
 AISLE_KIOSK_RESERVATIONS_PER_HOUR = env.int("AISLE_KIOSK_RESERVATIONS_PER_HOUR", default=30)
 AISLE_KIOSK_CODES_PER_HOUR = env.int("AISLE_KIOSK_CODES_PER_HOUR", default=10)
+# Per kiosk and hour: wrong one-time codes typed (reserving or starting a return).
+AISLE_KIOSK_CODE_TRIES_PER_HOUR = env.int("AISLE_KIOSK_CODE_TRIES_PER_HOUR", default=30)
 # Headers on every answer (`retail.headers.SecurityHeadersMiddleware`).
 PERMISSIONS_POLICY = env.str(
     "PERMISSIONS_POLICY",

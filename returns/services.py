@@ -743,11 +743,13 @@ def return_receive(
     by: User | None = None,
     store: Store | None = None,
     check_approval: bool = False,
+    conditions: dict[int, list[str]] | None = None,
 ) -> Return:
     """A requested return reaches a location that takes returns (a store, or the DC for
     parcels): completed — refunded and restocked there. Completed already: unchanged.
     At a store's counter (`check_approval`), a return the policy gives to a manager
-    waits for one instead."""
+    waits for one instead. `conditions` (return line id -> what the associate checked,
+    see `receive_conditions`) are kept on the lines."""
     ret = _lock(ret)
     if ret.state == ReturnState.COMPLETED:
         return ret
@@ -769,6 +771,8 @@ def return_receive(
     store = store or location.store
     ret.store = store
     ret.save(update_fields=["store", "updated_at"])
+    for line_id, checked in (conditions or {}).items():
+        ReturnLine.objects.filter(ret=ret, pk=line_id).update(conditions=[str(c) for c in checked])
     if check_approval and ret.approval_reasons:
         _move(
             ret,
@@ -784,12 +788,19 @@ def return_receive(
 
 @transaction.atomic
 def return_cancel(
-    *, ret: Return, by: User | None = None, store: Store | None = None, reason: str = ""
+    *,
+    ret: Return,
+    by: User | None = None,
+    store: Store | None = None,
+    reason: str = "",
+    only_if: str = "",
 ) -> Return:
     """A return not yet completed is cancelled and frees what it claimed. Cancelled
-    already: unchanged. Completed or refused: `NotCancellable`."""
+    already: unchanged. Completed or refused: `NotCancellable`. With `only_if` (a
+    state), a return found in another state once locked is left unchanged (a sweep
+    racing the counter)."""
     ret = _lock(ret)
-    if ret.state == ReturnState.CANCELLED:
+    if ret.state == ReturnState.CANCELLED or (only_if and ret.state != only_if):
         return ret
     if ret.state not in OPEN_STATES:
         raise NotCancellable(
@@ -800,6 +811,19 @@ def return_cancel(
     _move(ret, ReturnState.CANCELLED, by=by, store=store, reason=reason or _("cancelled"))
     _domain_event("return_cancelled", ret)
     return ret
+
+
+def receive_conditions(lines: Sequence[ReturnLine]) -> dict[int, tuple[str, ...]]:
+    """What the associate checks on each line of a return brought to the counter before
+    taking it back (the policy's conditions, in the active language). One query;
+    `lines` with their variants' products loaded."""
+    policies = policy.policies_for([line.variant.product for line in lines])
+    return {
+        line.pk: (
+            policies.get(line.variant.product.category_id) or policies[None]
+        ).condition_labels()
+        for line in lines
+    }
 
 
 def _free(ret: Return) -> None:

@@ -342,6 +342,10 @@ def _timeline(ret: Return) -> list:
 
 def _detail_context(request, store, ret: Return, **extra) -> dict:
     lines = list(ret.lines.select_related("variant__product").order_by("pk"))
+    if ret.state == ReturnState.REQUESTED:
+        required = services.receive_conditions(lines)
+        for line in lines:
+            line.to_check = required[line.pk]
     deciding = ret.state == ReturnState.AWAITING_APPROVAL and services.may_decide(request.user, ret)
     context = _nav(
         {
@@ -406,10 +410,21 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
     location = _shelf(store)
     if location is None:
         return _detail(request, store, pk, status=409, message=_no_shelf_message(), level="error")
-    dispositions = {}
-    for line in ret.lines.all():
+    dispositions, conditions, unchecked = {}, {}, []
+    lines = list(ret.lines.select_related("variant__product").order_by("pk"))
+    required = services.receive_conditions(lines)
+    for line in lines:
         value = request.POST.get(f"disp_{line.pk}", Disposition.RESTOCK)
         dispositions[line.pk] = value
+        checked = set(request.POST.getlist(f"cond_{line.pk}"))
+        conditions[line.pk] = [c for c in required[line.pk] if c in checked]
+        unchecked += [c for c in required[line.pk] if c not in checked]
+    if unchecked and ret.state == ReturnState.REQUESTED:
+        # As at the counter: the policy takes it back only in the condition it asks for.
+        message = _("The policy takes it back only when you have checked: %(conditions)s.") % {
+            "conditions": ", ".join(dict.fromkeys(unchecked))
+        }
+        return _detail(request, store, pk, status=400, message=message, level="error")
     try:
         ret = services.return_receive(
             ret=ret,
@@ -418,6 +433,7 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
             store=store,
             check_approval=True,
+            conditions=conditions,
         )
     except services.OrderError as exc:
         return _refused(request, store, pk, exc)

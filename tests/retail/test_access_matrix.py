@@ -145,6 +145,15 @@ MATRIX = {
     "kiosk:reserve": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "kiosk:send_code": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "kiosk:reserved": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    # Returns started at the kiosk (POST-only steps answer a GET with 405); without a
+    # proven order the choosing and done pages send the kiosk back to the start.
+    "kiosk:return_start": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
+    "kiosk:return_send_code": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:return_prove": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:return_lines": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:return_review": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:return_confirm": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:return_done": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "orders_hq:pickups": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     # Returns on the tablet (BORIS): store staff in their current store; POST-only
     # steps answer a GET with 405.
