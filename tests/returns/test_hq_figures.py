@@ -530,6 +530,14 @@ def test_reversed_dates_are_refused_in_chinese_too(hq, db):
     assert "结束" in response.content.decode()
 
 
+def test_the_definitions_are_shown_in_the_users_language(history, hq):
+    response = hq.get(reverse("returns_hq:overview"), PERIOD_QUERY, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = response.content.decode()
+    assert "这是如何计算的？" in html
+    assert "线上购买、门店退货" in html  # the BORIS table's title
+    assert "除以线上订单退回的全部件数和金额" in html  # …and its definition
+
+
 def _more_returns(net, clerk, n: int, start: int) -> None:
     """`n` more web orders, each returned at S01 in the period, dispositions in turn."""
     dispositions = ["restock", "damaged", "vendor", "donate"]
