@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +26,8 @@ from returns import figures
 from returns.figures import Filters, Period
 
 DEFAULT_DAYS = 30
+#: The period's totals, computed once when a table asks for them.
+Summary = Callable[[], dict]
 MAX_PERIOD_DAYS = 366
 
 
@@ -113,17 +116,17 @@ def _dimension(key: str, title, heading, rows: list[dict], summary: dict, note="
 
 
 def _by(name: str, title, heading, fn: Callable, **kwargs) -> Callable:
-    def build(period: Period, filters: Filters, summary: dict, *, full: bool) -> Table:
+    def build(period: Period, filters: Filters, summary: Summary, *, full: bool) -> Table:
         extra = {} if full or "limit" not in kwargs else {"limit": kwargs["limit"]}
         note = ""
         if "limit" in kwargs and not full:
             note = _("The first %(n)s products; the CSV has all of them.") % {"n": kwargs["limit"]}
-        return _dimension(name, title, heading, fn(period, filters, **extra), summary, note)
+        return _dimension(name, title, heading, fn(period, filters, **extra), summary(), note)
 
     return build
 
 
-def _boris(period: Period, filters: Filters, summary: dict, *, full: bool) -> Table:
+def _boris(period: Period, filters: Filters, summary: Summary, *, full: bool) -> Table:
     share = figures.boris_share(period, filters)
     rows = [
         [
@@ -178,7 +181,7 @@ def _boris(period: Period, filters: Filters, summary: dict, *, full: bool) -> Ta
     )
 
 
-def _exchanges(period: Period, filters: Filters, summary: dict, *, full: bool) -> Table:
+def _exchanges(period: Period, filters: Filters, summary: Summary, *, full: bool) -> Table:
     result = figures.exchange_rate(period, filters)
     total = result["total"]
     return Table(
@@ -212,7 +215,7 @@ def _exchanges(period: Period, filters: Filters, summary: dict, *, full: bool) -
     )
 
 
-def _tenders(period: Period, filters: Filters, summary: dict, *, full: bool) -> Table:
+def _tenders(period: Period, filters: Filters, summary: Summary, *, full: bool) -> Table:
     rows = figures.refunds_by_tender(period, filters)
     yes, no = _("yes"), _("no")
     return Table(
@@ -244,7 +247,7 @@ def _tenders(period: Period, filters: Filters, summary: dict, *, full: bool) -> 
     )
 
 
-def _hold(period: Period, filters: Filters, summary: dict, *, full: bool) -> Table:
+def _hold(period: Period, filters: Filters, summary: Summary, *, full: bool) -> Table:
     rows = figures.hold_stock(filters)
     units = sum(r["units"] for r in rows)
     average = round(sum(r["average_days"] * r["units"] for r in rows) / units, 1) if units else None
@@ -292,7 +295,8 @@ def _hold(period: Period, filters: Filters, summary: dict, *, full: bool) -> Tab
     )
 
 
-#: Every table, in page order: key -> builder(period, filters, summary, full=...).
+#: Every table, in page order: key -> builder(period, filters, summary, full=...), where
+#: `summary()` gives the period's totals (`figures.returns_summary`).
 TABLES: dict[str, Callable[..., Table]] = {
     "by_store": _by(
         "by_store", gettext_lazy("By store"), gettext_lazy("Store"), figures.returns_by_store
@@ -332,6 +336,11 @@ TABLES: dict[str, Callable[..., Table]] = {
 }
 
 
+def _summary(period: Period, filters: Filters) -> Summary:
+    """The period's totals, computed once and only for the tables that show them."""
+    return functools.cache(lambda: figures.returns_summary(period, filters))
+
+
 # --- Pages ------------------------------------------------------------------------------
 
 
@@ -348,7 +357,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, form)
     period, filters = form.cleaned_data["period"], form.cleaned_data["filters"]
-    summary = figures.returns_summary(period, filters)
+    summary = _summary(period, filters)
     tables = [build(period, filters, summary, full=False) for build in TABLES.values()]
     boris = next(t for t in tables if t.key == "boris")
     exchanges = next(t for t in tables if t.key == "exchanges")
@@ -357,7 +366,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "title": _("Returns"),
         "form": form,
         "period": period,
-        "summary": summary,
+        "summary": summary(),
         "boris_share": boris.totals[0][5] if boris.totals else "—",
         "exchange_rate": exchanges.totals[0][4] if exchanges.totals else "—",
         "tables": tables,
@@ -387,8 +396,7 @@ def table_csv(request: HttpRequest, table: str) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, form)
     period, filters = form.cleaned_data["period"], form.cleaned_data["filters"]
-    summary = figures.returns_summary(period, filters)
-    result = build(period, filters, summary, full=True)
+    result = build(period, filters, _summary(period, filters), full=True)
     writer = csv.writer(_Echo())
     lines = [writer.writerow([csv_cell(c) for c in result.columns])]
     for row in [*result.rows, *result.totals]:
