@@ -183,9 +183,9 @@ def returns_by_reason(period: Period, filters: Filters = NO_FILTERS) -> list[dic
 def returns_by_category(period: Period, filters: Filters = NO_FILTERS) -> list[dict]:
     """Completed returns of the period per product category (the category the return
     line recorded when it was taken): returns, units, refunded value."""
-    rows = _grouped(period, filters, "category_id", "category__name")
+    rows = _grouped(period, filters, "category__code", "category__name")
     for row in rows:
-        row["key"] = row.pop("category_id") or ""
+        row["key"] = row.pop("category__code") or ""
         row["label"] = row.pop("category__name") or str(_("No category"))
     return rows
 

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from orders.models import Channel
@@ -35,10 +35,14 @@ class PeriodForm(forms.Form):
     """The page's filters; anything forged or reversed is a form error (400)."""
 
     start = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("first day of a period", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("last day of a period", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     store = forms.ModelChoiceField(
         label=gettext_lazy("Store"),
@@ -80,6 +84,10 @@ class PeriodForm(forms.Form):
 
 def _form(request: HttpRequest) -> PeriodForm:
     params = {k: v for k, v in request.GET.items() if v != ""}
+    if "start" not in params and "end" not in params:
+        # The default period, shown in the fields: the last 30 days, today included.
+        default = Period.last_days(DEFAULT_DAYS)
+        params.update(start=default.start.isoformat(), end=default.end.isoformat())
     return PeriodForm(params)
 
 
