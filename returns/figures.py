@@ -141,7 +141,7 @@ def _measures() -> dict:
 
 
 def _grouped(period: Period, filters: Filters, *fields: str, order_by=("-units",)) -> list[dict]:
-    return list(
+    return _cents(
         _lines(period, filters).values(*fields).annotate(**_measures()).order_by(*order_by, *fields)
     )
 
@@ -156,7 +156,7 @@ def returns_summary(period: Period, filters: Filters = NO_FILTERS) -> dict:
         fees=Coalesce(Sum("fee_amount"), ZERO, output_field=MONEY),
         tax=Coalesce(Sum("tax_amount"), ZERO, output_field=MONEY),
     )
-    return {**lines, **money}
+    return _cents([{**lines, **money}])[0]
 
 
 def returns_by_store(period: Period, filters: Filters = NO_FILTERS) -> list[dict]:
@@ -248,7 +248,7 @@ def boris_share(period: Period, filters: Filters = NO_FILTERS) -> dict:
     row, still measured against every return of online orders."""
     channel_filter = Filters(channel=filters.channel)
     online = _lines(period, channel_filter).filter(ret__order_channel__in=ONLINE_CHANNELS)
-    grouped = list(
+    grouped = _cents(
         online.values("ret__location__kind", "ret__store__code", "ret__store__name")
         .annotate(**_measures())
         .order_by("ret__store__code")
@@ -302,7 +302,7 @@ def exchange_rate(period: Period, filters: Filters = NO_FILTERS) -> dict:
     order total is the sale the return turned into, whichever way. An exchange order
     cancelled since saved nothing, so it counts neither in the rate nor in the value.
     `rows` give the same per receiving store."""
-    rows = list(
+    rows = _cents(
         completed_returns(period, filters)
         .values("store__code", "store__name")
         .annotate(
@@ -361,7 +361,7 @@ def refunds_by_tender(period: Period, filters: Filters = NO_FILTERS) -> list[dic
     if filters.channel:
         refunds = refunds.filter(order__channel=filters.channel)
         credits = credits.none()  # without a receipt there is no channel of purchase
-    rows = list(
+    rows = _cents(
         refunds.values("tender", "to_store_credit")
         .annotate(
             refunds=Count("pk"),
@@ -373,6 +373,7 @@ def refunds_by_tender(period: Period, filters: Filters = NO_FILTERS) -> list[dic
     receiptless = credits.aggregate(
         refunds=Count("pk"), amount=Coalesce(Sum("amount"), ZERO, output_field=MONEY)
     )
+    receiptless = _cents([receiptless])[0]
     if receiptless["refunds"]:
         rows.append({"tender": "", "to_store_credit": True, "tax": None, **receiptless})
     for row in rows:
@@ -483,6 +484,18 @@ HOLD_DISPOSITIONS = (Disposition.DAMAGED, Disposition.VENDOR, Disposition.DONATE
 
 
 # --- Helpers ----------------------------------------------------------------------------
+
+
+def _cents(rows) -> list[dict]:
+    """The rows with their money to the cent (databases sum decimals each their own way:
+    SQLite drops the trailing zeros)."""
+    cent = Decimal("0.01")
+    rows = list(rows)
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, Decimal):
+                row[key] = value.quantize(cent)
+    return rows
 
 
 def _label(choices, value) -> str:
