@@ -371,6 +371,42 @@ def test_refunds_by_tender_agree_with_the_refund_rows_of_the_period(history):
     ]
 
 
+def test_a_return_without_receipt_is_store_credit_without_a_tender_or_a_channel(history):
+    from tests.returns.factories import ReturnPolicyFactory
+
+    ReturnPolicyFactory(category=history["accessories"], receiptless_allowed=True)
+    boss = factories.StaffFactory(role="store_manager", home_store=history["s2"])
+    with time_machine.travel(at(11, 14), tick=False):
+        ret, _created = services.return_at_counter(
+            order=None,
+            asks=[LineAsk(quantity=1, reason="other", variant=history["scarf"])],
+            store=history["s2"],
+            by=boss,
+            return_ref="R-NO-RECEIPT",
+            customer=factories.CustomerFactory(),
+        )
+        services.return_approve(ret=ret, by=boss)
+    ret.refresh_from_db()
+    assert (ret.state, ret.refund_amount) == ("completed", D("20.00"))
+    rows = figures.refunds_by_tender(PERIOD)
+    assert [(r["label"], r["to_store_credit"], r["refunds"], r["amount"], r["tax"]) for r in rows][
+        -1
+    ] == ("No receipt", True, 1, D("20.00"), None)
+    refund_rows = Refund.objects.filter(at__gte=PERIOD.since, at__lt=PERIOD.until).aggregate(
+        s=Sum("amount")
+    )["s"]
+    assert figures.returns_summary(PERIOD)["refunded"] == refund_rows + D("20.00") == D("320.00")
+    assert sum(r["amount"] for r in rows) == D("320.00")
+    assert _by_key(figures.returns_by_channel(PERIOD))[""] == (1, 1, D("20.00"))
+    assert [r["label"] for r in figures.returns_by_channel(PERIOD) if r["key"] == ""] == [
+        "No receipt"
+    ]
+    # Bought in a channel: a return without a receipt has none.
+    assert all(r["tender"] for r in figures.refunds_by_tender(PERIOD, Filters(channel="web")))
+    s2 = figures.refunds_by_tender(PERIOD, Filters(store=history["s2"]))
+    assert ("", True, D("20.00")) in {(r["tender"], r["to_store_credit"], r["amount"]) for r in s2}
+
+
 def test_units_by_disposition_agree_with_the_ledger_movements_of_the_period(history):
     moves = StockMovement.objects.filter(
         kind=MovementKind.RETURN, at__gte=PERIOD.since, at__lt=PERIOD.until
