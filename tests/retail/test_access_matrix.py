@@ -170,6 +170,9 @@ MATRIX = {
     "returns_store:refuse": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "returns_store:cancel": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "returns_store:receipt": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    # HQ's view of what comes back (issue #17): the figures page and each table's CSV.
+    "returns_hq:overview": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "returns_hq:csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     # Operations: the health probes are for anyone (load balancers); the metrics need
     # the operators' bearer token, and without one configured do not exist.
     "healthz": row(OK, OK, OK, OK, OK, OK),
@@ -212,6 +215,7 @@ def unsubscribe_kwargs(world, name: str) -> dict:
 
 
 URL_KWARGS["unsubscribe"] = unsubscribe_kwargs
+URL_KWARGS["returns_hq:csv"] = lambda world, name: {"table": "by_store"}
 
 
 def pickup_kwargs(world, name: str) -> dict:
