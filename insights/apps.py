@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsightsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "insights"
+    verbose_name = _("Insights")
+
+    def ready(self) -> None:
+        from retail import events
+
+        # Each receiver only marks the days and customers an event touched as dirty;
+        # the beat task `insights.tasks.rollups_refresh` re-computes them.
+        for event in ("order_placed", "order_cancelled", "fulfillment_changed"):
+            events.register(event, "insights.receivers.order_changed")
+        for event in ("return_requested", "return_completed", "return_cancelled"):
+            events.register(event, "insights.receivers.return_changed")
+        events.register("customer_merged", "insights.receivers.customer_merged")
+        events.register("tracking_consent_withdrawn", "insights.receivers.customer_changed")
