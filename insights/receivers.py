@@ -41,9 +41,13 @@ def return_changed(payload: dict) -> None:
 
     order = _order(payload.get("order_id"))
     if order is not None:
-        keys = rollups.order_keys(order, now=True)
-        keys.discard((order.store_id, local_day(order.created_at, order.store, order.channel)))
-        rollups.mark_days(keys)
+        # Today in the order's bucket; the order's own day stays closed (unless a credit
+        # the return reverses counts on it).
+        from returns.models import Return
+
+        ret = Return.objects.filter(pk=payload.get("return_id")).first()
+        when = (ret.completed_at if ret is not None else None) or timezone.now()
+        rollups.mark_days(rollups.order_keys(order, own_day=False, when=when))
         rollups.mark_customers([order.customer_id])
     else:
         store = Store.objects.filter(pk=payload.get("store_id")).first()

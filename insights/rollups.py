@@ -100,15 +100,21 @@ def mark_customers(ids: Iterable[int | None]) -> int:
     return len(known)
 
 
-def order_keys(order, *, now: bool = False) -> set[tuple[int | None, dt.date]]:
-    """The keys an order's change touches: its own day, today (a refund or a return
-    happens now) with `now`, and the days of the credits and follow-ups it counts in."""
+def order_keys(
+    order, *, own_day: bool = True, now: bool = False, when: dt.datetime | None = None
+) -> set[tuple[int | None, dt.date]]:
+    """The keys an order's change touches: its own day (`own_day`), the day of `when`
+    (a return completed then) or today (`now`: a refund paid now), and the days its
+    credits (the order's day in the credit's store) and the follow-ups it converts
+    count in."""
     from clienteling.models import FollowUpTask, SalesCredit
 
     store = order.store
-    keys = {(order.store_id, local_day(order.created_at, store, order.channel))}
-    if now:
-        keys.add((order.store_id, local_day(timezone.now(), store, order.channel)))
+    keys = set()
+    if own_day:
+        keys.add((order.store_id, local_day(order.created_at, store, order.channel)))
+    if when is not None or now:
+        keys.add((order.store_id, local_day(when or timezone.now(), store, order.channel)))
     stores = {s.pk: s for s in Store.objects.all()}
     for store_id in SalesCredit.objects.filter(order_id=order.pk).values_list(
         "store_id", flat=True

@@ -1,0 +1,262 @@
+"""The rollups: dated in the right time zone, idempotent, refreshed incrementally from
+the domain events' dirty marks, a late event re-opening only its day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+from django.utils import timezone
+
+from insights import receivers, rollups
+from insights.models import (
+    AssociateDay,
+    BrowseDay,
+    CustomerChannel,
+    CustomerSummary,
+    DirtyCustomer,
+    DirtyDay,
+    FulfilmentFact,
+    OrderDay,
+    PurchaseFact,
+    RefundDay,
+    SalesDay,
+)
+from retail import events
+from tests import factories
+from tests.insights import factories as f
+
+TABLES = (
+    SalesDay,
+    OrderDay,
+    RefundDay,
+    FulfilmentFact,
+    AssociateDay,
+    CustomerChannel,
+    CustomerSummary,
+    PurchaseFact,
+    BrowseDay,
+)
+
+
+def snapshot(*models) -> dict:
+    """Every rollup row's values, without ids: what the tables hold."""
+    skip = {"id", "refreshed_at"}
+    result = {}
+    for model in models or TABLES:
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
+        result[model.__name__] = sorted(
+            tuple(str(v) for v in row) for row in model.objects.values_list(*fields)
+        )
+    return result
+
+
+def test_store_sales_are_dated_in_the_store_time_zone_online_in_the_reporting_one(world, settings):
+    settings.AISLE_REPORTING_TIME_ZONE = "Asia/Tokyo"
+    a = factories.VariantFactory(product__category__code="bags", price=D("50.00"))
+    # 00:30 on 2 Dec in Shanghai is 16:30 on 1 Dec in UTC: Shanghai's 2 Dec.
+    f.sale("store", f.at("2026-12-02 00:30", "Asia/Shanghai"), [(a, 1, "50.00")], store=world.sh)
+    # 23:30 on 1 Dec in New York is 04:30 on 2 Dec in UTC: New York's 1 Dec.
+    f.sale("kiosk", f.at("2026-12-01 23:30", "America/New_York"), [(a, 1, "50.00")], store=world.ny)
+    # A web order at 23:30 UTC on 1 Dec, picked up at NY: Tokyo's 2 Dec (08:30 there).
+    f.sale("web", f.at("2026-12-01 23:30"), [(a, 1, "50.00")], store=world.ny)
+    rollups.refresh(full=True)
+
+    def day_of(store, channel):
+        return set(
+            SalesDay.objects.filter(
+                store=store, channel=channel, category=a.product.category, net=D("50.00")
+            ).values_list("day", flat=True)
+        )
+
+    assert day_of(world.sh, "store") == {dt.date(2026, 12, 2)}
+    assert day_of(world.ny, "kiosk") == {dt.date(2026, 12, 1)}
+    assert day_of(world.ny, "web") == {dt.date(2026, 12, 2)}
+
+
+def test_a_sale_at_2330_local_counts_on_that_local_day_east_and_west(world):
+    rollups.refresh(full=True)
+    # O1 at 23:30 in Shanghai on 1 Dec; O2 at 23:30 in New York on 1 Dec (2 Dec in UTC).
+    assert OrderDay.objects.get(store=world.sh, channel="store", day=dt.date(2026, 12, 1)).net == D(
+        "170.00"
+    )
+    assert OrderDay.objects.get(store=world.ny, channel="store", day=dt.date(2026, 12, 1)).net == D(
+        "30.00"
+    )
+    assert not OrderDay.objects.filter(store=world.ny, day=dt.date(2026, 12, 2)).exists()
+
+
+def test_sales_day_splits_gross_discount_net_and_tax_by_category(world):
+    rollups.refresh(full=True)
+    # O1: 2 × A at 50 (shirts, 20 %) and the lamp at 70 (catalog 80, home, 10 %).
+    shirts = SalesDay.objects.get(store=world.sh, day=dt.date(2026, 12, 1), category__code="shirts")
+    home = SalesDay.objects.get(store=world.sh, day=dt.date(2026, 12, 1), category__code="home")
+    assert (shirts.units, shirts.gross, shirts.discount, shirts.net, shirts.tax) == (
+        2,
+        D("100.00"),
+        D("0.00"),
+        D("100.00"),
+        D("16.67"),  # 100 × 20 / 120
+    )
+    assert (home.units, home.gross, home.discount, home.net, home.tax) == (
+        1,
+        D("80.00"),
+        D("10.00"),
+        D("70.00"),
+        D("6.36"),  # 70 × 10 / 110
+    )
+
+
+def test_cancelled_and_expired_units_are_not_sales_and_their_refund_is_not_a_return(world):
+    rollups.refresh(full=True)
+    # O5 (app, pickup at SH, expired): the unit cancelled; 50.00 refunded 3 Dec.
+    row = SalesDay.objects.get(store=world.sh, channel="app")
+    assert (row.units, row.units_cancelled, row.net) == (0, 1, D("0.00"))
+    order_day = OrderDay.objects.get(store=world.sh, channel="app")
+    assert (order_day.orders, order_day.cancelled_orders, order_day.net) == (1, 1, D("0.00"))
+    refund = RefundDay.objects.get(store=world.sh, channel="app")
+    assert (refund.day, refund.amount, refund.from_return) == (
+        dt.date(2026, 12, 3),
+        D("50.00"),
+        False,
+    )
+
+
+def test_returns_count_on_the_day_they_happen_in_the_order_bucket(world):
+    rollups.refresh(full=True)
+    # O3 (web, 2 Dec, no store): one B returned at NY on 3 Dec, 30.00 refunded.
+    sold = SalesDay.objects.get(store=None, channel="web", day=dt.date(2026, 12, 2))
+    back = SalesDay.objects.get(store=None, channel="web", day=dt.date(2026, 12, 3))
+    assert (sold.units, sold.units_returned) == (3, 0)
+    assert (back.units_returned, back.returned_value) == (1, D("30.00"))
+    refund = RefundDay.objects.get(store=None, day=dt.date(2026, 12, 3))
+    assert (refund.amount, refund.from_return, refund.tender) == (D("30.00"), True, "card")
+
+
+def test_full_refresh_twice_writes_the_same_tables(world):
+    rollups.refresh(full=True)
+    first = snapshot()
+    assert first["SalesDay"] and first["PurchaseFact"] and first["AssociateDay"]
+    rollups.refresh(full=True)
+    assert snapshot() == first
+
+
+def test_refreshing_a_day_twice_changes_nothing(world):
+    rollups.refresh(full=True)
+    first = snapshot()
+    rollups.refresh_day(world.sh.pk, dt.date(2026, 12, 2))
+    rollups.refresh_day(world.sh.pk, dt.date(2026, 12, 2))
+    rollups.refresh_customers([c.pk for c in world.customers.values()])
+    assert snapshot() == first
+
+
+def test_the_insights_receivers_are_registered_for_the_domain_events():
+    for event in ("order_placed", "order_cancelled", "fulfillment_changed"):
+        assert "insights.receivers.order_changed" in events.receivers_for(event)
+    for event in ("return_completed", "return_cancelled", "return_requested"):
+        assert "insights.receivers.return_changed" in events.receivers_for(event)
+    assert "insights.receivers.customer_merged" in events.receivers_for("customer_merged")
+
+
+def test_an_order_event_marks_its_day_and_customer_and_the_beat_refreshes_only_them(world):
+    rollups.refresh(full=True)
+    before = snapshot(SalesDay, OrderDay)
+    order = f.sale(
+        "store", f.at("2026-11-20 10:00"), [(world.variants["b"], 2, "30.00")],
+        customer=world.customers["bob"], store=world.ny,
+    )  # fmt: skip
+    receivers.order_changed({"order_id": order.pk})
+    receivers.order_changed({"order_id": order.pk})  # redelivered: one mark
+    today_ny = timezone.now().astimezone(world.ny.tz).date()
+    assert set(DirtyDay.objects.values_list("store_id", "day")) == {
+        (world.ny.pk, dt.date(2026, 11, 20)),
+        (world.ny.pk, today_ny),
+    }
+    assert list(DirtyCustomer.objects.values_list("customer_id", flat=True)) == [
+        world.customers["bob"].pk
+    ]
+    done = rollups.refresh_dirty()
+    assert done == {"days": 2, "customers": 1}
+    assert not DirtyDay.objects.exists() and not DirtyCustomer.objects.exists()
+    after = snapshot(SalesDay, OrderDay)
+    added = {k: sorted(set(after[k]) - set(before[k])) for k in after}
+    removed = {k: sorted(set(before[k]) - set(after[k])) for k in after}
+    assert removed == {"SalesDay": [], "OrderDay": []}
+    assert [row[0] for row in added["OrderDay"]] == ["2026-11-20"]
+    assert CustomerSummary.objects.get(customer=world.customers["bob"]).orders == 2
+
+
+def test_a_late_return_reopens_only_its_day(world):
+    rollups.refresh(full=True)
+    before = snapshot(SalesDay, OrderDay, RefundDay)
+    # O3 (2 Dec) gets a second return, completed now: today's figures change, not 2 Dec's.
+    now = timezone.now()
+    ret = f.returned(world.orders[3], world.orders[3].lines.get(), 1, "30.00", now)
+    receivers.return_changed(
+        {"return_id": ret.pk, "order_id": world.orders[3].pk, "customer_id": ret.customer_id}
+    )
+    today = now.astimezone(dt.UTC).date()  # the reporting time zone is London: UTC now
+    assert list(DirtyDay.objects.values_list("store_id", "day")) == [(None, today)]
+    rollups.refresh_dirty()
+    after = snapshot(SalesDay, OrderDay, RefundDay)
+    for table in after:
+        gone = set(before[table]) - set(after[table])
+        assert not gone, f"{table} lost rows of other days: {gone}"
+    row = SalesDay.objects.get(store=None, day=today)
+    assert (row.units_returned, row.returned_value) == (1, D("30.00"))
+    assert RefundDay.objects.get(store=None, day=today).amount == D("30.00")
+    # alice's purchase of O3 is now worth 90 − 60.
+    assert PurchaseFact.objects.get(order=world.orders[3]).net == D("30.00")
+
+
+def test_a_change_during_a_refresh_is_not_lost(world, monkeypatch):
+    """The dirty row is deleted before the key is re-computed: a mark made meanwhile
+    stays for the next run."""
+    rollups.mark_days([(world.sh.pk, dt.date(2026, 12, 2))])
+    original = rollups.refresh_day
+
+    def refresh_and_mark_meanwhile(store_id, day):
+        original(store_id, day)
+        rollups.mark_days([(store_id, day)])
+
+    monkeypatch.setattr(rollups, "refresh_day", refresh_and_mark_meanwhile)
+    rollups.refresh_dirty(limit=1)
+    assert list(DirtyDay.objects.values_list("store_id", "day")) == [
+        (world.sh.pk, dt.date(2026, 12, 2))
+    ]
+
+
+def test_a_customer_merge_moves_the_duplicate_rollups_to_the_survivor(
+    world, django_capture_on_commit_callbacks
+):
+    from retail.services import customer_merge
+
+    alice = world.customers["alice"]
+    twin = factories.CustomerFactory(name="Alice (till)")
+    f.sale(
+        "store",
+        f.at("2026-11-15 10:00"),
+        [(world.variants["b"], 1, "30.00")],
+        customer=twin,
+        store=world.ny,
+    )
+    rollups.refresh(full=True)
+    assert CustomerSummary.objects.get(customer=twin).orders == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_merge(survivor=alice, duplicate=twin, by=None)
+    assert set(DirtyCustomer.objects.values_list("customer_id", flat=True)) == {alice.pk, twin.pk}
+    rollups.refresh_dirty()
+    assert not CustomerSummary.objects.filter(customer=twin).exists()
+    assert not PurchaseFact.objects.filter(customer=twin).exists()
+    summary = CustomerSummary.objects.get(customer=alice)
+    # O1 170 + O3 (90 − 30) + the twin's 30.
+    assert (summary.orders, summary.store_orders, summary.net) == (3, 2, D("260.00"))
+
+
+def test_the_beat_marks_customers_with_new_browsing(world):
+    rollups.refresh(full=True)
+    assert CustomerSummary.objects.get(customer=world.customers["gina"]).views == 0
+    f.view(world.customers["gina"], world.variants["a"], timezone.now() - dt.timedelta(minutes=5))
+    rollups.refresh()
+    assert CustomerSummary.objects.get(customer=world.customers["gina"]).views == 1
