@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
-import pytest
 from django.utils import timezone
 
 from insights import receivers, rollups
