@@ -22,7 +22,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -384,35 +383,30 @@ class IncentiveWeights(models.Model):
         max_digits=5,
         decimal_places=2,
         default=Decimal("2.00"),
-        validators=[MinValueValidator(Decimal("0"))],
     )
     attributed_online = models.DecimalField(
         _("attributed online sales (% of credited sales)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("2.00"),
-        validators=[MinValueValidator(Decimal("0"))],
     )
     pickup_handed = models.DecimalField(
         _("per pickup handed over"),
         max_digits=8,
         decimal_places=2,
         default=Decimal("0.50"),
-        validators=[MinValueValidator(Decimal("0"))],
     )
     followup_converted = models.DecimalField(
         _("per follow-up converted"),
         max_digits=8,
         decimal_places=2,
         default=Decimal("1.00"),
-        validators=[MinValueValidator(Decimal("0"))],
     )
     returns_deducted = models.DecimalField(
         _("returns deducted (% of the credit they reverse)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("100.00"),
-        validators=[MinValueValidator(Decimal("0"))],
         help_text=_(
             "A return takes back this share of what the credit it reverses earned; "
             "100 takes it all back."

@@ -811,6 +811,8 @@ def all_day_keys() -> set[tuple[int | None, dt.date]]:
 def refresh(*, full: bool = False, out: Callable[[str], None] | None = None) -> dict[str, int]:
     """Bring the rollups up to date: the dirty keys, or (`full`) everything from scratch,
     printing progress to `out`."""
+    if not full and not RefreshMark.objects.exists():
+        full = True  # never built: build everything once
     if not full:
         mark_recent()
         return refresh_dirty(limit=10**9)

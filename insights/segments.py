@@ -106,19 +106,25 @@ def segment_for(customer) -> SegmentWhy | None:
         "showroomed": summary.showroomed_orders,
         "days": days,
     }
+    both_ways = summary.webroomed_orders and summary.showroomed_orders
     why = {
-        BROWSERS: _("%(views)s online product views and no purchase yet."),
+        BROWSERS: _("Online product views: %(views)s; no purchase yet."),
         WEBROOMERS: _(
-            "%(webroomed)s of their store purchases followed an online view of the same "
-            "product or category within %(days)s days."
+            "Store purchases after an online view of the same product or category within "
+            "%(days)s days: %(webroomed)s."
         ),
         SHOWROOMERS: _(
-            "%(showroomed)s of their online purchases followed an in-store service or a "
-            "kiosk visit within %(days)s days."
+            "Online purchases after in-store service or a kiosk visit within %(days)s "
+            "days: %(showroomed)s."
         ),
-        OMNICHANNEL: _("They buy both online (%(online)s orders) and in store (%(store)s orders)."),
-        WEB_ONLY: _("All %(orders)s of their purchases were online."),
-        STORE_ONLY: _("All %(orders)s of their purchases were in store."),
+        OMNICHANNEL: _(
+            "Both ways — store purchases after viewing online: %(webroomed)s; online "
+            "purchases after in-store service or a kiosk visit: %(showroomed)s."
+        )
+        if both_ways
+        else _("Buys both online (orders: %(online)s) and in store (orders: %(store)s)."),
+        WEB_ONLY: _("Every purchase was online (orders: %(orders)s)."),
+        STORE_ONLY: _("Every purchase was in store (orders: %(orders)s)."),
     }[summary.segment] % numbers
     return SegmentWhy(summary.segment, str(LABELS[summary.segment]), why)
 
