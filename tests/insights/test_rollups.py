@@ -259,3 +259,23 @@ def test_the_beat_marks_customers_with_new_browsing(world):
     f.view(world.customers["gina"], world.variants["a"], timezone.now() - dt.timedelta(minutes=5))
     rollups.refresh()
     assert CustomerSummary.objects.get(customer=world.customers["gina"]).views == 1
+
+
+def test_a_till_sale_through_the_order_service_reaches_the_rollups(
+    store, django_capture_on_commit_callbacks
+):
+    """End to end: `order_place` records `order_placed` in the outbox; after commit the
+    insights receiver marks the day; the beat task re-computes it."""
+    from tests.clienteling.factories import sale
+
+    customer = factories.CustomerFactory()
+    variant = factories.VariantFactory(price=D("59.90"))
+    rollups.refresh(full=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = sale(customer, variant, store=store)
+    local = order.created_at.astimezone(store.tz).date()
+    assert DirtyDay.objects.filter(store=store, day=local).exists()
+    rollups.refresh()
+    row = OrderDay.objects.get(store=store, day=local, channel="store")
+    assert (row.orders, row.net) == (1, D("59.90"))
+    assert CustomerSummary.objects.get(customer=customer).segment == "store_only"
