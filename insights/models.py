@@ -379,13 +379,13 @@ class IncentiveWeights(models.Model):
     `insights.incentives`)."""
 
     own_store_sales = models.DecimalField(
-        _("own store sales (% of credited sales)"),
+        _("own store sales (percent of credited sales)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("2.00"),
     )
     attributed_online = models.DecimalField(
-        _("attributed online sales (% of credited sales)"),
+        _("attributed online sales (percent of credited sales)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("2.00"),
@@ -403,7 +403,7 @@ class IncentiveWeights(models.Model):
         default=Decimal("1.00"),
     )
     returns_deducted = models.DecimalField(
-        _("returns deducted (% of the credit they reverse)"),
+        _("returns deducted (percent of the credit they reverse)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("100.00"),
