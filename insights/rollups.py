@@ -614,6 +614,9 @@ def refresh_customers(ids: Iterable[int]) -> int:
         for customer_id, ats in sessions.items():
             touches[customer_id].extend(ats)
 
+        # An order that moved here with a merge may still be rolled up under the
+        # duplicate (marked dirty too, maybe in another batch): it is this customer's now.
+        PurchaseFact.objects.filter(order_id__in=list(orders)).delete()
         by_customer: dict[int, list] = defaultdict(list)
         for order in orders.values():
             by_customer[order["customer_id"]].append(order)

@@ -279,3 +279,20 @@ def test_a_till_sale_through_the_order_service_reaches_the_rollups(
     row = OrderDay.objects.get(store=store, day=local, channel="store")
     assert (row.orders, row.net) == (1, D("59.90"))
     assert CustomerSummary.objects.get(customer=customer).segment == "store_only"
+
+
+def test_a_survivor_refreshed_before_its_duplicate_takes_over_the_orders(world):
+    from retail.services import customer_merge
+
+    alice = world.customers["alice"]
+    twin = factories.CustomerFactory(name="Alice (app)")
+    order = f.sale(
+        "app", f.at("2026-11-16 10:00"), [(world.variants["a"], 1, "50.00")], customer=twin
+    )
+    rollups.refresh(full=True)
+    customer_merge(survivor=alice, duplicate=twin, by=None)
+    rollups.refresh_customers([alice.pk])  # the duplicate waits in another batch
+    assert PurchaseFact.objects.get(order=order).customer_id == alice.pk
+    rollups.refresh_customers([twin.pk])
+    assert not CustomerChannel.objects.filter(customer=twin).exists()
+    assert PurchaseFact.objects.get(order=order).customer_id == alice.pk
