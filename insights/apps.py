@@ -8,7 +8,16 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Insights")
 
     def ready(self) -> None:
-        from retail import events
+        from insights import customer_rights
+        from retail import customer_data, events
+
+        customer_data.register(
+            "insights",
+            merge=customer_rights.merge,
+            count=customer_rights.count,
+            export=customer_rights.export,
+            erase=customer_rights.erase,
+        )
 
         # Each receiver only marks the days and customers an event touched as dirty;
         # the beat task `insights.tasks.rollups_refresh` re-computes them.

@@ -99,7 +99,7 @@ class RefreshMark(models.Model):
     """How far the beat task has looked at data that raises no domain event
     (browsing, selling sessions): one row per source."""
 
-    name = models.CharField(_("source"), max_length=40, unique=True)
+    source = models.CharField(_("source"), max_length=40, unique=True)
     at = models.DateTimeField(_("seen up to"))
 
     class Meta:
@@ -107,7 +107,7 @@ class RefreshMark(models.Model):
         verbose_name_plural = _("refresh marks")
 
     def __str__(self) -> str:
-        return f"{self.name} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.source} {self.at:%Y-%m-%d %H:%M}"
 
 
 # --- Per store and day ----------------------------------------------------------------------

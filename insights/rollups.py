@@ -534,7 +534,7 @@ def _associates(store: Store, day: dt.date) -> None:
 
 def refresh_customers(ids: Iterable[int]) -> int:
     """Re-compute the per-customer rollups of these customers (idempotent); a customer
-    merged into another (or gone) keeps none — the survivor has its orders now."""
+    merged into another (the survivor has its orders now), erased or gone keeps none."""
     from clienteling.models import BrowsingEvent, SellingSession
     from orders.models import Fulfillment, Order, OrderLine, Refund
 
@@ -545,9 +545,9 @@ def refresh_customers(ids: Iterable[int]) -> int:
         for model in PER_CUSTOMER:
             model.objects.filter(customer_id__in=ids).delete()
         live = list(
-            Customer.objects.filter(pk__in=ids, merged_into__isnull=True).values_list(
-                "pk", flat=True
-            )
+            Customer.objects.filter(
+                pk__in=ids, merged_into__isnull=True, erased_at__isnull=True
+            ).values_list("pk", flat=True)
         )
         if not live:
             return 0
@@ -753,7 +753,7 @@ def mark_recent() -> None:
     ):
         with transaction.atomic():
             mark, created = RefreshMark.objects.select_for_update().get_or_create(
-                name=name, defaults={"at": now}
+                source=name, defaults={"at": now}
             )
             if created:
                 continue
@@ -846,5 +846,5 @@ def refresh(*, full: bool = False, out: Callable[[str], None] | None = None) -> 
         say(f"customers: {min(start + CUSTOMER_BATCH, len(ids))}/{len(ids)}")
     now = timezone.now()
     for name in ("browsing", "sessions"):
-        RefreshMark.objects.update_or_create(name=name, defaults={"at": now})
+        RefreshMark.objects.update_or_create(source=name, defaults={"at": now})
     return {"days": len(keys), "customers": len(ids)}

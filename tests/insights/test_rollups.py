@@ -296,3 +296,18 @@ def test_a_survivor_refreshed_before_its_duplicate_takes_over_the_orders(world):
     rollups.refresh_customers([twin.pk])
     assert not CustomerChannel.objects.filter(customer=twin).exists()
     assert PurchaseFact.objects.get(order=order).customer_id == alice.pk
+
+
+def test_an_erased_customer_keeps_no_rollups_and_a_refresh_brings_none_back(world):
+    from retail import customer_data
+
+    gina = world.customers["gina"]
+    rollups.refresh(full=True)
+    handler = customer_data.handler("insights")
+    assert handler.export(gina)["segment"] == "web_only"
+    assert handler.export(gina)["channels"][0]["net_revenue"] == "50.00"
+    handler.erase(gina)
+    type(gina).objects.filter(pk=gina.pk).update(erased_at=timezone.now())
+    rollups.refresh_customers([gina.pk])
+    for model in (CustomerChannel, CustomerSummary, PurchaseFact, BrowseDay):
+        assert not model.objects.filter(customer=gina).exists(), model.__name__
