@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from insights.dates import local_day, today
+from insights.dates import IN_STORE, local_day, today
 from insights.models import AssociateDay, DirtyCustomer, DirtyDay, RefreshMark
 from insights.rollups.common import (
     CUSTOMER_BATCH,
@@ -89,6 +89,8 @@ def order_keys(
         keys.add((order.store_id, local_day(order.created_at, store, order.channel)))
     if when is not None or now:
         keys.add((order.store_id, local_day(when or timezone.now(), store, order.channel)))
+        if store is not None:  # a hand-over counts on the store's own day
+            keys.add((order.store_id, (when or timezone.now()).astimezone(store.tz).date()))
     stores = {s.pk: s for s in Store.objects.all()}
     for store_id in SalesCredit.objects.filter(order_id=order.pk).values_list(
         "store_id", flat=True
@@ -143,16 +145,18 @@ def refresh_dirty(*, limit: int = 2000) -> dict[str, int]:
 
 def mark_recent() -> None:
     """What raises no domain event: today's key of every store (sessions, credits
-    written by other receivers), and customers with new browsing or sessions since the
-    last look."""
-    from clienteling.models import BrowsingEvent, SellingSession
+    written by other receivers); customers with new browsing, newly identified
+    visitors or new selling sessions since the last look; and the days of store
+    purchases that browsing arriving late now shows as webroomed."""
+    from clienteling.models import BrowsingEvent, SellingSession, VisitorLink
 
     now = timezone.now()
     stores = list(Store.objects.all())
     mark_days([(None, today())] + [(s.pk, today(s)) for s in stores])
-    for name, model, field, customer in (
-        ("browsing", BrowsingEvent, "received_at", "customer_id"),
-        ("sessions", SellingSession, "last_action_at", "customer_id"),
+    for name, model, field in (
+        ("browsing", BrowsingEvent, "received_at"),
+        ("identified", VisitorLink, "linked_at"),
+        ("sessions", SellingSession, "last_action_at"),
     ):
         with transaction.atomic():
             mark, created = RefreshMark.objects.select_for_update().get_or_create(
@@ -160,15 +164,40 @@ def mark_recent() -> None:
             )
             if created:
                 continue
-            ids = (
-                model.objects.filter(**{f"{field}__gt": mark.at, f"{field}__lte": now})
-                .exclude(**{f"{customer}__isnull": True})
-                .values_list(customer, flat=True)
-                .distinct()
+            rows = model.objects.filter(
+                **{f"{field}__gt": mark.at, f"{field}__lte": now, "customer__isnull": False}
             )
-            mark_customers(list(ids))
+            ids = list(rows.values_list("customer_id", flat=True).distinct())
+            mark_customers(ids)
+            if model is BrowsingEvent and ids:
+                _mark_webroomed_days(rows)
             mark.at = now
             mark.save(update_fields=["at"])
+
+
+def _mark_webroomed_days(new_views) -> None:
+    """Store and kiosk purchases within the window after a view that arrived late."""
+    from django.db.models import Min
+
+    from orders.models import Order
+
+    first_seen = dict(
+        new_views.values("customer_id")
+        .annotate(first=Min("occurred_at"))
+        .values_list("customer_id", "first")
+    )
+    earliest = min(first_seen.values())
+    stores = {s.pk: s for s in Store.objects.all()}
+    keys = set()
+    for store_id, channel, customer_id, at in Order.objects.filter(
+        customer_id__in=list(first_seen),
+        channel__in=IN_STORE,
+        created_at__gt=earliest,
+        created_at__lte=max(first_seen.values()) + window(),
+    ).values_list("store_id", "channel", "customer_id", "created_at"):
+        if first_seen[customer_id] < at <= first_seen[customer_id] + window():
+            keys.add((store_id, local_day(at, stores.get(store_id), channel)))
+    mark_days(keys)
 
 
 def all_day_keys() -> set[tuple[int | None, dt.date]]:
@@ -248,6 +277,6 @@ def refresh(*, full: bool = False, out: Callable[[str], None] | None = None) -> 
         refresh_customers(ids[start : start + CUSTOMER_BATCH])
         say(f"customers: {min(start + CUSTOMER_BATCH, len(ids))}/{len(ids)}")
     now = timezone.now()
-    for name in ("browsing", "sessions"):
+    for name in ("browsing", "identified", "sessions"):
         RefreshMark.objects.update_or_create(source=name, defaults={"at": now})
     return {"days": len(keys), "customers": len(ids)}

@@ -311,3 +311,15 @@ def test_an_erased_customer_keeps_no_rollups_and_a_refresh_brings_none_back(worl
     rollups.refresh_customers([gina.pk])
     for model in (CustomerChannel, CustomerSummary, PurchaseFact, BrowseDay):
         assert not model.objects.filter(customer=gina).exists(), model.__name__
+
+
+def test_browsing_that_arrives_late_reopens_the_store_purchase_it_explains(world):
+    rollups.refresh(full=True)
+    o2 = OrderDay.objects.get(store=world.ny, channel="store", day=dt.date(2026, 12, 1))
+    assert o2.webroomed_orders == 0
+    # bob's view of B (what O2 bought, 8.5 h later) reaches Aisle only now.
+    f.view(world.customers["bob"], world.variants["b"], f.at("2026-12-01 20:00"))
+    rollups.refresh()
+    o2 = OrderDay.objects.get(store=world.ny, channel="store", day=dt.date(2026, 12, 1))
+    assert (o2.webroomed_orders, o2.webroomed_net) == (1, D("30.00"))
+    assert CustomerSummary.objects.get(customer=world.customers["bob"]).segment == "webroomers"
