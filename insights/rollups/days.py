@@ -49,42 +49,54 @@ def refresh_day(store_id: int | None, day: dt.date) -> None:
             store = Store.objects.filter(pk=store_id).first()
             if store is None:
                 return
-        _sales(store, day)
+        orders = _day_orders(store, day)
+        order_net = _sales(store, day, orders)
+        _refunds(store, day)
+        if orders:
+            methods = _fulfilments(store, day, orders)
+            _orders(store, day, orders, order_net, methods)
         if store is not None:
             _associates(store, day)
 
 
-def _sales(store: Store | None, day: dt.date) -> None:
-    from clienteling.models import SalesCredit
-    from orders.models import Fulfillment, Order, OrderEvent, OrderLine, Refund
-    from returns.models import ReturnLine
+def _day_orders(store: Store | None, day: dt.date) -> dict[int, dict]:
+    """The orders of the key's day, by id."""
+    from orders.models import Order
 
-    store_id = store.pk if store else None
     orders = {
         row["id"]: row
         for row in Order.objects.filter(
-            Q(store_id=store_id) & in_day(store, day, at="created_at", channel="channel")
+            Q(store_id=store.pk if store else None)
+            & in_day(store, day, at="created_at", channel="channel")
         ).values("id", "channel", "status", "customer_id", "created_at")
     }
-    if orders:
-        lines = list(
-            OrderLine.objects.filter(
-                Q(order__store_id=store_id)
-                & in_day(store, day, at="order__created_at", channel="order__channel")
-            ).values(
-                "order_id",
-                "quantity",
-                "cancelled_quantity",
-                "line_total",
-                "catalog_price",
-                "tax_rate",
-                "variant__product_id",
-                "variant__product__category_id",
-            )
-        )
-    else:
-        lines = []
+    for order in orders.values():
+        order.update(at=order["created_at"], products=set(), categories=set())
+    return orders
 
+
+def _sales(store: Store | None, day: dt.date, orders: dict[int, dict]) -> dict[int, Decimal]:
+    """`SalesDay`: what was kept of the day's orders, per channel and category, and the
+    returns completed that day. Returns each order's kept value."""
+    from orders.models import OrderLine
+    from returns.models import ReturnLine
+
+    store_id = store.pk if store else None
+    lines = []
+    if orders:
+        lines = OrderLine.objects.filter(
+            Q(order__store_id=store_id)
+            & in_day(store, day, at="order__created_at", channel="order__channel")
+        ).values(
+            "order_id",
+            "quantity",
+            "cancelled_quantity",
+            "line_total",
+            "catalog_price",
+            "tax_rate",
+            "variant__product_id",
+            "variant__product__category_id",
+        )
     sales: dict[tuple[str, int], dict] = defaultdict(
         lambda: {
             "orders": set(),
@@ -96,8 +108,6 @@ def _sales(store: Store | None, day: dt.date) -> None:
         }
     )
     order_net: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for order in orders.values():
-        order.update(at=order["created_at"], products=set(), categories=set())
     for line in lines:
         order = orders[line["order_id"]]
         category = line["variant__product__category_id"]
@@ -156,8 +166,14 @@ def _sales(store: Store | None, day: dt.date) -> None:
             for (channel, category), cell in sales.items()
         ]
     )
+    return order_net
 
-    # Refunds paid this day.
+
+def _refunds(store: Store | None, day: dt.date) -> None:
+    """`RefundDay`: refunds paid on the day for orders of the key's store."""
+    from orders.models import Refund
+
+    store_id = store.pk if store else None
     refunds: dict[tuple, dict] = defaultdict(lambda: {"n": 0, "amount": ZERO, "tax": ZERO})
     for row in Refund.objects.filter(
         Q(order__store_id=store_id) & in_day(store, day, at="at", channel="order__channel")
@@ -188,10 +204,14 @@ def _sales(store: Store | None, day: dt.date) -> None:
             for (channel, tender, credit, from_return), cell in refunds.items()
         ]
     )
-    if not orders:
-        return
 
-    # Fulfilments of the day's orders, with their timings.
+
+def _fulfilments(store: Store | None, day: dt.date, orders: dict[int, dict]) -> dict:
+    """`FulfilmentFact`: the day's orders' fulfilments (not till sales) with their
+    timings. Returns each order's fulfilment methods."""
+    from orders.models import Fulfillment, OrderEvent
+
+    store_id = store.pk if store else None
     fulfilments = list(
         Fulfillment.objects.filter(order_id__in=list(orders))
         .exclude(method="carry_out")
@@ -238,8 +258,15 @@ def _sales(store: Store | None, day: dt.date) -> None:
             )
         )
     FulfilmentFact.objects.bulk_create(facts)
+    return methods
 
-    # Orders, with their journeys and what associates were credited for them.
+
+def _orders(store, day: dt.date, orders: dict[int, dict], order_net: dict, methods: dict) -> None:
+    """`OrderDay`: the day's orders per channel, with their journeys and what associates
+    were credited for them."""
+    from clienteling.models import SalesCredit
+
+    store_id = store.pk if store else None
     credited: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for order_id, amount, reversed_amount in SalesCredit.objects.filter(
         order_id__in=list(orders)
