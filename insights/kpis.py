@@ -266,29 +266,26 @@ def conversion(scope: Scope) -> dict:
     `AISLE_INSIGHTS_WINDOW_DAYS` of its first view; by_channel counts each converted
     customer once, by the channel of their earliest converting day's order; rate =
     converted ÷ browsers. A channel in the scope keeps only conversions in it."""
-    rows = (
-        BrowseDay.objects.filter(day__gte=scope.start, day__lte=scope.end)
+    days = BrowseDay.objects.filter(day__gte=scope.start, day__lte=scope.end)
+    browsers = days.values("customer_id").distinct().count()
+    first: dict[int, str] = {}
+    for customer_id, channel in (
+        days.exclude(converted_channel="")
         .order_by("customer_id", "day")
         .values_list("customer_id", "converted_channel")
-    )
-    browsers: set[int] = set()
-    first: dict[int, str] = {}
-    for customer_id, channel in rows:
-        browsers.add(customer_id)
-        if channel and customer_id not in first:
-            first[customer_id] = channel
+    ):
+        first.setdefault(customer_id, channel)
     if scope.channel:
         first = {c: ch for c, ch in first.items() if ch == scope.channel}
     by_channel: dict[str, int] = defaultdict(int)
     for channel in first.values():
         by_channel[channel] += 1
     return {
-        "browsers": len(browsers),
+        "browsers": browsers,
         "converted": len(first),
-        "rate": _rate(len(first), len(browsers)),
+        "rate": _rate(len(first), browsers),
         "by_channel": {
-            ch: {"customers": n, "rate": _rate(n, len(browsers))}
-            for ch, n in sorted(by_channel.items())
+            ch: {"customers": n, "rate": _rate(n, browsers)} for ch, n in sorted(by_channel.items())
         },
     }
 
