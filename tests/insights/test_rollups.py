@@ -323,3 +323,87 @@ def test_browsing_that_arrives_late_reopens_the_store_purchase_it_explains(world
     o2 = OrderDay.objects.get(store=world.ny, channel="store", day=dt.date(2026, 12, 1))
     assert (o2.webroomed_orders, o2.webroomed_net) == (1, D("30.00"))
     assert CustomerSummary.objects.get(customer=world.customers["bob"]).segment == "webroomers"
+
+
+def test_a_kiosk_visit_or_pickup_check_in_before_an_online_order_is_showrooming(world):
+    a = world.variants["a"]
+    kiosk_first = factories.CustomerFactory(name="Ivy")
+    f.sale(
+        "kiosk", f.at("2026-11-28 10:00"), [(a, 1, "50.00")], customer=kiosk_first, store=world.sh
+    )
+    f.sale("app", f.at("2026-12-01 10:00"), [(a, 1, "50.00")], customer=kiosk_first)
+    checked_in = factories.CustomerFactory(name="Jo")
+    pickup = f.sale(
+        "web", f.at("2026-11-20 10:00"), [(a, 1, "50.00")], customer=checked_in, store=world.ny
+    )
+    f.FulfillmentFactory(
+        order=pickup, pickup_store=world.ny, checked_in_at=f.at("2026-11-25 10:00")
+    )
+    f.sale("social", f.at("2026-12-01 11:00"), [(a, 1, "50.00")], customer=checked_in)
+    rollups.refresh(full=True)
+    app = OrderDay.objects.get(store=None, channel="app", day=dt.date(2026, 12, 1))
+    social = OrderDay.objects.get(store=None, channel="social", day=dt.date(2026, 12, 1))
+    assert (app.showroomed_orders, social.showroomed_orders) == (1, 1)
+    # jo's earlier web pickup followed no service: not showroomed.
+    assert OrderDay.objects.get(store=world.ny, channel="web").showroomed_orders == 0
+    segments = dict(
+        CustomerSummary.objects.filter(customer__in=[kiosk_first, checked_in]).values_list(
+            "customer__name", "segment"
+        )
+    )
+    assert segments == {"Ivy": "showroomers", "Jo": "showroomers"}
+
+
+def test_a_pickup_collected_later_reopens_its_order_day_and_today(world):
+    rollups.refresh(full=True)
+    order = f.sale(
+        "web", f.at("2026-12-02 09:30"), [(world.variants["lamp"], 1, "80.00")],
+        customer=world.customers["erin"], store=world.sh,
+    )  # fmt: skip
+    pickup = f.FulfillmentFactory(
+        order=order, pickup_store=world.sh, state="ready", ready_at=f.at("2026-12-02 11:30")
+    )
+    rollups.refresh_day(world.sh.pk, dt.date(2026, 12, 2))
+    fact = FulfilmentFact.objects.get(fulfillment=pickup)
+    assert (fact.state, fact.hours_to_ready, fact.hours_held) == ("ready", 2.0, None)
+    # Collected three days later; the event names the order by its reference.
+    type(pickup).objects.filter(pk=pickup.pk).update(
+        state="collected", collected_at=f.at("2026-12-05 11:30")
+    )
+    DirtyDay.objects.all().delete()
+    receivers.order_changed({"order_ref": order.order_ref, "fulfillment_id": pickup.pk})
+    now = timezone.now()
+    assert set(DirtyDay.objects.values_list("store_id", "day")) == {
+        (world.sh.pk, dt.date(2026, 12, 2)),
+        (world.sh.pk, now.astimezone(dt.UTC).date()),  # London's today (the web order)
+        (world.sh.pk, now.astimezone(world.sh.tz).date()),  # Shanghai's today
+    }
+    rollups.refresh_dirty()
+    fact = FulfilmentFact.objects.get(fulfillment=pickup)
+    assert (fact.state, fact.hours_held) == ("collected", 72.0)
+
+
+def test_a_return_without_a_receipt_counts_at_the_receiving_store_on_its_day(world):
+    rollups.refresh(full=True)
+    ret = f.ReturnFactory(
+        order=None,
+        customer=world.customers["bob"],
+        store=world.ny,
+        completed_at=f.at("2026-12-03 02:00"),  # 21:00 on 2 Dec in New York
+        refund_amount=D("25.00"),
+    )
+    f.ReturnLineFactory(
+        ret=ret,
+        order_line=None,
+        variant=world.variants["b"],
+        sku=world.variants["b"].sku,
+        quantity=1,
+        refund_amount=D("25.00"),
+    )
+    receivers.return_changed({"return_id": ret.pk, "order_id": None, "store_id": world.ny.pk})
+    assert (world.ny.pk, timezone.now().astimezone(world.ny.tz).date()) in set(
+        DirtyDay.objects.values_list("store_id", "day")
+    )
+    rollups.refresh_day(world.ny.pk, dt.date(2026, 12, 2))
+    row = SalesDay.objects.get(store=world.ny, channel="store", day=dt.date(2026, 12, 2))
+    assert (row.units, row.units_returned, row.returned_value) == (0, 1, D("25.00"))
