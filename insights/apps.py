@@ -8,7 +8,7 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Insights")
 
     def ready(self) -> None:
-        from insights import customer_rights
+        from insights import checks, customer_rights  # noqa: F401 (checks register)
         from retail import customer_data, events
 
         customer_data.register(

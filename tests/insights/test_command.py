@@ -97,3 +97,21 @@ def test_bad_input_exits_non_zero():
     assert result.returncode != 0
     assert "The period is reversed" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_bad_reporting_time_zone_or_window_fails_the_system_check(settings):
+    from insights.checks import reporting_settings
+
+    assert reporting_settings() == []
+    settings.AISLE_REPORTING_TIME_ZONE = "Mars/Olympus"
+    settings.AISLE_INSIGHTS_WINDOW_DAYS = 0
+    assert [e.id for e in reporting_settings()] == ["aisle.E101", "aisle.E102"]
+
+
+def test_the_first_refresh_builds_everything_and_says_so_on_stderr(world):
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "kpis", "--from", "2026-12-01", "--to", "2026-12-03", "--refresh", stdout=out, stderr=err
+    )
+    assert json.loads(out.getvalue())["revenue"]["total"] == "420.00"
+    assert "customers: 8/8" in err.getvalue()

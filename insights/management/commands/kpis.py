@@ -109,6 +109,7 @@ class Command(BaseCommand):
                 _("The period is in the future: today is %(today)s.") % {"today": now}
             )
         if options["refresh"]:
-            rollups.refresh()
+            # Progress (a first run builds everything) goes to stderr: stdout is the JSON.
+            rollups.refresh(out=lambda text: self.stderr.write(text))
         scope = kpis.Scope(start=start, end=end, store=store)
         self.stdout.write(json.dumps(document(scope), ensure_ascii=False, indent=2))
