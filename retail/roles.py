@@ -4,7 +4,16 @@ from django.contrib.auth.models import Group, Permission
 
 from retail.models import Role
 
-AISLE_APPS = ("retail", "inventory", "training", "orders", "clienteling", "returns", "kiosk")
+AISLE_APPS = (
+    "retail",
+    "inventory",
+    "training",
+    "orders",
+    "clienteling",
+    "returns",
+    "kiosk",
+    "insights",
+)
 # What HQ may never do, even in admin: the audit log is append-only.
 HQ_DENIED = {"change_auditlog", "delete_auditlog", "add_auditlog"}
 

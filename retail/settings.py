@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "clienteling.apps.ClientelingConfig",
     "returns.apps.ReturnsConfig",
     "kiosk.apps.KioskConfig",
+    "insights.apps.InsightsConfig",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +221,12 @@ USE_TZ = True
 
 # The one currency of the network; money is Decimal and sent as strings.
 AISLE_CURRENCY = env.str("AISLE_CURRENCY", default="EUR")
+# Insights date online orders (web, app, social) in this time zone; store and kiosk
+# sales in their store's. Default: the HQ's time zone (TIME_ZONE).
+AISLE_REPORTING_TIME_ZONE = env.str("AISLE_REPORTING_TIME_ZONE", default="") or TIME_ZONE
+# Insights' journey window: webrooming, showrooming and cross-channel conversion look
+# this many days back (or ahead) from a purchase (or a view).
+AISLE_INSIGHTS_WINDOW_DAYS = env.int("AISLE_INSIGHTS_WINDOW_DAYS", default=14)
 
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "static/"
@@ -305,6 +312,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Returns started at a kiosk and not finished at the counter that local day are
     # cancelled, freeing their units (catches up after a missed beat).
     "returns-kiosk-expire": {"task": "returns.tasks.kiosk_returns_expire", "schedule": 900.0},
+    # Insights: re-compute the days and customers that domain events marked dirty.
+    "insights-rollups-refresh": {"task": "insights.tasks.rollups_refresh", "schedule": 300.0},
 }
 
 # --- E-mail ---------------------------------------------------------------

@@ -11,7 +11,16 @@ from django.utils import translation
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
-SOURCES = ("retail", "inventory", "training", "orders", "clienteling", "returns", "kiosk")
+SOURCES = (
+    "retail",
+    "inventory",
+    "training",
+    "orders",
+    "clienteling",
+    "returns",
+    "kiosk",
+    "insights",
+)
 
 
 def po_entries(path: Path, *, fuzzy: list | None = None) -> dict[str, str]:

@@ -1,0 +1,29 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsightsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "insights"
+    verbose_name = _("Insights")
+
+    def ready(self) -> None:
+        from insights import checks, customer_rights  # noqa: F401 (checks register)
+        from retail import customer_data, events
+
+        customer_data.register(
+            "insights",
+            merge=customer_rights.merge,
+            count=customer_rights.count,
+            export=customer_rights.export,
+            erase=customer_rights.erase,
+        )
+
+        # Each receiver only marks the days and customers an event touched as dirty;
+        # the beat task `insights.tasks.rollups_refresh` re-computes them.
+        for event in ("order_placed", "order_cancelled", "fulfillment_changed"):
+            events.register(event, "insights.receivers.order_changed")
+        for event in ("return_requested", "return_completed", "return_cancelled"):
+            events.register(event, "insights.receivers.return_changed")
+        events.register("customer_merged", "insights.receivers.customer_merged")
+        events.register("tracking_consent_withdrawn", "insights.receivers.customer_changed")
