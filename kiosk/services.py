@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from inventory.catalog_index import ProductEntry
 from orders.models import Order
 from orders.services import LineInput, OrderInput, order_place
-from retail import limits, messaging
+from retail import catalogue, limits, messaging
 from retail.models import Customer, Store, User, Variant
 
 RESERVATIONS_SCOPE = "kiosk-reservations"
@@ -100,7 +100,10 @@ def _reserve(store, variant_id: int, customer, order_ref: str, *, kiosk_store, k
                     "order_ref": order.order_ref,
                     "store": store.name,
                     "total": f"{order.total} {order.currency}",
-                    "lines": [f"1 × {variant.product.name} ({variant.sku})"],
+                    "lines": [
+                        f"1 × {catalogue.product_name(variant.product, customer.language or None)}"
+                        f" ({variant.sku})"
+                    ],
                     "delivery": "pickup_here",
                     "pickup_store": store.name,
                     "pay_at_pickup": True,

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from orders.models import Order, OrderLine
 from orders.returning import NotReturnable
+from retail import catalogue
 from retail.dates import when_text
 from retail.models import Store, User
 from returns import services
@@ -64,7 +65,7 @@ class KioskLine:
 
     @property
     def name(self) -> str:
-        return self.line.variant.product.name
+        return catalogue.product_name(self.line.variant.product)
 
     @property
     def choices(self) -> range:
@@ -151,7 +152,7 @@ def _asks(order: Order, store: Store, picks: Mapping[int, tuple[int, str]]):
         view = views.get(line_id)
         if view is None:
             raise KioskRefused(_("This item is not part of your order. Start again."))
-        name = view.line.variant.product.name
+        name = catalogue.product_name(view.line.variant.product)
         if units < 0:
             raise KioskRefused(_("Choose how many of each item you return."), field="quantity")
         if reason not in Reason.values:
