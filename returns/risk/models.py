@@ -90,7 +90,7 @@ class SignalSettings(models.Model):
     )
     arbitrage_min_units = models.PositiveSmallIntegerField(
         _("price arbitrage: minimum units"),
-        default=2,
+        default=5,
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text=_(
             "Units returned that were bought at a discount (or returned without a receipt) "

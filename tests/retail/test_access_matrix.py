@@ -158,6 +158,10 @@ MATRIX = {
     "returns_store:refuse": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "returns_store:cancel": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "returns_store:receipt": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    # Clearing a customer's return-signal flag: POST only (a GET answers 405).
+    "returns_store:signals_clear": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    # HQ's return-risk list (issue #17).
+    "returns_hq:risk": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     # Operations: the health probes are for anyone (load balancers); the metrics need
     # the operators' bearer token, and without one configured do not exist.
     "healthz": row(OK, OK, OK, OK, OK, OK),
