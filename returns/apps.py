@@ -40,9 +40,10 @@ class ReturnsConfig(AppConfig):
         # The abuse signals' tallies: kept by the order and return events, merged and
         # erased with the customer.
         customer_data.register(
-            "returns.signals",
+            "returns.tallies",
             merge=tally.merge_customer,
             count=tally.count_customer,
+            export=tally.export_customer,
             erase=tally.erase_customer,
         )
         for event in ("order_placed", "order_cancelled"):

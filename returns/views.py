@@ -362,7 +362,6 @@ def _detail_context(request, store, ret: Return, **extra) -> dict:
             "message": "",
             "level": "info",
             "explanation": None,
-            **risk_views.panel_context(request, ret.customer, store),
         }
     )
     context.update(extra)
@@ -372,7 +371,10 @@ def _detail_context(request, store, ret: Return, **extra) -> dict:
 def _detail(request, store, pk, *, status=200, partial=False, **extra):
     ret = _return(pk)
     template = "returns/detail.html" + ("#status" if partial else "")
-    return render(request, template, _detail_context(request, store, ret, **extra), status=status)
+    context = _detail_context(request, store, ret, **extra)
+    if not partial:  # the polled status part leaves the signals out
+        context.update(risk_views.panel_context(request, ret.customer, store))
+    return render(request, template, context, status=status)
 
 
 @area_required(Area.STORE)

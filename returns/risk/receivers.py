@@ -4,8 +4,11 @@ database and applies only the difference."""
 
 from __future__ import annotations
 
-from orders.models import Order
+from orders.models import Order, State
 from returns.risk import tally
+
+#: Moves that may cancel units: cancelled, expired, or units refused at a hand-over.
+CANCELLING = frozenset({State.CANCELLED, State.EXPIRED, State.COLLECTED})
 
 
 def order_changed(payload: dict) -> None:
@@ -14,8 +17,11 @@ def order_changed(payload: dict) -> None:
 
 
 def fulfillment_changed(payload: dict) -> None:
-    """`fulfillment_changed`: a line cancelled (no stock left anywhere), a pickup
-    expired. Recounting an unchanged order changes nothing."""
+    """`fulfillment_changed`: units cancelled (a line no stock could source, a
+    fulfilment cancelled or expired, units refused at a hand-over) no longer count as
+    bought. Other moves change nothing bought: skipped without a query."""
+    if not payload.get("resourced") and payload.get("to") not in CANCELLING:
+        return
     for pk in Order.objects.filter(order_ref=payload.get("order_ref")).values_list("pk", flat=True):
         tally.order_refresh(order_id=pk)
 

@@ -351,6 +351,29 @@ def count_customer(customer) -> int:
     return CustomerSignalMonth.objects.filter(customer=customer).count()
 
 
+def export_customer(customer) -> list[dict]:
+    """The data-rights export: the monthly counts of what the customer bought and
+    returned (facts already in their orders and returns). No signal, score, flag or
+    clearance: those are staff's judgement and never shown to the customer."""
+    rows = (
+        CustomerSignalMonth.objects.filter(customer=customer)
+        .select_related("store")
+        .order_by("month", F("store__code").asc(nulls_first=True))
+    )
+    return [
+        {
+            "month": row.month.strftime("%Y-%m"),
+            "store": row.store.code if row.store_id else None,
+            "units_bought": row.bought_units,
+            "value_bought": f"{row.bought_value:.2f}",
+            "returns": row.returns,
+            "units_returned": row.returned_units + row.receiptless_units,
+            "value_returned": f"{row.returned_value + row.receiptless_value:.2f}",
+        }
+        for row in rows
+    ]
+
+
 def erase_customer(customer) -> None:
     """Signals are about a person: erased with them (orders and returns stay, with no
     customer, so a rebuild adds nothing back)."""

@@ -34,6 +34,10 @@ COVERAGE: dict[str, str | None] = {
     "clienteling.SellingSession": "clienteling",
     "returns.Return": "returns",
     "returns.PolicyException": "returns.policy_exceptions",
+    # The abuse signals' monthly tallies and clearances (issue #17).
+    "returns.CustomerSignalMonth": "returns.tallies",
+    "returns.SignalSource": "returns.tallies",
+    "returns.SignalClearance": "returns.tallies",
 }
 # Models whose personal-looking fields are not a customer's: staff accounts, stores,
 # the catalogue, configuration. (The kiosk keeps no model; training holds staff data.)

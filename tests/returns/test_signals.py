@@ -31,6 +31,7 @@ from returns.risk import services as risk_services
 from returns.risk.models import CustomerSignalMonth, SignalClearance, SignalSettings
 from returns.services import LineAsk, NotAllowed
 from tests import factories
+from tests.retail.api.conftest import ApiClientHelper
 from tests.returns import world
 from tests.returns.factories import ReturnPolicyFactory
 
@@ -549,15 +550,42 @@ def test_the_customer_never_sees_a_signal(net, flagged, clerks, boss, events, cl
     order = bought(events, flagged, [(net["shirt"], 2, Decimal("50.00"))])
     ret = returned(events, order, net["s1"], clerks["s1"], "SHIRT-M", 1)
     events(services.return_approve, ret=ret, by=boss)
-    _c, key = factories.api_client("orders:read")
-    from tests.retail.api.conftest import ApiClientHelper
-
+    _c, key = factories.api_client("orders:read", "customers:read")
     api = ApiClientHelper(key)
-    for url in (f"/api/v1/returns/{ret.return_ref}/", f"/api/v1/orders/{order.order_ref}/"):
+    for url in (
+        f"/api/v1/returns/{ret.return_ref}/",
+        f"/api/v1/orders/{order.order_ref}/",
+        f"/api/v1/customers/{flagged.customer_ref}/export/",
+    ):
         response = api.get(url)
         assert response.status_code == 200
         text = response.content.decode().lower()
         assert "signal" not in text and "score" not in text and "a manager approves" not in text
+        assert "receiptless" not in text and "arbitrage" not in text
+    # the export holds the monthly counts of what they bought and returned, nothing more
+    tallies = api.get(f"/api/v1/customers/{flagged.customer_ref}/export/").json()["sections"][
+        "returns.tallies"
+    ]
+    assert tallies == [
+        {
+            "month": tally.month_of(timezone.now()).strftime("%Y-%m"),
+            "store": None,
+            "units_bought": 2,
+            "value_bought": "100.00",
+            "returns": 0,
+            "units_returned": 0,
+            "value_returned": "0.00",
+        },
+        {
+            "month": tally.month_of(timezone.now()).strftime("%Y-%m"),
+            "store": "S01",
+            "units_bought": 0,
+            "value_bought": "0.00",
+            "returns": 4,
+            "units_returned": 4,
+            "value_returned": "200.00",
+        },
+    ]
     for message in OutboundMessage.objects.filter(customer=flagged):
         text = json.dumps(message.context).lower()
         assert "signal" not in text and "score" not in text
