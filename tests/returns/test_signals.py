@@ -776,3 +776,44 @@ def test_the_lists_sql_signals_agree_with_the_words(net, rules):
             [],  # one return is too few
         ]
     )
+
+
+def test_the_signals_speak_the_staffs_language(net, flagged):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        found = assess.for_customer(flagged)
+        assert found.summary.startswith("最近 12 个月")
+        assert found.signals[0].label == "无小票退货"
+        assert found.signals[0].text == (
+            "3 次无小票退货（3 件，店铺积分 150.00）：总部的阈值为 3 次。"
+        )
+        assert services.with_signal_reason([], flagged) == [
+            "该顾客有退货信号（无小票退货）：需经理批准"
+        ]
+
+
+def test_a_flagged_customers_online_return_waits_when_received_at_the_counter(
+    net, flagged, clerks, events
+):
+    order = bought(events, flagged, [(net["shirt"], 2, Decimal("50.00"))])
+    asks = [LineAsk(quantity=1, reason="size", order_line=order.lines.get())]
+    at_counter, _c = services.return_request(order=order, return_ref="WEB-R-1", asks=asks)
+    assert at_counter.approval_reasons == []  # the customer's request says nothing
+    events(
+        services.return_receive,
+        ret=at_counter,
+        location=net["shelf1"],
+        by=clerks["s1"],
+        store=net["s1"],
+        check_approval=True,
+    )
+    at_counter.refresh_from_db()
+    assert at_counter.state == ReturnState.AWAITING_APPROVAL
+    assert at_counter.approval_reasons == [REASON]
+    # a parcel the DC receives through the API completes, as the contract says
+    asks = [LineAsk(quantity=1, reason="size", order_line=order.lines.get())]
+    parcel, _c = services.return_request(order=order, return_ref="WEB-R-2", asks=asks)
+    events(services.return_receive, ret=parcel, location=net["dc"])
+    parcel.refresh_from_db()
+    assert parcel.state == ReturnState.COMPLETED and parcel.refund_amount == Decimal("50.00")
