@@ -183,3 +183,7 @@ class ReturnAdmin(RecordAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # viewed, never edited: returns change through returns.services
+
+
+# The abuse signals' settings and clearances.
+from returns.risk import admin as _risk_admin  # noqa: E402, F401

@@ -9,10 +9,11 @@ class ReturnsConfig(AppConfig):
 
     def ready(self) -> None:
         from orders import shapes as order_shapes
-        from retail import customer_data, customer_page
+        from retail import customer_data, customer_page, events
         from retail.audit import register_served
         from returns import customers, services, shapes, views
         from returns.audit_served import served_pairs as audit_served_pairs
+        from returns.risk import tally
 
         # The order's shape lists its returns (orders knows nothing of them).
         order_shapes.register_section("returns", shapes.order_returns)
@@ -38,3 +39,17 @@ class ReturnsConfig(AppConfig):
         customer_page.register("returns", render=views.customer_section)
         # HQ's audit alerts ask where a customer was served.
         register_served("returns", audit_served_pairs)
+        # The abuse signals' tallies: kept by the order and return events, merged and
+        # erased with the customer.
+        customer_data.register(
+            "returns.tallies",
+            merge=tally.merge_customer,
+            count=tally.count_customer,
+            export=tally.export_customer,
+            erase=tally.erase_customer,
+        )
+        for event in ("order_placed", "order_cancelled"):
+            events.register(event, "returns.risk.receivers.order_changed")
+        events.register("fulfillment_changed", "returns.risk.receivers.fulfillment_changed")
+        for event in ("return_completed", "return_cancelled"):
+            events.register(event, "returns.risk.receivers.return_changed")

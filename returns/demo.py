@@ -18,6 +18,7 @@ from retail.models import Category
 from returns.models import PolicyException, ReturnPolicy
 
 POLICIES = Path(__file__).resolve().parent / "content" / "demo_policies.json"
+SIGNALS = Path(__file__).resolve().parent / "content" / "demo_signals.json"
 GIFT_SEASON_REASON = (
     "Gift season: purchases from a month before to a month after the demo's day get 30 "
     "more days, so gifts can come back after the holidays."
@@ -75,6 +76,28 @@ def seed(ctx: DemoContext) -> None:
     final = ReturnPolicy.objects.filter(final_sale=True).select_related("category")
     ctx.write(f"    final sale: {', '.join(str(p.category) for p in final)}")
     seed_returns(ctx)
+    seed_signals(ctx)
+
+
+def seed_signals(ctx: DemoContext) -> None:
+    """HQ's abuse-signal settings (`content/demo_signals.json`), then the tallies
+    counted from the whole demo history (other apps' demo orders are backdated)."""
+    from returns.risk import tally
+    from returns.risk.models import SignalSettings
+
+    data = json.loads(SIGNALS.read_text(encoding="utf-8"))
+    codes = data.pop("occasion_categories", [])
+    data.pop("_about", None)
+    data["serial_rate_percent"] = Decimal(data["serial_rate_percent"])
+    SignalSettings.load()
+    SignalSettings.objects.filter(pk=1).update(**data)
+    rules = SignalSettings.load()
+    rules.occasion_categories.set(Category.objects.filter(code__in=codes))
+    done = tally.rebuild()
+    ctx.step(
+        f"Returns: abuse signals counted from {done['orders']} orders and "
+        f"{done['returns']} returns ({done['tallies']} monthly tallies)"
+    )
 
 
 # --- Returns in the history ------------------------------------------------------------

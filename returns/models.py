@@ -523,3 +523,12 @@ class ReturnEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.from_state}→{self.to_state}"
+
+
+# The abuse signals' models live with their code (`returns.risk`).
+from returns.risk.models import (  # noqa: E402, F401
+    CustomerSignalMonth,
+    SignalClearance,
+    SignalSettings,
+    SignalSource,
+)

@@ -47,6 +47,7 @@ from returns.models import (
     ReturnState,
     StartedVia,
 )
+from returns.risk import assess as risk
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed
 CODE_LENGTH = 8
@@ -270,6 +271,17 @@ def _quote_receiptless(asks: Sequence[LineAsk], result: Quote) -> Quote:
     return result
 
 
+def with_signal_reason(reasons: Sequence[str], customer: Customer | None) -> list[str]:
+    """The approval reasons, with the abuse signals' reason when the customer is
+    flagged (`returns.risk`): a flagged customer's return waits for a manager, never
+    refused on the signals alone. Staff-side only: never shown to the customer."""
+    reasons = [str(r) for r in reasons]
+    extra = risk.approval_reason(customer)
+    if extra and extra not in reasons:
+        reasons.append(extra)
+    return reasons
+
+
 # --- Records ------------------------------------------------------------------------------
 
 
@@ -490,6 +502,9 @@ def return_at_counter(
         if not ask.disposition:
             ask.disposition = Disposition.RESTOCK
     priced = quote(order=order, asks=asks, store=store)
+    priced.approval_reasons = with_signal_reason(
+        priced.approval_reasons, order.customer if order is not None else customer
+    )
     try:
         with transaction.atomic():
             if order is not None:
@@ -770,7 +785,9 @@ def return_receive(
                 )
     store = store or location.store
     ret.store = store
-    ret.save(update_fields=["store", "updated_at"])
+    if check_approval:
+        ret.approval_reasons = with_signal_reason(ret.approval_reasons, ret.customer)
+    ret.save(update_fields=["store", "approval_reasons", "updated_at"])
     for line_id, checked in (conditions or {}).items():
         ReturnLine.objects.filter(ret=ret, pk=line_id).update(conditions=[str(c) for c in checked])
     if check_approval and ret.approval_reasons:

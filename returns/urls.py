@@ -3,6 +3,7 @@
 from django.urls import path
 
 from returns import exchange_views, views
+from returns.risk import views as risk_views
 
 app_name = "returns_store"
 urlpatterns = [
@@ -19,4 +20,5 @@ urlpatterns = [
     path("<int:pk>/refuse/", views.refuse, name="refuse"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
+    path("customer/<int:customer_id>/signals/clear/", risk_views.clear, name="signals_clear"),
 ]

@@ -35,6 +35,7 @@ from returns.models import (
     ReturnState,
     StartedVia,
 )
+from returns.risk import views as risk_views
 
 RECENT_PAGE = 20
 QUEUE_ROWS = 50
@@ -162,6 +163,7 @@ def _order_page(
             "quote": quote,
             "refused_lines": refused_lines,
             "payments": list(order.payments.order_by("pk")),
+            **risk_views.panel_context(request, order.customer, store),
         }
     )
     return render(request, "returns/order.html", context, status=status)
@@ -266,6 +268,9 @@ def order_preview(request: HttpRequest, order_id: int) -> HttpResponse:
     else:
         try:
             context["quote"] = services.quote(order=order, asks=form.asks, store=store, views=views)
+            context["quote"].approval_reasons = services.with_signal_reason(
+                context["quote"].approval_reasons, order.customer
+            )
         except services.OrderError as exc:
             context["message"], status = exc.detail, exc.status
     context["refund_to"] = form.cleaned_data.get("refund_to") if form.is_bound else ""
@@ -373,7 +378,10 @@ def _detail_context(request, store, ret: Return, **extra) -> dict:
 def _detail(request, store, pk, *, status=200, partial=False, **extra):
     ret = _return(pk)
     template = "returns/detail.html" + ("#status" if partial else "")
-    return render(request, template, _detail_context(request, store, ret, **extra), status=status)
+    context = _detail_context(request, store, ret, **extra)
+    if not partial:  # the polled status part leaves the signals out
+        context.update(risk_views.panel_context(request, ret.customer, store))
+    return render(request, template, context, status=status)
 
 
 @area_required(Area.STORE)

@@ -173,6 +173,10 @@ MATRIX = {
     # HQ's view of what comes back (issue #17): the figures page and each table's CSV.
     "returns_hq:overview": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "returns_hq:csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    # Clearing a customer's return-signal flag: POST only (a GET answers 405).
+    "returns_store:signals_clear": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    # HQ's return-risk list (issue #17).
+    "returns_hq:risk": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     # Operations: the health probes are for anyone (load balancers); the metrics need
     # the operators' bearer token, and without one configured do not exist.
     "healthz": row(OK, OK, OK, OK, OK, OK),

@@ -40,6 +40,10 @@ COVERAGE: dict[str, str | None] = {
     "insights.PurchaseFact": "insights",
     "insights.BrowseDay": "insights",
     "insights.DirtyCustomer": "insights",
+    # The abuse signals' monthly tallies and clearances (issue #17).
+    "returns.CustomerSignalMonth": "returns.tallies",
+    "returns.SignalSource": "returns.tallies",
+    "returns.SignalClearance": "returns.tallies",
 }
 # Models whose personal-looking fields are not a customer's: staff accounts, stores,
 # the catalogue, configuration. (The kiosk keeps no model; training holds staff data.)

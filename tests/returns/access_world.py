@@ -30,6 +30,8 @@ def _returned(world):
 
 def url_kwargs(world, name: str) -> dict:
     order, ret = _returned(world)
+    if name == "returns_store:signals_clear":
+        return {"customer_id": world.customer.pk}
     if name.startswith("returns_store:order") or name == "returns_store:preview":
         return {"order_id": order.pk}
     return {"pk": ret.pk}
