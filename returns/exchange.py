@@ -44,7 +44,7 @@ from inventory.sourcing import Method as SourcingMethod
 from orders import credit
 from orders.models import Order
 from orders.services import LineInput, OrderInput, PaymentInput, money, order_place
-from retail import access, messaging
+from retail import access, catalogue, messaging
 from retail.models import Store, User, Variant
 from returns import services
 from returns.models import Disposition, RefundTo, Return, ReturnState
@@ -337,7 +337,9 @@ def exchange_at_counter(
                 "store": store.name,
                 "total": f"{new.total} {new.currency}",
                 "lines": [
-                    f"{i.quantity} × {i.variant.product.name} ({i.variant.sku})"
+                    f"{i.quantity} × "
+                    f"{catalogue.product_name(i.variant.product, order.customer.language or None)}"
+                    f" ({i.variant.sku})"
                     for i in priced.items
                 ],
                 "delivery": method,
