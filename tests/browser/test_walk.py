@@ -15,6 +15,7 @@ from playwright.sync_api import Page
 
 from orders.models import Fulfillment, Order
 from retail.models import Product
+from returns.models import Return
 from tests.browser.conftest import PHONE, TABLET
 from tests.browser.test_store_shell import DEMO_PASSWORD, demo  # noqa: F401
 from training.models import Course
@@ -62,6 +63,9 @@ def associate_pages(demo) -> list[str]:  # noqa: F811
         pages.append(reverse("orders_store:detail", args=[pickup.pk]))
     if order is not None:
         pages.append(reverse("returns_store:order", args=[order.pk]))
+    ret = Return.objects.filter(store__code="S01").order_by("pk").first()
+    if ret is not None:
+        pages.append(reverse("returns_store:detail", args=[ret.pk]))
     return pages
 
 
@@ -71,6 +75,7 @@ def kiosk_pages() -> list[str]:
         reverse("kiosk:home"),
         reverse("kiosk:aisle") + "?q=coat",
         reverse("kiosk:aisle_product", args=[product.style_code]),
+        reverse("kiosk:return_start"),
     ]
 
 
