@@ -14,7 +14,7 @@ from inventory import aisle
 from kiosk import proof, services
 from orders import pickup
 from orders.models import Order
-from orders.services import OrderError
+from orders.services import OrderError, OutOfStock
 from retail import access
 from retail.access import Area, area_required
 from retail.models import Store
@@ -183,11 +183,28 @@ def reserve(request: HttpRequest, style_code: str) -> HttpResponse:
     except services.TooManyReservations as exc:
         return _product_page(request, store, entry, message=str(exc), status=429, given=given)
     except OrderError as exc:
+        # The orders service words its refusals for staff and systems (SKUs, codes):
+        # the customer reads what happened and what to do.
         return _product_page(
-            request, store, entry, message=exc.detail, status=exc.status, given=given
+            request,
+            store,
+            entry,
+            message=customer_wording(exc),
+            status=exc.status,
+            given=given,
         )
     proof.forget(request)
     return redirect(reverse("kiosk:reserved") + f"?order={order.order_ref}")
+
+
+def customer_wording(exc: OrderError) -> str:
+    """A refusal of the orders service, as the kiosk says it to a customer."""
+    if isinstance(exc, OutOfStock):
+        return _(
+            "Sorry, this size has just sold out where you chose to collect it. Choose "
+            "another size or store, or ask an associate."
+        )
+    return _("We could not reserve it just now. Please ask an associate for help.")
 
 
 @area_required(Area.KIOSK)

@@ -147,3 +147,16 @@ def test_a_reservation_can_be_collected_at_another_store(kiosk, store, other_sto
     assert other_store.name in kiosk.get(response["Location"]).content.decode()
     refused, _ = reserve(kiosk, collect_at="NOPE")
     assert refused.status_code == 400 and "offers pickup" in refused.content.decode()
+
+
+def test_a_refusal_is_worded_for_the_customer_not_for_staff(kiosk, store, parka):
+    """Issue #21, finding 6: kiosk errors were worded for staff (SKUs, service codes)."""
+    page = kiosk.get(reverse("kiosk:aisle_product", args=["PK-1"])).content.decode()
+    body = {"nonce": nonce_of(page), "sku": "PK-1-M"}
+    level = StockLevel.objects.get(variant=parka)
+    StockLevel.objects.filter(pk=level.pk).update(reserved=level.on_hand)  # sold out meanwhile
+    response = kiosk.post(reverse("kiosk:reserve", args=["PK-1"]), body)
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "this size has just sold out" in html and "ask an associate" in html
+    assert "Not enough stock" not in html and not Order.objects.exists()
