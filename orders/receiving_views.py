@@ -5,13 +5,12 @@ filtered rows, in a fixed number of queries."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET
 from orders.models import ReceivingDiscrepancy
 from retail import access
 from retail.access import Area, area_required
+from retail.csv_export import csv_stream
 from retail.models import Store
 
 PAGE_SIZE = 50
@@ -130,17 +130,6 @@ def hq_discrepancies(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/ship/hq_discrepancies.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @area_required(Area.HQ)
 @require_GET
 def hq_discrepancies_csv(request: HttpRequest) -> HttpResponse:
@@ -148,7 +137,6 @@ def hq_discrepancies_csv(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, form)
     rows = filtered_rows(request.user, form.cleaned_data)[:CSV_MAX_ROWS]
-    writer = csv.writer(_Echo())
     header = [
         _("When (UTC)"),
         _("Store"),
@@ -164,28 +152,22 @@ def hq_discrepancies_csv(request: HttpRequest) -> HttpResponse:
         _("Who"),
         _("Note"),
     ]
-
-    def lines():
-        yield writer.writerow(header)
-        for row in rows.iterator(chunk_size=1000):
-            yield writer.writerow(
-                [
-                    _cell(row.at.astimezone(dt.UTC).isoformat(timespec="seconds")),
-                    _cell(row.store.code),
-                    _cell(row.order.order_ref),
-                    _cell(row.order_line.sku),
-                    _cell(row.from_location.code),
-                    row.sent,
-                    row.good,
-                    row.short,
-                    row.damaged,
-                    row.resourced,
-                    row.cancelled,
-                    _cell(row.by.email if row.by else ""),
-                    _cell(row.note),
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="aisle-receiving-discrepancies.csv"'
-    return response
+    lines = (
+        [
+            row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            row.store.code,
+            row.order.order_ref,
+            row.order_line.sku,
+            row.from_location.code,
+            row.sent,
+            row.good,
+            row.short,
+            row.damaged,
+            row.resourced,
+            row.cancelled,
+            row.by.email if row.by else "",
+            row.note,
+        ]
+        for row in rows.iterator(chunk_size=1000)
+    )
+    return csv_stream("aisle-receiving-discrepancies.csv", header, lines)

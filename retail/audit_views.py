@@ -4,7 +4,6 @@ why, with filters, pages and a CSV of the filtered rows; and the alerts
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django import forms
@@ -13,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncHour
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from retail import access, audit
 from retail.access import Area, area_required
+from retail.csv_export import csv_stream
 from retail.models import AuditLog, Store, User
 
 PAGE_SIZE = 50
@@ -175,17 +175,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "hq/audit.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @area_required(Area.HQ)
 def audit_csv(request: HttpRequest) -> HttpResponse:
     _guard(request)
@@ -200,7 +189,6 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
         target_type="retail.auditlog",
         detail={"filters": form.as_detail()},
     )
-    writer = csv.writer(_Echo())
     header = [
         _("When (UTC)"),
         _("Staff"),
@@ -210,25 +198,19 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
         _("Store"),
         _("Why"),
     ]
-
-    def lines():
-        yield writer.writerow(header)
-        for row in rows.iterator(chunk_size=1000):
-            yield writer.writerow(
-                [
-                    _cell(row.at.astimezone(dt.UTC).isoformat(timespec="seconds")),
-                    _cell(row.actor.email if row.actor else ""),
-                    _cell(row.action),
-                    _cell(row.target_type),
-                    _cell(row.target_id),
-                    _cell(row.store.code if row.store else ""),
-                    _cell(why(row)),
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="aisle-audit.csv"'
-    return response
+    lines = (
+        [
+            row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            row.actor.email if row.actor else "",
+            row.action,
+            row.target_type,
+            row.target_id,
+            row.store.code if row.store else "",
+            why(row),
+        ]
+        for row in rows.iterator(chunk_size=1000)
+    )
+    return csv_stream("aisle-audit.csv", header, lines)
 
 
 # --- Alerts ---------------------------------------------------------------------------

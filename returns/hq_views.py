@@ -4,7 +4,6 @@ definition, and each table as CSV with the same filters."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from orders.models import Channel
 from retail.access import Area, area_required
+from retail.csv_export import csv_stream
 from retail.models import Store
 from returns import figures
 from returns.figures import Filters, Period
@@ -383,17 +383,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "hq/returns.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @area_required(Area.HQ)
 @require_GET
 def table_csv(request: HttpRequest, table: str) -> HttpResponse:
@@ -405,11 +394,5 @@ def table_csv(request: HttpRequest, table: str) -> HttpResponse:
         return _refused(request, form)
     period, filters = form.cleaned_data["period"], form.cleaned_data["filters"]
     result = build(period, filters, _summary(period, filters), full=True)
-    writer = csv.writer(_Echo())
-    lines = [writer.writerow([csv_cell(c) for c in result.columns])]
-    for row in [*result.rows, *result.totals]:
-        lines.append(writer.writerow([csv_cell(c) for c in row]))
-    response = HttpResponse("".join(lines), content_type="text/csv; charset=utf-8")
     name = f"aisle-returns-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_stream(name, result.columns, [*result.rows, *result.totals])

@@ -476,7 +476,8 @@ PERIOD_QUERY = {"start": "2026-03-05", "end": "2026-03-11"}
 
 
 def _csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.reader(io.StringIO(body.decode())))
 
 
 def test_the_page_shows_each_table_with_totals_and_its_definition(history, hq):
