@@ -99,6 +99,11 @@ def test_ambiguous_words_are_translated_in_their_sense():
         assert translation.pgettext("button: open a page", "Open") == "打开"
         assert translation.pgettext("a store open for business", "Open") == "营业中"
         assert translation.pgettext("button: mark a task done", "Done") == "完成"
+        # A period's "From"/"To" is not a transfer's 调出/调入 (the audit page's filters).
+        from retail.audit_views import AuditFilterForm
+
+        fields = AuditFilterForm().fields
+        assert (str(fields["start"].label), str(fields["end"].label)) == ("开始日期", "结束日期")
 
 
 def test_catalogue_holds_every_marked_string(tmp_path):
