@@ -31,48 +31,82 @@ STORE_NAV = (
 )
 
 
-@functools.lru_cache(maxsize=64)
-def _store_nav(language: str, current: str) -> SafeString:
+# HQ's navigation, the same way (`hq_nav`).
+HQ_NAV = (
+    ("network", "retail:hq_overview", gettext_noop("Network")),
+    ("pick_lists", "ship_hq:pick_lists", gettext_noop("Pick lists")),
+    ("counts", "counts_hq:differences", gettext_noop("Stock counts")),
+    ("pickups", "orders_hq:pickups", gettext_noop("Pickups")),
+    ("returns", "returns_hq:overview", gettext_noop("Returns")),
+    ("sales", "clienteling_hq:sales", gettext_noop("Influenced sales")),
+    ("training", "training_hq:network", gettext_noop("Training")),
+    ("customers", "hq_customers:search", gettext_noop("Customers")),
+    ("risk", "returns_hq:risk", gettext_noop("Return risk")),
+    ("audit", "audit_hq:log", gettext_noop("Audit")),
+    ("admin", "admin:index", gettext_noop("Administration")),
+)
+#: kind -> (items, the nav's accessible name, the item that is the area's home page)
+NAVS = {
+    "store": (STORE_NAV, gettext_noop("Store"), "home"),
+    "hq": (HQ_NAV, gettext_noop("HQ"), "network"),
+}
+
+
+@functools.lru_cache(maxsize=128)
+def _nav(kind: str, language: str, current: str) -> SafeString:
+    items, name, _home = NAVS[kind]
     with override(language):
         links = format_html_join(
             "\n  ",
             '<a href="{}"{}>{}</a>',
             (
                 (
-                    reverse(name),
+                    reverse(url_name),
                     SafeString(' aria-current="page"') if key == current else "",
                     gettext(label),
                 )
-                for key, name, label in STORE_NAV
+                for key, url_name, label in items
             ),
         )
         return format_html(
-            '<nav class="mainnav" aria-label="{}">\n  {}\n</nav>', gettext("Store"), links
+            '<nav class="mainnav" aria-label="{}">\n  {}\n</nav>', gettext(name), links
         )
 
 
-@functools.lru_cache(maxsize=1)
-def _store_nav_paths() -> tuple[tuple[str, str], ...]:
+@functools.lru_cache(maxsize=4)
+def _nav_paths(kind: str) -> tuple[tuple[str, str], ...]:
     """(path, key) of each item, longest path first."""
-    paths = ((reverse(name), key) for key, name, _label in STORE_NAV)
+    paths = ((reverse(url_name), key) for key, url_name, _label in NAVS[kind][0])
     return tuple(sorted(paths, key=lambda item: -len(item[0])))
 
 
-def _current_item(path: str) -> str:
-    """The item whose page this is or lies under ("/store/" itself only for home)."""
-    for prefix, key in _store_nav_paths():
-        if path == prefix or (path.startswith(prefix) and key != "home"):
+def _current_item(path: str, kind: str = "store") -> str:
+    """The item whose page this is or lies under (the area's home page itself only
+    for its own item)."""
+    home = NAVS[kind][2]
+    for prefix, key in _nav_paths(kind):
+        if path == prefix or (path.startswith(prefix) and key != home):
             return key
     return ""
+
+
+def _render_nav(context, kind: str, current: str) -> SafeString:
+    if not current and context.get("request") is not None:
+        current = _current_item(context["request"].path, kind)
+    return _nav(kind, get_language() or settings.LANGUAGE_CODE, current or "")
 
 
 @register.simple_tag(takes_context=True)
 def store_nav(context, current: str = "") -> SafeString:
     """The tablet's main navigation, the current item marked: `current` (e.g.
     "pickups") when the page says, else the item the request's path lies under."""
-    if not current and context.get("request") is not None:
-        current = _current_item(context["request"].path)
-    return _store_nav(get_language() or settings.LANGUAGE_CODE, current or "")
+    return _render_nav(context, "store", current)
+
+
+@register.simple_tag(takes_context=True)
+def hq_nav(context, current: str = "") -> SafeString:
+    """HQ's navigation, the current page's item marked (never "Network" everywhere)."""
+    return _render_nav(context, "hq", current)
 
 
 @register.simple_tag(takes_context=True)

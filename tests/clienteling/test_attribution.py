@@ -234,6 +234,9 @@ def test_the_associate_and_hq_see_the_credits(world, store):
     factories.login_with_totp(hq_client, hq)
     page = hq_client.get(reverse("clienteling_hq:sales")).content.decode()
     assert 'data-store="S01"' in page and "Anna" in page and "100.00" in page
+    # The header says which columns are channels (it read "Store | Store | Total").
+    head = page.split("<thead>")[1].split("</thead>")[0]
+    assert "<th>Store</th>" in head and "Channel: Web" in head
 
 
 def test_the_sales_pages_run_in_a_fixed_number_of_queries(
