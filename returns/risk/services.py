@@ -41,6 +41,8 @@ def signals_clear(
     assessment = assess.for_customer(customer, rules=rules)
     if not assessment.signals:
         raise ReturnError(_("This customer has no signal to clear."), field="customer")
+    if assessment.clearance is not None and not assessment.uncleared:
+        return assessment.clearance  # a double tap: every raised signal is cleared already
     now = timezone.now()
     clearance = SignalClearance.objects.create(
         customer=customer,

@@ -522,6 +522,9 @@ def test_a_forged_clear_by_an_associate_is_refused_and_a_manager_clears(
     assert not SignalClearance.objects.exists()
     done = client.post(url, {"reason": "Tailor buying for clients", "next": page})
     assert done.status_code == 302 and done["Location"] == page
+    again = client.post(url, {"reason": "Tailor buying for clients", "next": page})
+    assert again.status_code == 302  # a double tap clears once
+    assert AuditLog.objects.filter(action="returns.signals_clear").count() == 1
     clearance = SignalClearance.objects.get()
     assert clearance.signals == ["receiptless"] and clearance.cleared_by == boss
     assert clearance.valid_until - clearance.created_at == dt.timedelta(days=90)
