@@ -4,11 +4,13 @@ and `demo_totp` prints a code HQ's TOTP check accepts now."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from io import StringIO
 from pathlib import Path
 
 import pytest
+import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.management import call_command
@@ -40,11 +42,16 @@ def test_every_printed_login_exists_and_the_readme_lists_each_kind(printed):
 
 
 def test_demo_totp_prints_a_code_the_hq_login_accepts_now(printed):
-    out = StringIO()
-    call_command("demo_totp", stdout=out)
-    match = re.fullmatch(r"hq@demo\.aisle: (\d{6}) \(valid for (\d+) more s\)\n", out.getvalue())
-    assert match, out.getvalue()
     hq = User.objects.get(email="hq@demo.aisle")
     authenticator = Authenticator.objects.get(user=hq, type=Authenticator.Type.TOTP)
-    assert TOTP(authenticator).validate_code(match.group(1))
+    # The clock stands still 10 s into a 30 s period: the check never straddles a change.
+    with time_machine.travel(dt.datetime(2026, 12, 4, 9, 0, 10, tzinfo=dt.UTC), tick=False):
+        out = StringIO()
+        call_command("demo_totp", stdout=out)
+        match = re.fullmatch(
+            r"hq@demo\.aisle: (\d{6}) \(valid for (\d+) more s\)\n", out.getvalue()
+        )
+        assert match, out.getvalue()
+        assert match.group(2) == "20"
+        assert TOTP(authenticator).validate_code(match.group(1))
     assert "demo_totp" in printed
