@@ -12,25 +12,25 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from orders.models import ReceivingDiscrepancy
 from retail import access
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream
+from retail.forms import PeriodFilterForm, day_start
 from retail.models import Store
 
 PAGE_SIZE = 50
 CSV_MAX_ROWS = 50_000
-MAX_PERIOD_DAYS = 366
 
 
-class DiscrepancyFilterForm(forms.Form):
+class DiscrepancyFilterForm(PeriodFilterForm):
     """The list's filters; anything forged is a form error (400), never a guess."""
 
+    field_order = ["store", "kind", "order", "start", "end"]
     KINDS = (
         ("", gettext_lazy("Short or damaged")),
         ("short", gettext_lazy("Short")),
@@ -51,37 +51,11 @@ class DiscrepancyFilterForm(forms.Form):
         error_messages={"invalid_choice": gettext_lazy("Choose short, damaged or both.")},
     )
     order = forms.CharField(label=gettext_lazy("Order or SKU"), max_length=64, required=False)
-    start = forms.DateField(
-        label=pgettext_lazy("first day of a period", "From"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    end = forms.DateField(
-        label=pgettext_lazy("last day of a period", "To"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if user is not None:
             self.fields["store"].queryset = access.stores_for(user).order_by("code")
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if start > end:
-                raise forms.ValidationError(_("The period ends before it starts."))
-            if (end - start).days > MAX_PERIOD_DAYS:
-                raise forms.ValidationError(
-                    _("Choose a period of at most %(n)s days.") % {"n": MAX_PERIOD_DAYS}
-                )
-        return data
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def filtered_rows(user, data: dict) -> QuerySet[ReceivingDiscrepancy]:
@@ -98,9 +72,9 @@ def filtered_rows(user, data: dict) -> QuerySet[ReceivingDiscrepancy]:
     if text:
         rows = rows.filter(Q(order__order_ref__iexact=text) | Q(order_line__sku__iexact=text))
     if data.get("start"):
-        rows = rows.filter(at__gte=_day_start(data["start"]))
+        rows = rows.filter(at__gte=day_start(data["start"]))
     if data.get("end"):
-        rows = rows.filter(at__lt=_day_start(data["end"] + dt.timedelta(days=1)))
+        rows = rows.filter(at__lt=day_start(data["end"] + dt.timedelta(days=1)))
     return rows.order_by("-at", "-pk")
 
 

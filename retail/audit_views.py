@@ -16,16 +16,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 
 from retail import access, audit
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream
+from retail.forms import PeriodFilterForm, day_start
 from retail.models import AuditLog, Store, User
 
 PAGE_SIZE = 50
 CSV_MAX_ROWS = 50_000
-MAX_PERIOD_DAYS = 366
 ALERT_DAYS = 7
 ALERT_ROWS = 200
 
@@ -44,8 +44,10 @@ ACTION_LABELS = {
 }
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(PeriodFilterForm):
     """The page's filters; anything forged is a form error (400), never a guess."""
+
+    field_order = ["staff", "customer", "store", "start", "end"]
 
     staff = forms.ModelChoiceField(
         label=gettext_lazy("Staff"),
@@ -64,28 +66,6 @@ class AuditFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": gettext_lazy("That store code is unknown.")},
     )
-    start = forms.DateField(
-        label=pgettext_lazy("first day of a period", "From"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    end = forms.DateField(
-        label=pgettext_lazy("last day of a period", "To"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if start > end:
-                raise forms.ValidationError(_("The period ends before it starts."))
-            if (end - start).days > MAX_PERIOD_DAYS:
-                raise forms.ValidationError(
-                    _("Choose a period of at most %(n)s days.") % {"n": MAX_PERIOD_DAYS}
-                )
-        return data
 
     def as_detail(self) -> dict:
         """The filters for the audit row of this reading (ids and dates only)."""
@@ -98,10 +78,6 @@ class AuditFilterForm(forms.Form):
             "end": data["end"].isoformat() if data.get("end") else None,
         }
         return {k: v for k, v in detail.items() if v is not None}
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def filtered_rows(user, data: dict) -> QuerySet[AuditLog]:
@@ -118,9 +94,9 @@ def filtered_rows(user, data: dict) -> QuerySet[AuditLog]:
     if data.get("store"):
         rows = rows.filter(store=data["store"])
     if data.get("start"):
-        rows = rows.filter(at__gte=_day_start(data["start"]))
+        rows = rows.filter(at__gte=day_start(data["start"]))
     if data.get("end"):
-        rows = rows.filter(at__lt=_day_start(data["end"] + dt.timedelta(days=1)))
+        rows = rows.filter(at__lt=day_start(data["end"] + dt.timedelta(days=1)))
     return rows.order_by("-at", "-pk")
 
 
