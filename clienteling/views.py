@@ -23,6 +23,7 @@ from retail import access, fragments
 from retail import services as retail_services
 from retail.access import Area, area_required
 from retail.messaging import render_message
+from retail.once import applied_once
 from retail.views import store_or_choose
 
 PURCHASES_PAGE = 10
@@ -144,6 +145,7 @@ def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     store, choose = store_or_choose(request)
     if choose:
@@ -167,6 +169,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
     store, choose = store_or_choose(request)
     if choose:
@@ -192,6 +195,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     _store, choose = store_or_choose(request)
     if choose:

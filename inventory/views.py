@@ -20,6 +20,7 @@ from inventory import counts
 from inventory.models import StockLocation
 from retail import access
 from retail.access import Area, area_required
+from retail.once import applied_once
 
 SESSION_KEY = "aisle_count_sheet"
 RESULT_KEY = "aisle_count_result"
@@ -77,6 +78,7 @@ def sheet(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def scan(request: HttpRequest) -> HttpResponse:
     """Add a scanned unit (or a typed quantity) of a SKU to the sheet, or set its count."""
     store, location, choose = _store_and_location(request)
@@ -108,6 +110,7 @@ def scan(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def remove(request: HttpRequest) -> HttpResponse:
     store, location, choose = _store_and_location(request)
     if choose:
@@ -120,6 +123,7 @@ def remove(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def clear(request: HttpRequest) -> HttpResponse:
     _store, _location, choose = _store_and_location(request)
     if choose:
@@ -131,6 +135,7 @@ def clear(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def confirm(request: HttpRequest) -> HttpResponse:
     """Record the reviewed sheet. The token names the figures that were reviewed: a
     replayed or stale confirmation records nothing."""

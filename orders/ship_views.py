@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from orders import shipping
 from orders.models import Fulfillment, Method, State
 from retail.access import Area, area_required
+from retail.once import applied_once
 from retail.views import store_or_choose
 
 SESSION_KEY = "aisle_ship_scans"
@@ -129,6 +130,7 @@ def slip(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def scan(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
     """One unit scanned (or typed) into the pick or the receipt; nothing is written
     to the order until the step is confirmed."""
@@ -184,6 +186,7 @@ def _step(request, fulfillment_id, action) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def send(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
     def action(store, f):
         if f.location.store_id != store.pk:
@@ -199,6 +202,7 @@ def send(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def receive(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
     """The parcel is in: per line, units in good condition, short and damaged (all good
     unless told); the good ones must have been scanned."""
@@ -253,6 +257,7 @@ def receive(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def pack(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
     def action(store, f):
         shipping.parcel_pack(fulfillment=f, scanned=_sheet(request, f), by=request.user)
@@ -265,6 +270,7 @@ def pack(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def ship(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
     def action(store, f):
         done = shipping.parcel_ship(
@@ -280,6 +286,7 @@ def ship(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def delivered(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
     def action(store, f):
         shipping.parcel_delivered(fulfillment=f, by=request.user)

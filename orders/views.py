@@ -19,6 +19,7 @@ from orders.models import State
 from orders.services import OrderError
 from retail import access
 from retail.access import Area, area_required
+from retail.once import applied_once
 from retail.views import store_or_choose
 
 QUEUE_PAGE = 25
@@ -157,6 +158,7 @@ def _refused(request, store, pk, exc: OrderError, partial: bool):
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def scan(request: HttpRequest, pk: int) -> HttpResponse:
     store, choose = store_or_choose(request)
     if choose:
@@ -175,6 +177,7 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def short(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
     store, choose = store_or_choose(request)
     if choose:
@@ -190,6 +193,7 @@ def short(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def ready(request: HttpRequest, pk: int) -> HttpResponse:
     store, choose = store_or_choose(request)
     if choose:
@@ -398,6 +402,7 @@ def _customer_by_contact(user, text: str, store):
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def link_customer(request: HttpRequest, pk: int) -> HttpResponse:
     """Link a guest reservation to the customer whose ID the associate checked."""
     store, choose = store_or_choose(request)

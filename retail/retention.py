@@ -26,7 +26,7 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from retail.models import Customer, MessageState, OutboundMessage
+from retail.models import AppliedAction, Customer, MessageState, OutboundMessage
 
 logger = logging.getLogger(__name__)
 LAST_RUN_KEY = "aisle:retention:last"
@@ -105,9 +105,16 @@ def status(now: dt.datetime | None = None) -> dict:
     }
 
 
+def applied_actions_purge(now: dt.datetime | None = None) -> int:
+    """Forget tablet actions older than `AISLE_ACTION_KEEP_HOURS` (`retail.once`)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=settings.AISLE_ACTION_KEEP_HOURS)
+    return AppliedAction.objects.filter(applied_at__lt=cutoff).delete()[0]
+
+
 def retention_run(now: dt.datetime | None = None) -> dict:
     result = {
         "messages": message_bodies_purge(now),
+        "applied_actions": applied_actions_purge(now),
         "anonymous": anonymous_purge(now),
         "inactive_customers": inactive_customers(now).count(),
         "at": (now or timezone.now()).isoformat(),

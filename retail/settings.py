@@ -453,6 +453,9 @@ AISLE_RETENTION_MESSAGE_DAYS = env.int("AISLE_RETENTION_MESSAGE_DAYS", default=9
 AISLE_RETENTION_ANONYMOUS_DAYS = env.int("AISLE_RETENTION_ANONYMOUS_DAYS", default=30)
 # Customers without any activity for this many years are listed in HQ for review.
 AISLE_RETENTION_INACTIVE_YEARS = env.int("AISLE_RETENTION_INACTIVE_YEARS", default=3)
+# A tablet action's id and answer (`retail.once`; the answer may name a customer) are
+# kept this many hours so a retry or an offline queue's replay is answered, not re-applied.
+AISLE_ACTION_KEEP_HOURS = env.int("AISLE_ACTION_KEEP_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["retail-retention"] = {
     "task": "retail.retention.retention_daily",
     "schedule": 86400.0,

@@ -24,6 +24,7 @@ from orders.models import Order, OrderLine
 from orders.returning import NotReturnable
 from retail import access
 from retail.access import Area, area_required
+from retail.once import applied_once
 from retail.views import store_or_choose
 from returns import services
 from returns.exchange import exchange_view
@@ -408,6 +409,7 @@ def _refused(request, store, pk, exc: services.OrderError):
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def receive(request: HttpRequest, pk: int) -> HttpResponse:
     """A return started online or at a kiosk is brought to this store: received here,
     with what happens to each unit; a manager approves it where the policy says."""
@@ -472,6 +474,7 @@ def _decide(request: HttpRequest, pk: int, decide) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
     def decide(ret, reason):
         ret = services.return_approve(ret=ret, by=request.user, reason=reason)
@@ -482,6 +485,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def refuse(request: HttpRequest, pk: int) -> HttpResponse:
     def decide(ret, reason):
         services.return_refuse(ret=ret, by=request.user, reason=reason)
@@ -492,6 +496,7 @@ def refuse(request: HttpRequest, pk: int) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_POST
+@applied_once
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     store, choose = store_or_choose(request)
     if choose:
