@@ -52,23 +52,16 @@ class JournalFilterForm(PeriodFilterForm):
             del self.fields["store"]
 
     def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        end = data.get("end") or self.latest
-        start = data.get("start") or min(end, self.latest) - dt.timedelta(days=DEFAULT_DAYS - 1)
-        if start > self.latest or end > self.latest:
+        given = [d for d in (self.cleaned_data.get("start"), self.cleaned_data.get("end")) if d]
+        if any(d > self.latest for d in given):
             raise forms.ValidationError(
                 _("The period cannot reach into the future: the last day is %(day)s.")
                 % {"day": self.latest.isoformat()}
             )
-        if start > end:
-            raise forms.ValidationError(_("The period ends before it starts."))
-        if (end - start).days > self.max_period_days:
-            raise forms.ValidationError(
-                _("Choose a period of at most %(n)s days.") % {"n": self.max_period_days}
-            )
-        data["start"], data["end"] = start, end
+        data = super().clean()  # reversed, or too long
+        end = data.get("end") or self.latest
+        data["start"] = data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+        data["end"] = end
         return data
 
 
