@@ -232,6 +232,14 @@ def test_the_whole_network_csv_lists_online_orders_last_each_day(books, hq):
     ]
 
 
+def test_the_hq_nav_links_to_the_journal_and_marks_it(books, hq):
+    html = hq.get(reverse("journal_hq:journal"), PERIOD).content.decode()
+    nav = html.split('<nav class="mainnav"')[1].split("</nav>")[0]
+    assert f'<a href="{reverse("journal_hq:journal")}" aria-current="page">Finance journal</a>' in (
+        nav
+    )
+
+
 def test_a_manager_sees_only_their_store(books, client):
     manager_of(client, books.ny)
     response = client.get(reverse("journal_store:journal"), PERIOD)
@@ -298,5 +306,20 @@ def test_the_page_defaults_to_the_last_seven_days(books, hq):
 def test_the_page_reads_rollups_in_a_fixed_number_of_queries(
     books, hq, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(14):
+    """Session, user, TOTP, the stores' today, the journal, revenue (2 + codes) and the
+    store list of the filter: nine, with three stores or four and twice the days."""
+    with django_assert_max_num_queries(9):
         assert hq.get(reverse("journal_hq:journal"), PERIOD).status_code == 200
+    more = factories.StoreFactory(code="LA", time_zone="America/Los_Angeles")
+    factories.give_stock(factories.store_location(more), books.a, 10)
+    for n, day in enumerate(("2026-11-30 20:00", "2026-12-01 20:00", "2026-12-03 20:00")):
+        with travel(journal_world.f.at(day)):
+            journal_world.place(
+                f"LA-{n}", "store", books.customers["bob"], [(books.a, 1)],
+                method="carry_out", store=more,
+            )  # fmt: skip
+    rollups.refresh(full=True)
+    assert JournalDay.objects.filter(store=more).count() == 9
+    with django_assert_max_num_queries(9):
+        response = hq.get(reverse("journal_hq:journal"), PERIOD)
+    assert [j.code for j in response.context["journal"].stores] == ["LA", "NY", "SH", ""]
