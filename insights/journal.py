@@ -5,7 +5,8 @@ without one) or one store. A fixed number of queries whatever the period.
 What ties with the dashboards: a store's sales less its refunds of returns is
 `kpis.revenue` for the same days and store (`net`). What does not, on purpose:
 store credit spent is a tender (a payment), not revenue; store credit issued for a
-return is that return's refund (tender `store_credit`), not a second one; refunds of
+return is that return's refund (tender `store_credit`), not a second one; a return
+without a receipt is credit issued only (revenue does not deduct it either); refunds of
 cancelled units were never sales; payments follow the day the money was taken (a
 pickup paid at the counter on the day it is collected), not the day of the sale."""
 

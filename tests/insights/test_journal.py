@@ -158,6 +158,27 @@ def test_a_payment_taken_on_a_later_day_is_a_journal_day_of_its_own(books):
     }
 
 
+def test_credit_without_an_order_counts_where_it_was_issued_on_its_local_day(books):
+    """Credit for a return without a receipt (as `returns` issues it: a store, no
+    order) at 23:00 on 4 Dec in Shanghai (15:00 UTC): SH's 4 Dec, a `credit_issued`
+    line and no refund — net revenue unchanged, as on the dashboards."""
+    from orders import credit
+
+    with travel(journal_world.f.at("2026-12-04 23:00", "Asia/Shanghai")):
+        credit.credit_issue(
+            customer=books.customers["carol"],
+            amount=D("25.00"),
+            reason="return without receipt",
+            store=books.sh,
+            return_ref="R-NORECEIPT",
+        )
+    rollups.refresh(full=True)
+    assert lines(store=books.sh, day=DEC[4]) == {
+        (DEC[4], "SH", "credit_issued", "store_credit", "", "25.00", 1)
+    }
+    assert kpis.revenue(kpis.Scope(NOV30, DEC[4]))["total"] == D("180.00")
+
+
 # --- The pages -------------------------------------------------------------------------------
 
 PERIOD = {"start": "2026-11-30", "end": "2026-12-04"}
