@@ -4,11 +4,12 @@ Two families, both written only by `insights.rollups` (delete and re-compute a k
 one transaction, so a refresh is idempotent):
 
 - **per store and day** (`SalesDay`, `OrderDay`, `RefundDay`, `FulfilmentFact`,
-  `AssociateDay`), keyed by (store, day). The store is the order's store (a till sale,
-  an order placed in store, a pickup's store); online orders without one fall under
-  "no store". The day is the store-local date for store and kiosk sales and the
-  reporting time zone's date (`AISLE_REPORTING_TIME_ZONE`) for online orders; refunds
-  and returns count on the day they happen, in their order's bucket.
+  `AssociateDay`, `JournalDay`), keyed by (store, day). The store is the order's
+  store (a till sale, an order placed in store, a pickup's store); online orders
+  without one fall under "no store". The day is the store-local date for store and
+  kiosk sales and the reporting time zone's date (`AISLE_REPORTING_TIME_ZONE`) for
+  online orders; refunds and returns count on the day they happen, in their order's
+  bucket.
 - **per customer** (`CustomerChannel`, `CustomerSummary`, `PurchaseFact`,
   `BrowseDay`), keyed by customer: segments, CLV, loyalty and conversion come from them.
 
@@ -267,6 +268,73 @@ class AssociateDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.store_id} {self.associate_id}"
+
+
+class JournalKind(models.TextChoices):
+    """The lines of finance's daily journal, in the order the journal lists them."""
+
+    SALE = "sale", _("Sales")
+    TAX = "tax", _("Tax in sales")
+    REFUND = "refund", _("Refunds of returns")
+    REFUND_TAX = "refund_tax", _("Tax in refunds of returns")
+    CANCEL_REFUND = "cancel_refund", _("Refunds of cancelled units")
+    PAYMENT = "payment", _("Payments taken")
+    CREDIT_ISSUED = "credit_issued", _("Store credit issued")
+    CREDIT_RESTORED = "credit_restored", _("Store credit restored")
+    CREDIT_SPENT = "credit_spent", _("Store credit spent")
+
+
+def _journal_unique() -> list[models.UniqueConstraint]:
+    """One row per (day, store, kind, tender, tax rate); store and rate may be empty."""
+    constraints = []
+    for store in (True, False):
+        for rate in (True, False):
+            fields = ["day", *(["store"] if store else []), "kind", "tender"]
+            fields += ["tax_rate"] if rate else []
+            constraints.append(
+                models.UniqueConstraint(
+                    fields=fields,
+                    condition=Q(store__isnull=not store, tax_rate__isnull=not rate),
+                    name=f"journalday_unique_{'store' if store else 'online'}"
+                    f"_{'rate' if rate else 'norate'}",
+                )
+            )
+    return constraints
+
+
+class JournalDay(models.Model):
+    """One line of finance's journal for one store (or online orders without one) and
+    day, in the dates of `insights.dates`: `amount` (tax included, never negative: the
+    kind says which way the money went) and how many records made it (`count`).
+
+    - `sale` per tax rate: what customers paid for the units they kept of the orders
+      placed that day; `tax` per rate: the tax included in it.
+    - `refund` per tender: refunds of returns paid that day (tender `store_credit` when
+      paid out as store credit); `refund_tax` per rate: the tax included in them.
+    - `cancel_refund` per tender: refunds of units cancelled, expired or refused —
+      never sold, so not revenue either way.
+    - `payment` per tender: payments taken that day (store credit spent included).
+    - `credit_issued`, `credit_restored`, `credit_spent`: the store-credit ledger's
+      movements that day (a merge's moves between profiles left out)."""
+
+    day = models.DateField(_("day"))
+    store = _store()
+    kind = models.CharField(_("line"), max_length=16, choices=JournalKind.choices)
+    tender = models.CharField(_("tender"), max_length=30, blank=True)
+    tax_rate = models.DecimalField(
+        _("tax rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    amount = _money(_("amount"))
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("journal line")
+        verbose_name_plural = _("journal lines")
+        constraints = _journal_unique()
+        indexes = [models.Index(fields=["day", "store"], name="journalday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.store_id or '-'} {self.kind} {self.amount}"
 
 
 # --- Per customer ----------------------------------------------------------------------------

@@ -60,6 +60,8 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", rights_views.unsubscribe_view, name="unsubscribe"),
     path("hq/audit/", include("retail.audit_urls")),
     path("hq/returns/", include("returns.hq_urls")),
+    path("hq/journal/", include("insights.journal_hq_urls")),
+    path("store/journal/", include("insights.journal_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

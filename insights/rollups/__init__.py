@@ -32,6 +32,7 @@ from insights.rollups.common import (
 )
 from insights.rollups.customers import refresh_customers
 from insights.rollups.days import refresh_day
+from insights.rollups.journal import credit_day_keys
 from insights.rollups.journeys import journey, journey_inputs
 from retail.models import Customer, Store
 
@@ -203,7 +204,7 @@ def _mark_webroomed_days(new_views) -> None:
 def all_day_keys() -> set[tuple[int | None, dt.date]]:
     """Every (store, day) any record falls on."""
     from clienteling.models import FollowUpTask, SalesCredit, SellingSession
-    from orders.models import Order, OrderEvent, Refund
+    from orders.models import Order, OrderEvent, Payment, Refund
     from returns.models import Return
 
     stores = {s.pk: s for s in Store.objects.all()}
@@ -217,10 +218,12 @@ def all_day_keys() -> set[tuple[int | None, dt.date]]:
         "store_id", "channel", "created_at"
     ).iterator(chunk_size=5000):
         add(store_id, channel, at)
-    for store_id, channel, at in Refund.objects.values_list(
-        "order__store_id", "order__channel", "at"
-    ).iterator(chunk_size=5000):
-        add(store_id, channel, at)
+    for model in (Refund, Payment):  # refunds; payments for the journal (a counter's later)
+        for store_id, channel, at in model.objects.values_list(
+            "order__store_id", "order__channel", "at"
+        ).iterator(chunk_size=5000):
+            add(store_id, channel, at)
+    keys |= credit_day_keys(stores)
     for order_store, channel, store_id, at in (
         Return.objects.filter(state="completed")
         .values_list("order__store_id", "order__channel", "store_id", "completed_at")

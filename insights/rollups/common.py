@@ -12,6 +12,7 @@ from insights.models import (
     CustomerChannel,
     CustomerSummary,
     FulfilmentFact,
+    JournalDay,
     OrderDay,
     PurchaseFact,
     RefundDay,
@@ -21,7 +22,7 @@ from insights.models import (
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 CUSTOMER_BATCH = 500
-PER_STORE_DAY = (SalesDay, OrderDay, RefundDay, FulfilmentFact)
+PER_STORE_DAY = (SalesDay, OrderDay, RefundDay, FulfilmentFact, JournalDay)
 PER_CUSTOMER = (CustomerChannel, CustomerSummary, PurchaseFact, BrowseDay)
 BOPIS_METHODS = ("pickup", "ship_to_store")
 

@@ -27,6 +27,7 @@ from insights.rollups.common import (
     tax_in,
     window,
 )
+from insights.rollups.journal import refresh_journal
 from insights.rollups.journeys import journey, journey_inputs
 from retail.models import Store
 
@@ -57,6 +58,7 @@ def refresh_day(store_id: int | None, day: dt.date) -> None:
             _orders(store, day, orders, order_net, methods)
         if store is not None:
             _associates(store, day)
+        refresh_journal(store, day)
 
 
 def _day_orders(store: Store | None, day: dt.date) -> dict[int, dict]:

@@ -42,6 +42,7 @@ HQ_NAV = (
     ("training", "training_hq:network", gettext_noop("Training")),
     ("customers", "hq_customers:search", gettext_noop("Customers")),
     ("risk", "returns_hq:risk", gettext_noop("Return risk")),
+    ("journal", "journal_hq:journal", gettext_noop("Finance journal")),
     ("audit", "audit_hq:log", gettext_noop("Audit")),
     ("admin", "admin:index", gettext_noop("Administration")),
 )

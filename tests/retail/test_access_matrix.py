@@ -177,6 +177,12 @@ MATRIX = {
     "returns_store:signals_clear": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     # HQ's return-risk list (issue #17).
     "returns_hq:risk": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    # Finance's daily journal (issue #18): HQ's for every store; a store manager's for
+    # their current store (one with two stores chooses first), never an associate's.
+    "journal_hq:journal": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "journal_hq:csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "journal_store:journal": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    "journal_store:csv": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
     # Operations: the health probes are for anyone (load balancers); the metrics need
     # the operators' bearer token, and without one configured do not exist.
     "healthz": row(OK, OK, OK, OK, OK, OK),
