@@ -60,6 +60,9 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", rights_views.unsubscribe_view, name="unsubscribe"),
     path("hq/audit/", include("retail.audit_urls")),
     path("hq/returns/", include("returns.hq_urls")),
+    # Incentives that count every channel (insights: the top layer, included by string).
+    path("store/incentives/", include("insights.incentive_urls")),
+    path("hq/incentives/", include("insights.incentive_hq_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

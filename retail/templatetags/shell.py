@@ -43,6 +43,7 @@ HQ_NAV = (
     ("customers", "hq_customers:search", gettext_noop("Customers")),
     ("risk", "returns_hq:risk", gettext_noop("Return risk")),
     ("audit", "audit_hq:log", gettext_noop("Audit")),
+    ("incentives", "insights_incentives_hq:network", gettext_noop("Incentives")),
     ("admin", "admin:index", gettext_noop("Administration")),
 )
 #: kind -> (items, the nav's accessible name, the item that is the area's home page)
