@@ -38,6 +38,7 @@ from retail.views import store_or_choose
 
 PAGE_SIZE = 50
 HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
 
 THIS_MONTH, LAST_MONTH, LAST_30_DAYS = "this_month", "last_month", "last_30_days"
 PERIODS = [
@@ -178,6 +179,10 @@ def weights_context(weights: IncentiveWeights) -> dict:
     }
 
 
+def _cents(value) -> str:
+    return f"{Decimal(value or 0).quantize(CENT):.2f}"
+
+
 def _total(items) -> Decimal:
     return sum((i.total for i in items), Decimal("0.00"))
 
@@ -201,9 +206,10 @@ def _csv(filename: str, items, start: dt.date, end: dt.date) -> HttpResponse:
 
     def lines():
         for item in _with_names(items):
-            line = [start, end, item.store, item.email, item.name, item.total]
+            line = [start, end, item.store, item.email, item.name, _cents(item.total)]
             for row in item.rows:
-                line += [row["basis"], row["amount"]]
+                basis = _cents(row["basis"]) if row["money"] else row["basis"]
+                line += [basis, _cents(row["amount"])]
             yield line
 
     response = csv_stream(filename, header, lines())
