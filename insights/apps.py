@@ -8,8 +8,8 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Insights")
 
     def ready(self) -> None:
-        from insights import checks, customer_rights  # noqa: F401 (checks register)
-        from retail import customer_data, events
+        from insights import checks, customer_rights, segment_ui  # noqa: F401 (checks register)
+        from retail import customer_data, customer_filters, customer_page, events
 
         customer_data.register(
             "insights",
@@ -17,6 +17,18 @@ class InsightsConfig(AppConfig):
             count=customer_rights.count,
             export=customer_rights.export,
             erase=customer_rights.erase,
+        )
+
+        # The segment where lower apps' pages show it: a badge on the customer page,
+        # a filter (and a CSV column) on HQ's customer list.
+        customer_page.register("insights_segment", render=segment_ui.customer_section)
+        customer_filters.register(
+            "segment",
+            label=segment_ui.FILTER_LABEL,
+            choices=segment_ui.segment_choices,
+            narrow=segment_ui.narrow_to_segment,
+            value=segment_ui.segment_of_customer,
+            invalid=segment_ui.FILTER_INVALID,
         )
 
         # Each receiver only marks the days and customers an event touched as dirty;

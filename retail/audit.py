@@ -37,6 +37,7 @@ MASK = "•••"
 # Actions that are a look at personal data ("views"), for the page and the alerts.
 PROFILE_VIEW_ACTIONS = ("customer.view", "customer.admin_view")
 SEARCH_TARGET = "retail.customer_search"
+LIST_TARGET = "retail.customer_list"  # an export of a filtered list of customers
 
 
 class QueryKind(enum.StrEnum):
@@ -200,16 +201,26 @@ def record(
 
 
 def customer_search_record(
-    *, by, store, query: Query, results: int, shown: Iterable[int], source: str = "store"
+    *,
+    by,
+    store,
+    query: Query | None,
+    results: int,
+    shown: Iterable[int],
+    source: str = "store",
+    filters: dict[str, str] | None = None,
 ):
-    """A staff search for customers: what was searched (see :func:`query_detail`), how
-    many matched and the ids of the profiles listed."""
+    """A staff search for customers: what was searched (see :func:`query_detail`), the
+    list's filters (HQ's segment…), how many matched and the ids of the profiles listed."""
+    detail = query_detail(query) if query is not None else {}
+    if filters:
+        detail["filters"] = dict(filters)
     return record(
         actor=by,
         action="customer.search",
         target_type=SEARCH_TARGET,
         store=store,
-        detail={**query_detail(query), "results": results, "shown": list(shown), "via": source},
+        detail={**detail, "results": results, "shown": list(shown), "via": source},
     )
 
 

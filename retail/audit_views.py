@@ -32,6 +32,7 @@ ALERT_ROWS = 200
 ACTION_LABELS = {
     "customer.view": gettext_lazy("Opened the profile"),
     "customer.search": gettext_lazy("Searched customers"),
+    "customer.campaign_export": gettext_lazy("Exported a customer list for a campaign"),
     "customer.match": gettext_lazy("Found by a whole e-mail or phone (walk-in guest)"),
     "customer.admin_list": gettext_lazy("Listed customers in administration"),
     "customer.admin_view": gettext_lazy("Opened the profile in administration"),

@@ -8,6 +8,7 @@ app_name = "hq_customers"
 
 urlpatterns = [
     path("", rights_views.hq_customers, name="search"),
+    path("campaign.csv", rights_views.hq_customers_campaign_csv, name="campaign_csv"),
     path("retention/", rights_views.hq_retention, name="retention"),
     path("<int:pk>/", rights_views.hq_customer, name="detail"),
     path("<int:pk>/export/", rights_views.hq_customer_export, name="export"),

@@ -62,6 +62,9 @@ urlpatterns = [
     path("hq/returns/", include("returns.hq_urls")),
     path("hq/journal/", include("insights.journal_hq_urls")),
     path("store/journal/", include("insights.journal_urls")),
+    # Incentives that count every channel (insights: the top layer, included by string).
+    path("store/incentives/", include("insights.incentive_urls")),
+    path("hq/incentives/", include("insights.incentive_hq_urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

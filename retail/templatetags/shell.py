@@ -44,6 +44,7 @@ HQ_NAV = (
     ("risk", "returns_hq:risk", gettext_noop("Return risk")),
     ("journal", "journal_hq:journal", gettext_noop("Finance journal")),
     ("audit", "audit_hq:log", gettext_noop("Audit")),
+    ("incentives", "insights_incentives_hq:network", gettext_noop("Incentives")),
     ("admin", "admin:index", gettext_noop("Administration")),
 )
 #: kind -> (items, the nav's accessible name, the item that is the area's home page)

@@ -194,6 +194,15 @@ MATRIX = {
     "hq_customers:detail": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "hq_customers:export": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "hq_customers:erase": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, REDIRECT),
+    # The list's CSV for a campaign (#18): without a filter, everyone who agreed to marketing.
+    "hq_customers:campaign_csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    # Incentives (#18): the associate's own figure (the fragment "My sales" loads); the
+    # team (and its CSV) for the store's managers only; the network at HQ.
+    "insights_incentives:mine": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "insights_incentives:team": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    "insights_incentives:team_csv": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    "insights_incentives_hq:network": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "insights_incentives_hq:csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     # Public (access.PUBLIC_PAGES): a marketing e-mail's unsubscribe link; GET changes nothing.
     # A kiosk reaches only /kiosk/, this link included.
     "unsubscribe": row(OK, OK, OK, DENIED, OK, OK),

@@ -23,6 +23,7 @@ def nav_of(html: str) -> str:
         ("audit_hq:log", "Audit"),
         ("training_hq:network", "Training"),
         ("clienteling_hq:sales", "Influenced sales"),
+        ("insights_incentives_hq:network", "Incentives"),
     ],
 )
 def test_the_hq_nav_marks_the_current_page(hq_client, url_name, label):
