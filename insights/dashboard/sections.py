@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from insights import charts, kpis, series
 from insights import segments as segment_rules
@@ -345,7 +345,11 @@ def _by_store_table(ctx: Dashboard) -> Table:
         key="stores",
         title=title,
         definition=str(kpis.DEFINITIONS["revenue"]),
-        columns=[(_("Store"), "text"), (_("Name"), "text"), (_("Net revenue"), "money")],
+        columns=[
+            (_("Store"), "text"),
+            (pgettext("a store's name", "Name"), "text"),
+            (_("Net revenue"), "money"),
+        ],
         rows=rows,
         chart=charts.bars(
             title, [r[0] for r in rows], [r[2] for r in rows], fmt=money_text, empty=""
@@ -453,7 +457,7 @@ def _headlines_table(ctx: Dashboard) -> Table:
             (_("Figure"), "text"),
             (_("This period"), "text"),
             (_("Previous period"), "text"),
-            (_("Change"), "text"),
+            (pgettext("difference from the previous period", "Change"), "text"),
         ],
         rows=[[h.label, h.value_text, h.previous_text, h.change_text] for h in ctx.headlines],
     )
