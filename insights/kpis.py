@@ -488,7 +488,11 @@ def fulfilment(scope: Scope) -> dict:
     _(
         "Returns: what returns refunded in the period (on the day of the refund, "
         "whatever day the sale was), and the return rate — units returned in the period "
-        "÷ units sold (kept) in the period."
+        "÷ units sold (kept) in the period. The breakdowns — by channel of purchase, "
+        "receiving store, category, reason and disposition, the share of online orders "
+        "returned in a store (BORIS) and the returns turned into exchanges — are the "
+        "returns pages' own figures: completed returns of the period's days counted in "
+        "UTC, one network clock."
     ),
 )
 def returns(scope: Scope) -> dict:
@@ -496,10 +500,15 @@ def returns(scope: Scope) -> dict:
     rate = Σ `SalesDay.units_returned` (returns completed in the period) ÷ Σ
     `SalesDay.units` (units kept of orders placed in the period).
 
-    This is the place for the returns issue's figures (return rate by channel, store,
-    category and reason, BORIS share, exchanges, refunds by tender, disposition mix):
-    they come from `returns/figures.py` once it is merged; refunds by tender are here
-    already, from the rollup."""
+    The breakdowns are `returns.figures`' own (one definition of each, shared with
+    HQ's returns pages; their period is the same days bounded in UTC): `by_channel`
+    (channel of purchase), `by_store` (receiving store), `by_category`, `by_reason`,
+    `dispositions` — lists of {key, label, returns, units, refunded}; `boris` (the
+    stores' share of returned units and value of online orders) and `exchanges`
+    (returns turned into an exchange order, and the value it saved). A fixed number of
+    queries over the period's returns (small beside orders and events)."""
+    from returns import figures
+
     refunds = RefundDay.objects.filter(scope.days(), from_return=True)
     by_tender: dict[str, Decimal] = defaultdict(lambda: ZERO)
     refunded = ZERO
@@ -513,12 +522,33 @@ def returns(scope: Scope) -> dict:
     units = SalesDay.objects.filter(scope.days()).aggregate(
         sold=Sum("units"), returned=Sum("units_returned")
     )
+    period = figures.Period(scope.start, scope.end)
+    narrow = figures.Filters(store=scope.store, channel=scope.channel or None)
+    boris = figures.boris_share(period, narrow)
+    exchanges = figures.exchange_rate(period, narrow)["total"]
     return {
         "refunded": refunded,
         "units_sold": units["sold"] or 0,
         "units_returned": units["returned"] or 0,
         "rate": _rate(units["returned"] or 0, units["sold"] or 0),
         "refunds_by_tender": dict(sorted(by_tender.items())),
+        "by_channel": figures.returns_by_channel(period, narrow),
+        "by_store": figures.returns_by_store(period, narrow),
+        "by_category": figures.returns_by_category(period, narrow),
+        "by_reason": figures.returns_by_reason(period, narrow),
+        "dispositions": figures.returns_by_disposition(period, narrow),
+        "boris": {
+            "units_share": _rate(boris["in_stores"]["units"], boris["total"]["units"]),
+            "value_share": _rate(boris["in_stores"]["refunded"], boris["total"]["refunded"]),
+            "units_in_stores": boris["in_stores"]["units"],
+            "units_online_returned": boris["total"]["units"],
+        },
+        "exchanges": {
+            "returns": exchanges["returns"],
+            "exchanges": exchanges["exchanges"],
+            "rate": _rate(exchanges["exchanges"], exchanges["returns"]),
+            "saved": _money(exchanges["saved"]),
+        },
     }
 
 

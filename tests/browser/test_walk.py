@@ -18,7 +18,7 @@ from retail.models import Product
 from returns.models import Return
 from tests.browser.conftest import PHONE, TABLET
 from tests.browser.test_store_shell import DEMO_PASSWORD, demo  # noqa: F401
-from training.models import Course
+from training.models import Attempt, Certification, Course, Enrolment
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,35 @@ def associate_pages(demo) -> list[str]:  # noqa: F811
     ret = Return.objects.filter(store__code="S01").order_by("pk").first()
     if ret is not None:
         pages.append(reverse("returns_store:detail", args=[ret.pk]))
+    return pages + training_pages(demo["associate"]) + shipping_pages()
+
+
+def training_pages(user) -> list[str]:
+    """The associate's own learning pages: gaps, certificates and one certificate, a
+    module of a course they are taking, a quiz attempt they made."""
+    pages = [reverse("training:gaps"), reverse("training:certificates")]
+    certificate = Certification.objects.filter(user=user).order_by("pk").first()
+    enrolment = (
+        Enrolment.objects.filter(user=user, course__texts__modules__isnull=False)
+        .select_related("course")
+        .order_by("pk")
+        .first()
+    )
+    attempt = Attempt.objects.filter(enrolment__user=user).order_by("pk").first()
+    assert certificate and enrolment and attempt, "the demo associate has training history"
+    pages += [
+        reverse("training:certificate", args=[certificate.pk]),
+        reverse("training:module", args=[enrolment.course.code, 1]),
+        reverse("training:attempt", args=[attempt.pk]),
+    ]
     return pages
+
+
+def shipping_pages() -> list[str]:
+    """A parcel on the store's shipping screen (the exchange screen opens only from a
+    return's form, by POST)."""
+    parcel = Fulfillment.objects.filter(location__code="S01").exclude(method="pickup").first()
+    return [reverse("ship:detail", args=[parcel.pk])] if parcel is not None else []
 
 
 def kiosk_pages() -> list[str]:

@@ -182,6 +182,7 @@ def returned(order, line, units, refund, when, *, store=None, tender="card"):
         customer=order.customer,
         order_channel=order.channel,
         store=store,
+        location=factories.store_location(store) if store else None,
         refund_amount=Decimal(refund),
         completed_at=when,
         created_at=when,

@@ -141,7 +141,7 @@ def test_ship_from_store_time_to_ship_and_short_picks(world):
     order = f.sale("web", f.at("2026-12-02 08:00"), [(world.variants["a"], 1, "50.00")])
     shipped = f.FulfillmentFactory(
         order=order, method="ship_from_store", pickup_store=None,
-        location=__import__("tests.factories", fromlist=["x"]).store_location(world.ny),
+        location=f.factories.store_location(world.ny),
         state="shipped",
     )  # fmt: skip
     f.OrderEventFactory(order=order, fulfillment=shipped, kind="line_short", store=world.ny)
@@ -168,6 +168,39 @@ def test_returns_refunded_and_rate(built):
     assert figures["units_returned"] == 1
     assert figures["rate"] == 0.1
     assert figures["refunds_by_tender"] == {"card": D("30.00")}
+
+
+def test_returns_breakdowns_come_from_the_returns_figures(built):
+    # One completed return in the period: 1 unit of O3 (web, shirts, reason "size",
+    # restocked), 30.00, received at NY's shop floor on 3 Dec. An online order
+    # returned in a store: BORIS is the whole of it. No exchange.
+    figures = kpis.returns(PERIOD)
+    one = {"returns": 1, "units": 1, "refunded": D("30.00")}
+
+    def rows(name):
+        return [(r["key"], r["returns"], r["units"], r["refunded"]) for r in figures[name]]
+
+    assert rows("by_channel") == [("web", *one.values())]
+    assert rows("by_store") == [("NY", *one.values())]
+    assert rows("by_category") == [("shirts", *one.values())]
+    assert rows("by_reason") == [("size", *one.values())]
+    assert figures["boris"] == {
+        "units_share": 1.0,
+        "value_share": 1.0,
+        "units_in_stores": 1,
+        "units_online_returned": 1,
+    }
+    assert figures["exchanges"] == {
+        "returns": 1,
+        "exchanges": 0,
+        "rate": 0.0,
+        "saved": D("0.00"),
+    }
+    # Narrowed to SH (the return was received at NY) or to the store channel: none.
+    sh = kpis.returns(kpis.Scope(PERIOD.start, PERIOD.end, store=built.sh))
+    assert (sh["by_reason"], sh["exchanges"]["returns"]) == ([], 0)
+    store_channel = kpis.returns(kpis.Scope(PERIOD.start, PERIOD.end, channel="store"))
+    assert store_channel["by_channel"] == []
 
 
 def test_people_per_associate_and_store_with_training_beside(built):
