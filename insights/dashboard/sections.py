@@ -405,16 +405,27 @@ def _fulfilment_table(ctx: Dashboard) -> Table:
 
 def _reasons_table(ctx: Dashboard) -> Table:
     by_reason = ctx.figures["returns"].get("by_reason") or []
-    rows = [[r["label"], r["units"], r["refunded"]] for r in by_reason]
+    empty = _("Nothing came back in this period for these filters.")
+    if isinstance(ctx.scope, RegionScope):
+        # `returns.figures` narrows to one store or none: never the network's returns
+        # under a region's name.
+        by_reason = []
+        empty = _("Returns by reason are shown for the network or for one store, not a region.")
+    rows = [[r["label"], r["returns"], r["units"], r["refunded"]] for r in by_reason]
     title = _("Returns by reason")
     return Table(
         key="reasons",
         title=title,
         definition=str(kpis.DEFINITIONS["returns"]),
-        columns=[(_("Reason"), "text"), (_("Units"), "number"), (_("Refunded"), "money")],
+        columns=[
+            (_("Reason"), "text"),
+            (_("Returns"), "number"),
+            (_("Units"), "number"),
+            (_("Refunded"), "money"),
+        ],
         rows=rows,
-        chart=charts.bars(title, [r[0] for r in rows], [r[1] for r in rows], fmt=number),
-        empty=_("Nothing came back in this period for these filters."),
+        chart=charts.bars(title, [r[0] for r in rows], [r[2] for r in rows], fmt=number),
+        empty=empty,
     )
 
 

@@ -76,7 +76,7 @@ def test_hq_dashboard_shows_the_kpis_of_the_period(built, hq_client):
     assert html.count("How is this computed?") >= 11
     assert str(kpis.DEFINITIONS["conversion"])[:40] in html
     # The charts, each with a title for screen readers, and the tables beside them.
-    for table in ("revenue", "stores", "fulfilment", "segments"):
+    for table in ("revenue", "stores", "fulfilment", "reasons", "segments"):
         section = html.split(f'id="table-{table}"')[1].split("</section>")[0]
         assert '<svg class="chart"' in section and "<table" in section, table
     assert 'aria-label="Net revenue by channel, per day"' in html
@@ -125,6 +125,24 @@ def test_store_fulfilment_and_segment_csvs(built, hq_client):
     assert sum(int(r[1]) for r in segments[1:]) == 7
     headlines = rows_of(hq_client.get(reverse("insights_hq:csv", args=["headlines"]), PERIOD))
     assert ["Net revenue", "€420.00", "€0.00", "no comparison"] in headlines
+
+
+def test_returns_by_reason_csv(built, hq_client):
+    # One return in the period: 1 unit of O3, wrong size, 30.00 refunded (3 Dec).
+    response = hq_client.get(reverse("insights_hq:csv", args=["reasons"]), PERIOD)
+    assert rows_of(response) == [
+        ["Reason", "Returns", "Units", "Refunded"],
+        ["Wrong size", "1", "1", "30.00"],
+    ]
+    # Received at NY: not SH's.
+    sh = hq_client.get(reverse("insights_hq:csv", args=["reasons"]), {**PERIOD, "store": "SH"})
+    assert rows_of(sh) == [["Reason", "Returns", "Units", "Refunded"]]
+
+
+def test_a_region_shows_no_network_returns_under_its_name(built, hq_client):
+    response = hq_client.get(reverse("insights_hq:dashboard"), {**PERIOD, "region": "GB"})
+    section = response.content.decode().split('id="table-reasons"')[1].split("</section>")[0]
+    assert "not a region" in section and "Wrong size" not in section
 
 
 def test_an_unknown_table_is_not_found(built, hq_client):
