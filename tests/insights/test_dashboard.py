@@ -80,6 +80,9 @@ def test_hq_dashboard_shows_the_kpis_of_the_period(built, hq_client):
         section = html.split(f'id="table-{table}"')[1].split("</section>")[0]
         assert '<svg class="chart"' in section and "<table" in section, table
     assert 'aria-label="Net revenue by channel, per day"' in html
+    # Nothing a Content-Security-Policy without 'unsafe-inline' would block.
+    assert re.findall(r"<script(?![^>]*\ssrc=)", html) == []
+    assert not re.search(r"\son[a-z]+=|hx-on", html)
 
 
 def test_the_change_against_the_previous_period(built, hq_client):
