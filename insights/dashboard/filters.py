@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 
 from insights import dates
 from insights.kpis import Scope
 from orders.models import Channel
+from retail.forms import PeriodFilterForm
 
 DEFAULT_DAYS = 30
-MAX_DAYS = 731  # two years: a year against the year before
+MAX_DAYS = 730  # two years: a year against the year before
 
 
 @dataclass(frozen=True)
@@ -63,20 +64,12 @@ def previous(scope: Scope) -> Scope:
     return dataclasses.replace(scope, start=end - length, end=end)
 
 
-class DashboardForm(forms.Form):
+class DashboardForm(PeriodFilterForm):
     """HQ's filters; a store manager's form has only the period and the channel
-    (`stores=None`: the store is theirs, fixed by the view)."""
+    (`stores=None`: the store is theirs, fixed by the view). The period's first and
+    last day, and its checks (reversed, too long), are `PeriodFilterForm`'s."""
 
-    start = forms.DateField(
-        label=pgettext_lazy("first day of a period", "From"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    end = forms.DateField(
-        label=pgettext_lazy("last day of a period", "To"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    max_period_days = MAX_DAYS
     store = forms.ChoiceField(
         label=gettext_lazy("Store"),
         required=False,
@@ -122,7 +115,7 @@ class DashboardForm(forms.Form):
         return max([dates.today(), *(dates.today(s) for s in self.stores)])
 
     def clean(self):
-        data = super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         store = self.fixed_store or data.get("store")
@@ -130,27 +123,21 @@ class DashboardForm(forms.Form):
         if store is not None and region and store.country != region:
             raise forms.ValidationError(_("That store is not in the region chosen."))
         today = self.today(store)
-        start, end = data.get("start"), data.get("end")
-        end = end or today
-        start = start or end - dt.timedelta(days=DEFAULT_DAYS - 1)
-        if start > end:
-            raise forms.ValidationError(_("The period ends before it starts."))
+        end = data.get("end") or today
+        start = data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         if end > today:
             raise forms.ValidationError(
                 _("The period ends in the future: the last day with figures is %(today)s.")
                 % {"today": today.isoformat()}
             )
-        if (end - start).days >= MAX_DAYS:
-            raise forms.ValidationError(
-                _("Choose a period of at most %(n)s days.") % {"n": MAX_DAYS}
-            )
+        data.update(start=start, end=end)
+        data = super().clean()  # reversed or too long, now that both days are known
         channel = data.get("channel") or None
         if region and store is None:
             ids = tuple(s.pk for s in self.stores if s.country == region)
             data["scope"] = RegionScope(start, end, None, channel, stores=ids, region=region)
         else:
             data["scope"] = Scope(start, end, store, channel)
-        data["start"], data["end"] = start, end
         # The fields show the period the figures are for (the default one too).
         self.data.update(start=start.isoformat(), end=end.isoformat())
         return data
