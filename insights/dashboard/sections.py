@@ -26,6 +26,8 @@ from insights.templatetags.figures import currency_symbol, hours, money_text, nu
 from orders.models import Channel
 from retail.dates import when_text
 
+#: The most rows a bar chart draws (the table beside it has them all).
+CHART_ROWS = 20
 #: The KPIs a store's dashboard leaves out: customers belong to the network, not a store.
 NETWORK_ONLY = ("conversion", "clv", "loyalty", "segments")
 
@@ -276,6 +278,7 @@ class Table:
     rows: list[list] = field(default_factory=list)
     chart: str = ""
     empty: str = ""
+    note: str = ""
 
     @property
     def headings(self) -> list[str]:
@@ -341,6 +344,7 @@ def _by_store_table(ctx: Dashboard) -> Table:
     by_store = ctx.figures["revenue"]["by_store"]
     rows = [[code, ctx.store_names.get(code, ""), amount] for code, amount in by_store.items()]
     title = _("Net revenue by store")
+    drawn, note = _largest(rows, lambda r: r[2])
     return Table(
         key="stores",
         title=title,
@@ -351,11 +355,20 @@ def _by_store_table(ctx: Dashboard) -> Table:
             (_("Net revenue"), "money"),
         ],
         rows=rows,
-        chart=charts.bars(
-            title, [r[0] for r in rows], [r[2] for r in rows], fmt=money_text, empty=""
-        ),
+        chart=charts.bars(title, [r[0] for r in drawn], [r[2] for r in drawn], fmt=money_text),
         empty=_("No store sales in this period for these filters."),
+        note=note,
     )
+
+
+def _largest(rows: list[list], key: Callable) -> tuple[list[list], str]:
+    """The rows a chart draws: every row, or the `CHART_ROWS` largest by `key` (with a
+    note saying so; the table and the CSV keep every row)."""
+    if len(rows) <= CHART_ROWS:
+        return rows, ""
+    drawn = sorted(rows, key=lambda r: key(r) or 0, reverse=True)[:CHART_ROWS]
+    note = _("The chart draws the %(n)s largest; the table and the CSV have every store.")
+    return drawn, note % {"n": CHART_ROWS}
 
 
 def _fulfilment_table(ctx: Dashboard) -> Table:
@@ -375,7 +388,7 @@ def _fulfilment_table(ctx: Dashboard) -> Table:
         for code, f in per_store.items()
     ]
     title = _("BOPIS time to ready per store")
-    ready = [r for r in rows if r[1] is not None]
+    ready, note = _largest([r for r in rows if r[1] is not None], lambda r: r[2])
     return Table(
         key="fulfilment",
         title=title,
@@ -400,6 +413,7 @@ def _fulfilment_table(ctx: Dashboard) -> Table:
             empty=_("No pickup became ready in this period."),
         ),
         empty=_("No orders to fulfil in this period for these filters."),
+        note=note,
     )
 
 
