@@ -20,6 +20,8 @@ from retail.forms import PeriodFilterForm
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 730  # two years: a year against the year before
+#: No figures before this day (and a previous period, a year back, stays a real date).
+EARLIEST = dt.date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,10 @@ class DashboardForm(PeriodFilterForm):
             raise forms.ValidationError(_("That store is not in the region chosen."))
         today = self.today(store)
         end = data.get("end") or today
+        if min(end, data.get("start") or end) < EARLIEST:
+            raise forms.ValidationError(
+                _("Choose a period from %(day)s on.") % {"day": EARLIEST.isoformat()}
+            )
         start = data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         if end > today:
             raise forms.ValidationError(

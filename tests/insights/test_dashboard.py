@@ -176,6 +176,9 @@ def test_filters_by_store_region_and_channel(built, hq_client):
         ({**PERIOD, "region": "XX"}, "That region is unknown."),
         ({"start": "2020-01-01", "end": "2026-12-01"}, "Choose a period of at most 730 days."),
         ({"start": "not-a-date"}, "Enter a valid date."),
+        ({"start": "0001-01-01", "end": "0001-01-05"}, "Choose a period from 2000-01-01 on."),
+        ({"end": "0001-01-01"}, "Choose a period from 2000-01-01 on."),
+        ({"store": "<script>"}, "That store code is unknown."),
     ],
 )
 def test_bad_filters_say_why_and_show_no_figures(built, hq_client, params, message):
