@@ -277,18 +277,29 @@ def _page_queries(client, url, params) -> int:
 def test_the_dashboards_run_the_same_queries_at_two_sizes(
     built, hq_client, django_assert_max_num_queries
 ):
+    from django.test import Client
+
     from tests.insights.test_queries import grow
 
+    manager = Client()
+    manager.force_login(factories.StaffFactory(role="store_manager", home_store=built.sh))
     url = reverse("insights_hq:dashboard")
+    mine, panel = reverse("insights_store:dashboard"), reverse("insights_store:panel")
     hq_client.get(url, PERIOD)  # the session's first request settles what it caches
+    manager.get(mine, PERIOD)
     small = _page_queries(hq_client, url, PERIOD)
     small_store = _page_queries(hq_client, url, {**PERIOD, "store": "SH"})
+    small_mine = _page_queries(manager, mine, PERIOD)
+    small_panel = _page_queries(manager, panel, {})
     grow(built, 9)
     rollups.refresh(full=True)
     hq_client.get(url, PERIOD)  # the user, cached per session, was written meanwhile
+    manager.get(mine, PERIOD)
     with django_assert_max_num_queries(small):
         hq_client.get(url, PERIOD)
     assert _page_queries(hq_client, url, {**PERIOD, "store": "SH"}) == small_store
+    assert _page_queries(manager, mine, PERIOD) == small_mine
+    assert _page_queries(manager, panel, {}) == small_panel
     assert small <= 60
 
 
