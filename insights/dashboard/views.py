@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from insights.dashboard.board import Dashboard
 from insights.dashboard.filters import DashboardForm, RegionScope, form_for, quick_periods
-from insights.dashboard.sections import CHANNEL_LABELS, Dashboard, table_keys
+from insights.dashboard.tables import CHANNEL_LABELS, table_keys
 from retail import access
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream

@@ -304,10 +304,10 @@ def test_the_dashboards_run_the_same_queries_at_two_sizes(
 
 
 def test_a_chart_of_many_stores_draws_the_largest():
-    from insights.dashboard import sections
+    from insights.dashboard import tables
 
     rows = [[f"S{n:02d}", "", D(n)] for n in range(25)]
-    drawn, note = sections._largest(rows, lambda r: r[2])
+    drawn, note = tables._largest(rows, lambda r: r[2])
     assert [r[0] for r in drawn] == [f"S{n:02d}" for n in range(24, 4, -1)]
     assert "20 largest" in note
-    assert sections._largest(rows[:3], lambda r: r[2]) == (rows[:3], "")
+    assert tables._largest(rows[:3], lambda r: r[2]) == (rows[:3], "")
