@@ -21,7 +21,7 @@ store_patterns = [
 retail_patterns = [
     path("", views.home, name="home"),
     path("store/", include(store_patterns)),
-    path("hq/", views.hq_overview, name="hq_overview"),
+    path("hq/network/", views.hq_overview, name="hq_overview"),
 ]
 
 # The integration API: each app adds its endpoints; unknown paths answer JSON 404.
@@ -42,6 +42,9 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", include((api_patterns, "api"))),
     path("kiosk/", include("kiosk.urls")),
+    # HQ's landing page (the network dashboard) and its CSVs; a store manager's version.
+    path("hq/", include("insights.hq_urls")),
+    path("store/insights/", include("insights.store_urls")),
     path("store/training/", include("training.urls")),
     path("store/aisle/", include("inventory.aisle_urls")),
     path("store/cart/", include("clienteling.cart_urls")),

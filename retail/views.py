@@ -1,4 +1,4 @@
-"""The tablet shell (`/store/`) and HQ's overview (`/hq/`)."""
+"""The tablet shell (`/store/`) and HQ's network overview (`/hq/network/`)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if role == Role.KIOSK:
         return redirect("kiosk:home")
     if role == Role.HQ_ADMIN:
-        return redirect("retail:hq_overview")
+        return redirect("insights_hq:dashboard")
     raise PermissionDenied
 
 
@@ -54,6 +54,8 @@ def store_home(request: HttpRequest) -> HttpResponse:
             "store": store,
             "form": CustomerSearchForm(),
             "several_stores": len(access.store_ids_for(request.user)) > 1,
+            # Managers get their store's figures (insights' panel, loaded by URL name).
+            "insights_panel": access.may_lead_team(request.user, store),
         },
     )
 

@@ -33,6 +33,7 @@ STORE_NAV = (
 
 # HQ's navigation, the same way (`hq_nav`).
 HQ_NAV = (
+    ("dashboard", "insights_hq:dashboard", gettext_noop("Dashboard")),
     ("network", "retail:hq_overview", gettext_noop("Network")),
     ("pick_lists", "ship_hq:pick_lists", gettext_noop("Pick lists")),
     ("counts", "counts_hq:differences", gettext_noop("Stock counts")),
@@ -50,7 +51,7 @@ HQ_NAV = (
 #: kind -> (items, the nav's accessible name, the item that is the area's home page)
 NAVS = {
     "store": (STORE_NAV, gettext_noop("Store"), "home"),
-    "hq": (HQ_NAV, gettext_noop("HQ"), "network"),
+    "hq": (HQ_NAV, gettext_noop("HQ"), "dashboard"),
 }
 
 

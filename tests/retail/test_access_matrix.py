@@ -44,6 +44,14 @@ MATRIX = {
     "retail:customer_search": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     "retail:customer_detail": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
     "retail:hq_overview": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    # The dashboards (issue #18): HQ's at /hq/ with its CSVs; a store manager's, for
+    # the store they work in (a manager with two stores chooses one first), and its
+    # panel on the store's home; associates never see them.
+    "insights_hq:dashboard": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "insights_hq:csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
+    "insights_store:dashboard": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    "insights_store:panel": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    "insights_store:csv": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
     "kiosk:home": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
     "set_language": row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
     # The endless aisle on the tablet: store staff in their current store.
@@ -235,6 +243,9 @@ def unsubscribe_kwargs(world, name: str) -> dict:
 
 URL_KWARGS["unsubscribe"] = unsubscribe_kwargs
 URL_KWARGS["returns_hq:csv"] = lambda world, name: {"table": "by_store"}
+URL_KWARGS["insights_hq:csv"] = URL_KWARGS["insights_store:csv"] = lambda world, name: {
+    "table": "revenue"
+}
 
 
 def pickup_kwargs(world, name: str) -> dict:

@@ -17,6 +17,7 @@ def nav_of(html: str) -> str:
 @pytest.mark.parametrize(
     ("url_name", "label"),
     [
+        ("insights_hq:dashboard", "Dashboard"),
         ("retail:hq_overview", "Network"),
         ("returns_hq:overview", "Returns"),
         ("returns_hq:risk", "Return risk"),

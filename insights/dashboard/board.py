@@ -1,0 +1,93 @@
+"""A dashboard's figures for one scope: the KPI functions it reads, each run once and
+only when a headline or a table asks for it (a CSV of one table computes only its own)."""
+
+from __future__ import annotations
+
+from insights import kpis
+from insights.dashboard.filters import RegionScope, previous
+from insights.dashboard.headlines import SPECS, Headline, notes, ready_hours
+from insights.dashboard.tables import TABLES, Table, table_keys
+
+#: The KPI functions the dashboards read.
+KPIS = (
+    "revenue",
+    "store_influenced_online",
+    "fulfilment_mix",
+    "conversion",
+    "clv",
+    "loyalty",
+    "fulfilment",
+    "returns",
+    "webrooming",
+    "showrooming",
+    "segments",
+)
+#: The KPIs a store's dashboard leaves out: customers belong to the network, not a store.
+NETWORK_ONLY = ("conversion", "clv", "loyalty", "segments")
+
+
+class Figures(dict):
+    """KPI name -> `kpis.KPIS[name](scope)`, computed on first use and kept; "ready"
+    is `ready_hours(scope)`. Only the `names` given may be asked for."""
+
+    def __init__(self, scope: kpis.Scope, names: tuple[str, ...]):
+        super().__init__()
+        self.scope = scope
+        self.names = names
+
+    def __missing__(self, name: str):
+        if name == "ready":
+            value = ready_hours(self.scope)
+        elif name in self.names:
+            value = kpis.KPIS[name](self.scope)
+        else:
+            raise KeyError(name)
+        self[name] = value
+        return value
+
+
+class Dashboard:
+    """The figures of one scope (and of its previous period, for the headlines), each
+    computed once when first asked for. `network`: HQ's version (with the customers'
+    figures); `store_names`: code -> name of the stores in the scope."""
+
+    def __init__(self, scope: kpis.Scope, *, network: bool, store_names: dict | None = None):
+        self.scope = scope
+        self.network = network
+        self.store_names = store_names or {}
+        self.names = tuple(n for n in KPIS if network or n not in NETWORK_ONLY)
+        self.figures = Figures(scope, self.names)
+        self._headlines: list[Headline] | None = None
+
+    @property
+    def headlines(self) -> list[Headline]:
+        if self._headlines is None:
+            before = Figures(previous(self.scope), self.names)
+            explained = notes(self.figures)
+            self._headlines = [
+                Headline(
+                    key=spec.key,
+                    label=str(spec.label),
+                    kind=spec.kind,
+                    value=spec.value(self.figures),
+                    previous=spec.value(before),
+                    definition=str(kpis.DEFINITIONS[spec.kpi]),
+                    network_wide=spec.network_wide,
+                    note=explained.get(spec.key, ""),
+                )
+                for spec in SPECS
+                if spec.kpi in self.names
+            ]
+        return self._headlines
+
+    def per_store_fulfilment(self) -> dict:
+        per_store = self.figures["fulfilment"]
+        if isinstance(self.scope, RegionScope):
+            per_store = {c: f for c, f in per_store.items() if c in self.store_names}
+        return per_store
+
+    def table(self, key: str) -> Table:
+        return TABLES[key][0](self)
+
+    def tables(self) -> list[Table]:
+        return [self.table(key) for key in table_keys(network=self.network) if key != "headlines"]
