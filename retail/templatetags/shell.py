@@ -35,17 +35,17 @@ STORE_NAV = (
 HQ_NAV = (
     ("dashboard", "insights_hq:dashboard", gettext_noop("Dashboard")),
     ("network", "retail:hq_overview", gettext_noop("Network")),
+    ("pickups", "orders_hq:pickups", gettext_noop("Pickups")),
     ("pick_lists", "ship_hq:pick_lists", gettext_noop("Pick lists")),
     ("counts", "counts_hq:differences", gettext_noop("Stock counts")),
-    ("pickups", "orders_hq:pickups", gettext_noop("Pickups")),
     ("returns", "returns_hq:overview", gettext_noop("Returns")),
-    ("sales", "clienteling_hq:sales", gettext_noop("Influenced sales")),
-    ("training", "training_hq:network", gettext_noop("Training")),
-    ("customers", "hq_customers:search", gettext_noop("Customers")),
     ("risk", "returns_hq:risk", gettext_noop("Return risk")),
-    ("journal", "journal_hq:journal", gettext_noop("Finance journal")),
-    ("audit", "audit_hq:log", gettext_noop("Audit")),
+    ("sales", "clienteling_hq:sales", gettext_noop("Influenced sales")),
     ("incentives", "insights_incentives_hq:network", gettext_noop("Incentives")),
+    ("journal", "journal_hq:journal", gettext_noop("Finance journal")),
+    ("customers", "hq_customers:search", gettext_noop("Customers")),
+    ("training", "training_hq:network", gettext_noop("Training")),
+    ("audit", "audit_hq:log", gettext_noop("Audit")),
     ("admin", "admin:index", gettext_noop("Administration")),
 )
 #: kind -> (items, the nav's accessible name, the item that is the area's home page)

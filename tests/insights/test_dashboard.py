@@ -257,6 +257,9 @@ def test_the_store_home_has_the_managers_panel(built, sh_manager):
     panel = sh_manager.get(reverse("insights_store:panel")).content.decode()
     assert 'id="panel-revenue"' in panel
     assert reverse("insights_store:dashboard") in panel
+    # The manager's other figures are one tap away: the team's incentives, the journal.
+    assert reverse("insights_incentives:team") in panel
+    assert reverse("journal_store:journal") in panel
 
 
 def test_the_dashboard_speaks_chinese(built, hq_client):
