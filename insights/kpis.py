@@ -406,7 +406,7 @@ def loyalty(scope: Scope) -> dict:
 # --- Fulfilment ---------------------------------------------------------------------------------
 
 
-def _percentile(values: list[float], p: float) -> float | None:
+def percentile(values: list[float], p: float) -> float | None:
     """The p-th percentile (0–100) by linear interpolation between closest ranks."""
     if not values:
         return None
@@ -468,14 +468,14 @@ def fulfilment(scope: Scope) -> dict:
             continue
         ended = len(cell["collected"]) + len(cell["expired"])
         result[codes[store_id]] = {
-            "ready_hours_p50": _percentile(cell["ready"], 50),
-            "ready_hours_p90": _percentile(cell["ready"], 90),
+            "ready_hours_p50": percentile(cell["ready"], 50),
+            "ready_hours_p90": percentile(cell["ready"], 90),
             "pickups_ended": ended,
             "pickup_rate": _rate(len(cell["collected"]), ended),
             "no_show_rate": _rate(len(cell["expired"]), ended),
-            "hold_hours_p50": _percentile(cell["held"], 50),
+            "hold_hours_p50": percentile(cell["held"], 50),
             "short_lines": sum(cell["short"]),
-            "ship_hours_p50": _percentile(cell["ship"], 50),
+            "ship_hours_p50": percentile(cell["ship"], 50),
         }
     return dict(sorted(result.items()))
 

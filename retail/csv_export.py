@@ -6,6 +6,7 @@ formula)."""
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 
 from django.http import StreamingHttpResponse
@@ -13,10 +14,17 @@ from django.http import StreamingHttpResponse
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: A plain number ("-30.00", "12"): a spreadsheet reads it as a number, never a formula.
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
+    """A CSV cell a spreadsheet will not run as a formula (a negative amount stays a
+    number; anything else starting like a formula is quoted)."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in FORMULA_STARTS else text
+    if text[:1] in FORMULA_STARTS and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 class _Echo:

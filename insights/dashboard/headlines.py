@@ -32,7 +32,7 @@ def ready_hours(scope: kpis.Scope) -> dict:
     if scope.channel:
         q &= Q(channel=scope.channel)
     values = list(FulfilmentFact.objects.filter(q).values_list("hours_to_ready", flat=True))
-    return {"p50": kpis._percentile(values, 50), "p90": kpis._percentile(values, 90)}
+    return {"p50": kpis.percentile(values, 50), "p90": kpis.percentile(values, 90)}
 
 
 # --- Headlines ------------------------------------------------------------------------------
