@@ -149,12 +149,14 @@ def seed(ctx: DemoContext) -> None:
     from orders.models import Order
 
     started = time.monotonic()
-    if Order.objects.filter(order_ref__startswith=PREFIX).exists():
+    if not settings.AISLE_DEMO_HISTORY:
+        ctx.step("History: none (AISLE_DEMO_HISTORY is off)")
+    elif Order.objects.filter(order_ref__startswith=PREFIX).exists():
         ctx.step("History: there already")
     else:
         History(ctx).write()
         ctx.write(f"  history written in {time.monotonic() - started:.1f} s")
-    _tallies(ctx)
+        _tallies(ctx)
     _refresh(ctx)
 
 
@@ -430,7 +432,7 @@ class History:
             kind, channel = "kiosk", "kiosk"
         elif persona == STORE_ONLY and roll < 0.14:
             kind, channel = "aisle", "store"
-            at = self.in_store(home, min(day, self.days[-6]))
+            at = self.in_store(home, min(day, self.days[-9]))
         else:
             kind, channel = "till", "store"
         first = self.pick()
@@ -451,7 +453,8 @@ class History:
     def online_sale(self, persona: str, pk: int, home: Shop) -> None:
         roll = self.rng.random()
         kind = "home" if roll < 0.5 else "bopis" if roll < 0.8 and home.pickup else "sfs"
-        latest = 10 if kind == "bopis" else 6
+        # Settled by now: a pickup ready within 2 days, then held; a parcel within a week.
+        latest = 4 + home.hold_days if kind == "bopis" else 9
         day = self.day(self.online_weights, latest)
         at = self.online(day)
         channel = self.rng.choices(("web", "app", "social"), (55, 35, 10))[0]
@@ -713,7 +716,7 @@ class History:
             f.state, done = "collected", at
         elif method == "pickup":
             ready_hours = 0.4 if sale.kind == "kiosk" else 3.5 * shop.speed
-            ready = at + self._hours(ready_hours, 0.6, 70)
+            ready = at + self._hours(ready_hours, 0.6, 48)
             f.ready_by = at + dt.timedelta(hours=24)
             f.pickup_code = f"{self.rng.randrange(10**6):06d}"
             if sale.outcome == "cancelled":
@@ -737,12 +740,12 @@ class History:
                     steps.append(("ready", "collected", done, store_id, by))
         else:
             ship_median = 20 if sale.kind != "sfs" else 14 * shop.speed
-            shipped = at + self._hours(ship_median, 0.5, 96)
+            shipped = at + self._hours(ship_median, 0.5, 72)
             if sale.outcome == "cancelled":
                 f.state = "cancelled"
                 steps.append(("reserved", "cancelled", at + self._hours(3, 0.5, 20), None, None))
             else:
-                done = shipped + self._hours(44, 0.3, 110)
+                done = shipped + self._hours(44, 0.3, 96)
                 f.state = "delivered"
                 f.tracking_ref = f"DEMO{self.rng.randrange(10**9):09d}"
                 steps.append(("reserved", "picking", at + (shipped - at) / 3, store_id, by))
