@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from retail.demo import DemoContext, batched
@@ -285,6 +285,7 @@ class History:
     def __init__(self, ctx: DemoContext) -> None:
         from insights.dates import reporting_tz
         from inventory.models import LocationKind, StockLocation
+        from orders.models import StoreCredit
 
         self.ctx = ctx
         self.rng = ctx.rng("insights:history")
@@ -323,6 +324,7 @@ class History:
         self.codes: set[str] = set()
         self.refs = itertools.count(1)
         self.credit_entries: dict[int, list] = defaultdict(list)
+        self.has_credit = set(StoreCredit.objects.values_list("customer_id", flat=True))
         self.counts: dict[str, int] = defaultdict(int)
 
     # --- Time ---
@@ -880,7 +882,12 @@ class History:
             disposition = rng.choice(("damaged", "vendor", "donate"))
         else:
             disposition = "restock" if rng.random() < 0.9 else "donate"
-        to_credit = via == "counter" and sale.customer_id is not None and rng.random() < 0.22
+        to_credit = (
+            via == "counter"
+            and sale.customer_id is not None
+            and sale.customer_id not in self.has_credit
+            and rng.random() < 0.22
+        )
         exchange = to_credit and rng.random() < 0.5
         by = rng.choice(shop.staff) if shop is not None else None
         started = max(got, completed - dt.timedelta(minutes=rng.randint(5, 12) if shop else 4320))
@@ -1042,36 +1049,22 @@ class History:
         ReturnEvent.objects.bulk_create(events, batch_size=2000)
 
     def store_credit(self) -> None:
-        """Store credit the history's returns issued and its exchanges spent: an account
-        per customer (one they had already keeps its entries; the history's go before
-        them in time, so their running balances are re-added on top)."""
+        """Store credit the history's returns issued and its exchanges spent, on new
+        accounts (the ledger is append-only: a customer who has an account already is
+        refunded to the card instead)."""
         from orders.models import StoreCredit, StoreCreditEntry
 
-        if not self.credit_entries:
-            return
-        accounts = {
-            a.customer_id: a
-            for a in StoreCredit.objects.filter(customer_id__in=list(self.credit_entries))
-        }
-        new = [
-            StoreCredit(customer_id=c, balance=ZERO)
-            for c in self.credit_entries
-            if c not in accounts
-        ]
-        StoreCredit.objects.bulk_create(new)
-        existing = set(accounts)
-        accounts.update({a.customer_id: a for a in new})
-        entries = []
+        accounts, entries = [], []
         for customer_id, rows in self.credit_entries.items():
-            account = accounts[customer_id]
-            balance = ZERO
+            account = StoreCredit(customer_id=customer_id, balance=ZERO)
+            accounts.append(account)
             for row in sorted(rows, key=lambda r: r["at"]):
-                balance += row["amount"]
+                account.balance += row["amount"]
                 entries.append(
                     StoreCreditEntry(
                         account=account,
                         amount=row["amount"],
-                        balance_after=balance,
+                        balance_after=account.balance,
                         kind=row["kind"],
                         order_id=row["order"].pk,
                         return_ref=row["return_ref"],
@@ -1081,14 +1074,9 @@ class History:
                         at=row["at"],
                     )
                 )
-            account.balance += balance
-            if account.customer_id in existing:
-                # Credit given today (goodwill, the demo's returns) comes after the history.
-                StoreCreditEntry.objects.filter(account=account).update(
-                    balance_after=F("balance_after") + balance
-                )
-                account.save(update_fields=["balance"])
-        StoreCredit.objects.bulk_update([a for a in new if a.balance], ["balance"])
+        StoreCredit.objects.bulk_create(accounts, batch_size=2000)
+        for entry in entries:
+            entry.account_id = entry.account.pk
         StoreCreditEntry.objects.bulk_create(entries, batch_size=2000)
 
     def credit_times(self) -> None:
