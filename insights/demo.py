@@ -352,6 +352,22 @@ class History:
         offset = self.rng.triangular(5, max(10, minutes - 10), minutes * 0.62)
         return (start + dt.timedelta(minutes=offset)).astimezone(dt.UTC).replace(microsecond=0)
 
+    def open_at(self, shop: Shop, at: dt.datetime) -> dt.datetime:
+        """`at` if the store is open then, else a little after it next opens."""
+        local = at.astimezone(shop.tz)
+        for ahead in range(8):
+            day = local.date() + dt.timedelta(days=ahead)
+            hours = shop.hours.get(day.weekday())
+            if hours is None:
+                continue
+            opens = dt.datetime.combine(day, hours[0], tzinfo=shop.tz)
+            closes = dt.datetime.combine(day, hours[1], tzinfo=shop.tz)
+            if local < opens:
+                return (opens + dt.timedelta(minutes=self.rng.randint(10, 90))).astimezone(dt.UTC)
+            if local < closes:
+                return at
+        return at
+
     def online(self, day: dt.date) -> dt.datetime:
         hour = self.rng.choices(range(24), ONLINE_HOURS)[0]
         at = dt.datetime.combine(day, dt.time(hour, self.rng.randrange(60)), tzinfo=self.tz)
@@ -455,8 +471,8 @@ class History:
     def online_sale(self, persona: str, pk: int, home: Shop) -> None:
         roll = self.rng.random()
         kind = "home" if roll < 0.5 else "bopis" if roll < 0.8 and home.pickup else "sfs"
-        # Settled by now: a pickup ready within 2 days, then held; a parcel within a week.
-        latest = 4 + home.hold_days if kind == "bopis" else 9
+        # Settled by now: a pickup ready within days, then held; a parcel within ten days.
+        latest = 6 + home.hold_days if kind == "bopis" else 11
         day = self.day(self.online_weights, latest)
         at = self.online(day)
         channel = self.rng.choices(("web", "app", "social"), (55, 35, 10))[0]
@@ -718,7 +734,7 @@ class History:
             f.state, done = "collected", at
         elif method == "pickup":
             ready_hours = 0.4 if sale.kind == "kiosk" else 3.5 * shop.speed
-            ready = at + self._hours(ready_hours, 0.6, 48)
+            ready = self.open_at(shop, at + self._hours(ready_hours, 0.6, 48))
             f.ready_by = at + dt.timedelta(hours=24)
             f.pickup_code = f"{self.rng.randrange(10**6):06d}"
             if sale.outcome == "cancelled":
@@ -736,6 +752,7 @@ class History:
                 else:
                     wait = 0.5 if sale.kind == "kiosk" else 22
                     done = ready + self._hours(wait, 0.9, shop.hold_days * 24 - 2)
+                    done = min(self.open_at(shop, done), f.hold_until - dt.timedelta(hours=1))
                     f.state = "collected"
                     if sale.checked_in:
                         f.checked_in_at = done - dt.timedelta(minutes=3)
@@ -743,6 +760,8 @@ class History:
         else:
             ship_median = 20 if sale.kind != "sfs" else 14 * shop.speed
             shipped = at + self._hours(ship_median, 0.5, 72)
+            if shop is not None:  # a store ships while it is open
+                shipped = self.open_at(shop, shipped)
             if sale.outcome == "cancelled":
                 f.state = "cancelled"
                 steps.append(("reserved", "cancelled", at + self._hours(3, 0.5, 20), None, None))
