@@ -37,6 +37,14 @@ def _english():
 
 
 @pytest.fixture(autouse=True)
+def _no_demo_history(settings):
+    """`seed_demo` without its year of history and the rollup rebuild that follows it
+    (a minute or more); the tests of that history turn it on
+    (tests/insights/test_demo_history.py)."""
+    settings.AISLE_DEMO_HISTORY = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and cached values live in the cache; each test starts clean (and so
     do the catalogue's translated names each process keeps)."""
