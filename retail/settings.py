@@ -227,6 +227,9 @@ AISLE_REPORTING_TIME_ZONE = env.str("AISLE_REPORTING_TIME_ZONE", default="") or 
 # Insights' journey window: webrooming, showrooming and cross-channel conversion look
 # this many days back (or ahead) from a purchase (or a view).
 AISLE_INSIGHTS_WINDOW_DAYS = env.int("AISLE_INSIGHTS_WINDOW_DAYS", default=14)
+# The dashboards keep each KPI's figures in the cache until the rollups change (every
+# refresh starts a new generation) or this many seconds pass; 0 computes every time.
+AISLE_INSIGHTS_CACHE_SECONDS = env.int("AISLE_INSIGHTS_CACHE_SECONDS", default=600)
 # seed_demo writes a year of order history (insights.demo) and rebuilds the rollups
 # from it; off, it seeds today's demo only (what most tests need: a minute quicker).
 AISLE_DEMO_HISTORY = env.bool("AISLE_DEMO_HISTORY", default=True)

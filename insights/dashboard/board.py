@@ -3,7 +3,13 @@ only when a headline or a table asks for it (a CSV of one table computes only it
 
 from __future__ import annotations
 
-from insights import kpis
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import get_language
+
+from insights import kpis, rollups
 from insights.dashboard.filters import RegionScope, previous
 from insights.dashboard.headlines import SPECS, Headline, notes, ready_hours
 from insights.dashboard.tables import TABLES, Table, table_keys
@@ -36,14 +42,34 @@ class Figures(dict):
         self.names = names
 
     def __missing__(self, name: str):
-        if name == "ready":
-            value = ready_hours(self.scope)
-        elif name in self.names:
-            value = kpis.KPIS[name](self.scope)
-        else:
+        if name != "ready" and name not in self.names:
             raise KeyError(name)
+        key = self._cache_key(name)
+        value = cache.get(key) if key else None
+        if value is None:
+            value = ready_hours(self.scope) if name == "ready" else kpis.KPIS[name](self.scope)
+            if key:
+                cache.set(key, value, settings.AISLE_INSIGHTS_CACHE_SECONDS)
         self[name] = value
         return value
+
+    def _cache_key(self, name: str) -> str:
+        """Where this scope's figure is kept (until the rollups' next generation); ""
+        when the dashboards compute every time. Labels inside figures are in the
+        reader's language, so the language is part of the key."""
+        if settings.AISLE_INSIGHTS_CACHE_SECONDS <= 0:
+            return ""
+        scope = self.scope
+        parts = (
+            scope.start,
+            scope.end,
+            getattr(scope.store, "pk", None),
+            scope.channel or "",
+            tuple(sorted(getattr(scope, "stores", None) or ())),
+            get_language(),
+        )
+        digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+        return f"insights:fig:{rollups.generation()}:{name}:{digest}"
 
 
 class Dashboard:

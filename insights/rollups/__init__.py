@@ -15,8 +15,10 @@ The dates follow `insights.dates`; what each column means is in `insights.models
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,6 +40,7 @@ from retail.models import Customer, Store
 
 __all__ = [
     "all_day_keys",
+    "generation",
     "journey",
     "journey_inputs",
     "kept_value",
@@ -111,13 +114,40 @@ def order_keys(
 
 # --- The beat task and the rebuild -----------------------------------------------------------
 
+#: Keys re-computed per transaction by the full rebuild.
+FULL_BATCH = 50
+
 
 def _claim_day() -> DirtyDay | None:
     return DirtyDay.objects.select_for_update(skip_locked=True).order_by("day", "pk").first()
 
 
+GENERATION_KEY = "insights:rollups:generation"
+
+
+def generation() -> int:
+    """The rollups' generation: a new one after every refresh that changed them, so
+    figures kept in the cache under an older one are never read again."""
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        value = time.time_ns()
+        cache.add(GENERATION_KEY, value, None)
+    return value
+
+
+def _new_generation() -> None:
+    cache.set(GENERATION_KEY, time.time_ns(), None)
+
+
 def refresh_dirty(*, limit: int = 2000) -> dict[str, int]:
     """Re-compute the dirty days and customers (at most `limit` of each)."""
+    try:
+        return _refresh_dirty(limit)
+    finally:
+        _new_generation()
+
+
+def _refresh_dirty(limit: int) -> dict[str, int]:
     days = customers = 0
     while days < limit:
         with transaction.atomic():
@@ -263,10 +293,16 @@ def refresh(*, full: bool = False, out: Callable[[str], None] | None = None) -> 
             model.objects.all().delete()
     keys = sorted(all_day_keys(), key=lambda k: (k[1], k[0] or 0))
     say(f"days: {len(keys)} (store, day) keys")
-    for n, (store_id, day) in enumerate(keys, 1):
-        refresh_day(store_id, day)
-        if n % 200 == 0 or n == len(keys):
-            say(f"days: {n}/{len(keys)}")
+    stores = {s.pk: s for s in Store.objects.all()}
+    for start in range(0, len(keys), FULL_BATCH):
+        # One transaction per batch of keys (each key's work is its own savepoint).
+        with transaction.atomic():
+            for store_id, day in keys[start : start + FULL_BATCH]:
+                if store_id is None or store_id in stores:
+                    refresh_day(store_id, day, store=stores.get(store_id), fresh=True)
+        done = min(start + FULL_BATCH, len(keys))
+        if done % 200 == 0 or done == len(keys):
+            say(f"days: {done}/{len(keys)}")
     customers = set(
         Order.objects.filter(customer__isnull=False).values_list("customer_id", flat=True)
     )
@@ -282,4 +318,5 @@ def refresh(*, full: bool = False, out: Callable[[str], None] | None = None) -> 
     now = timezone.now()
     for name in ("browsing", "identified", "sessions"):
         RefreshMark.objects.update_or_create(source=name, defaults={"at": now})
+    _new_generation()
     return {"days": len(keys), "customers": len(ids)}

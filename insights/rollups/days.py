@@ -41,12 +41,16 @@ def _delete_day(store_id: int | None, day: dt.date) -> None:
         AssociateDay.objects.filter(store_id=store_id, day=day).delete()
 
 
-def refresh_day(store_id: int | None, day: dt.date) -> None:
-    """Re-compute every per-store-and-day rollup of one key (idempotent)."""
+def refresh_day(
+    store_id: int | None, day: dt.date, *, store: Store | None = None, fresh: bool = False
+) -> None:
+    """Re-compute every per-store-and-day rollup of one key (idempotent). The full
+    rebuild passes the `store` it has loaded and `fresh` (its tables were just emptied:
+    nothing of this key to delete)."""
     with transaction.atomic():
-        _delete_day(store_id, day)
-        store = None
-        if store_id is not None:
+        if not fresh:
+            _delete_day(store_id, day)
+        if store_id is not None and store is None:
             store = Store.objects.filter(pk=store_id).first()
             if store is None:
                 return

@@ -139,7 +139,7 @@ def test_a_manager_filters_their_store_in_english_and_chinese(page, shot, histor
     panel = page.locator("#insights-panel")
     expect(panel.locator("#panel-revenue strong")).to_have_text("€450.00")
     shot(page, "manager-home-panel")
-    panel.get_by_role("link").click()
+    panel.locator('a[href="/store/insights/"]').click()
     expect(page).to_have_url(re.compile(r"/store/insights/$"))
     expect(revenue(page)).to_have_text("€450.00")
     expect(page.locator("select[name=store]")).to_have_count(0)

@@ -277,10 +277,31 @@ def _page_queries(client, url, params) -> int:
     return len(ctx.captured_queries)
 
 
+def test_figures_are_kept_until_the_rollups_change(built, hq_client, settings):
+    """The dashboard keeps each KPI's figures in the cache: a second look runs fewer
+    queries and shows the same; a refresh that changes the rollups shows the change."""
+    from tests.insights import factories as f
+
+    settings.AISLE_INSIGHTS_CACHE_SECONDS = 600
+    url = reverse("insights_hq:dashboard")
+    first = _page_queries(hq_client, url, PERIOD)
+    again = _page_queries(hq_client, url, PERIOD)
+    assert again < first - 10
+    assert figure(hq_client.get(url, PERIOD).content.decode(), "revenue") == "€420.00"
+    # A sale on 2 Dec (30.00 at SH), then the beat's refresh: a new generation.
+    f.sale("store", f.at("2026-12-02 06:00"), [(built.variants["b"], 1, "30.00")], store=built.sh)
+    rollups.mark_days([(built.sh.pk, dt.date(2026, 12, 2))])
+    assert figure(hq_client.get(url, PERIOD).content.decode(), "revenue") == "€420.00"
+    rollups.refresh_dirty()
+    assert figure(hq_client.get(url, PERIOD).content.decode(), "revenue") == "€450.00"
+
+
 def test_the_dashboards_run_the_same_queries_at_two_sizes(
-    built, hq_client, django_assert_max_num_queries
+    built, hq_client, django_assert_max_num_queries, settings
 ):
     from django.test import Client
+
+    settings.AISLE_INSIGHTS_CACHE_SECONDS = 0  # every figure computed: the real count
 
     from tests.insights.test_queries import grow
 
