@@ -44,8 +44,9 @@ class Command(BaseCommand):
             "--scale",
             choices=SCALES,
             default="small",
-            help="small: a few hundred SKUs, seconds to build; large: 50 stores, "
-            "20,000+ SKUs, 100,000 customers.",
+            help="small: a few hundred SKUs and a year of history, about a minute to build "
+            "(most of it the KPI rollups); large: 50 stores, 20,000+ SKUs, 100,000 "
+            "customers, for benchmarks.",
         )
         parser.add_argument(
             "--force",
