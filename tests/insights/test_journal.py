@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from insights import kpis, rollups
+from insights.dates import today as reporting_today
 from insights.models import DirtyDay, JournalDay
 from tests import factories
 from tests.insights import journal_world
@@ -131,10 +132,9 @@ def test_a_late_refund_reopens_only_its_own_day(books, django_capture_on_commit_
     """Bob returns W1's lamp today: the refund counts today under online orders; the
     sale's day (2 Dec) and every other day keep their lines."""
     before = lines()
-    now = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
         give_back(books.orders["W1"], books.lamp, "R-LATE", books.ny, books.clerk, "original")
-    today = now.astimezone(dt.UTC).date()  # London is UTC in December
+    today = reporting_today()  # online orders count in the reporting time zone
     assert set(DirtyDay.objects.values_list("store_id", "day")) == {(None, today)}
     rollups.refresh_dirty()
     after = lines()
