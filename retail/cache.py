@@ -29,7 +29,7 @@ import time
 
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 from retail import counters
 
@@ -49,12 +49,31 @@ def _cache_errors() -> tuple[type[BaseException], ...]:
     return (redis.exceptions.RedisError, OSError)
 
 
+class KeptClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client builds a new `redis.Redis` for every operation, and
+    building one (its reply callbacks) costs more than a round trip to Redis. One
+    client per connection pool is kept instead: a client is safe to share between
+    threads, the pool gives each command its own connection."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         options = dict(params.get("OPTIONS") or {})
         self._fallback_alias = options.pop("fallback", None)
         self._fallback_prefixes = tuple(options.pop("fallback_prefixes", ()))
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = KeptClientRedisCacheClient
         self._location = ",".join(self._servers)
         self._errors = _cache_errors()
 

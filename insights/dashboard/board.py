@@ -44,32 +44,44 @@ class Figures(dict):
     def __missing__(self, name: str):
         if name != "ready" and name not in self.names:
             raise KeyError(name)
-        key = self._cache_key(name)
-        value = cache.get(key) if key else None
-        if value is None:
-            value = ready_hours(self.scope) if name == "ready" else kpis.KPIS[name](self.scope)
-            if key:
-                cache.set(key, value, settings.AISLE_INSIGHTS_CACHE_SECONDS)
+        value = kept(
+            self._cache_key(name),
+            lambda: ready_hours(self.scope) if name == "ready" else kpis.KPIS[name](self.scope),
+        )
         self[name] = value
         return value
 
     def _cache_key(self, name: str) -> str:
-        """Where this scope's figure is kept (until the rollups' next generation); ""
-        when the dashboards compute every time. Labels inside figures are in the
-        reader's language, so the language is part of the key."""
-        if settings.AISLE_INSIGHTS_CACHE_SECONDS <= 0:
-            return ""
-        scope = self.scope
-        parts = (
-            scope.start,
-            scope.end,
-            getattr(scope.store, "pk", None),
-            scope.channel or "",
-            tuple(sorted(getattr(scope, "stores", None) or ())),
-            get_language(),
-        )
-        digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-        return f"insights:fig:{rollups.generation()}:{name}:{digest}"
+        return cache_key("fig", name, self.scope)
+
+
+def cache_key(kind: str, name: str, scope: kpis.Scope, *extra) -> str:
+    """Where something computed from `scope`'s rollups is kept until their next
+    generation; "" when the dashboards compute every time. Labels are in the reader's
+    language, so the language is part of the key; `extra`: whatever else shapes it."""
+    if settings.AISLE_INSIGHTS_CACHE_SECONDS <= 0:
+        return ""
+    parts = (
+        scope.start,
+        scope.end,
+        getattr(scope.store, "pk", None),
+        scope.channel or "",
+        tuple(sorted(getattr(scope, "stores", None) or ())),
+        get_language(),
+        *extra,
+    )
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"insights:{kind}:{rollups.generation()}:{name}:{digest}"
+
+
+def kept(key: str, make):
+    """`make()`, or what it gave last time under `key` (kept while the figures are)."""
+    value = cache.get(key) if key else None
+    if value is None:
+        value = make()
+        if key:
+            cache.set(key, value, settings.AISLE_INSIGHTS_CACHE_SECONDS)
+    return value
 
 
 class Dashboard:

@@ -7,11 +7,14 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from insights.dashboard.board import Dashboard
+from insights.dashboard.board import Dashboard, cache_key, kept
 from insights.dashboard.filters import DashboardForm, RegionScope, form_for, quick_periods
 from insights.dashboard.tables import CHANNEL_LABELS, table_keys
 from retail import access
@@ -27,34 +30,62 @@ def region_of(scope) -> str:
 PANEL_FIGURES = ("revenue", "influenced_online", "ready_p50")
 
 
-def _query(request: HttpRequest, **changes) -> str:
-    query = request.GET.copy()
-    query.pop("format", None)
-    for key, value in changes.items():
-        query[key] = value
-    return query.urlencode()
+def scope_params(board: Dashboard) -> dict[str, str]:
+    """The board's filters as the form cleaned them: the links on the page (CSV, quick
+    periods) ask for exactly the figures shown, whatever else the URL carried."""
+    scope = board.scope
+    params = {"start": scope.start.isoformat(), "end": scope.end.isoformat()}
+    if board.network and scope.store:
+        params["store"] = scope.store.code
+    if board.network and region_of(scope):
+        params["region"] = region_of(scope)
+    if scope.channel:
+        params["channel"] = scope.channel
+    return params
+
+
+def _figures_html(request, form: DashboardForm, board: Dashboard, context: dict) -> str:
+    """The filters, headlines and tables, drawn once per scope, language, day and rollup
+    generation: a second look at the same figures renders only the page around them.
+    (A valid form shows exactly its scope, so the scope is the key.)"""
+    params = scope_params(board)
+    today = form.today(board.scope.store)
+    parts = {
+        **context,
+        "form": form,
+        "board": board,
+        "scope": board.scope,
+        "query": urlencode(params),
+        "quick": [
+            (label, urlencode({**params, "start": start.isoformat(), "end": end.isoformat()}))
+            for label, start, end in quick_periods(today)
+        ],
+        "channel_label": CHANNEL_LABELS.get(board.scope.channel, ""),
+        "store_filtered": bool(board.network and (board.scope.store or region_of(board.scope))),
+    }
+    key = cache_key(
+        "board",
+        context["csv_url"],
+        board.scope,
+        today,
+        getattr(board.scope.store, "name", ""),
+        [(s.code, s.name, s.country) for s in form.stores],
+    )
+    html = kept(
+        key,
+        lambda: render_to_string(
+            "insights/dashboard.html#board", {**parts, "tables": board.tables()}, request
+        ),
+    )
+    return mark_safe(html)  # noqa: S308 - rendered by the template above, escaped there
 
 
 def _page(request, form: DashboardForm, board: Dashboard | None, **context) -> HttpResponse:
-    status = 200
     if board is None:
-        status = 400
-    else:
-        today = form.today(board.scope.store)
-        context["quick"] = [
-            (label, _query(request, start=start.isoformat(), end=end.isoformat()))
-            for label, start, end in quick_periods(today)
-        ]
-        context.update(
-            board=board,
-            scope=board.scope,
-            tables=board.tables(),
-            query=_query(request),
-            channel_label=CHANNEL_LABELS.get(board.scope.channel, ""),
-            store_filtered=bool(board.network and (board.scope.store or region_of(board.scope))),
-        )
-    context["form"] = form
-    return render(request, "insights/dashboard.html", context, status=status)
+        return render(request, "insights/dashboard.html", {**context, "form": form}, status=400)
+    html = _figures_html(request, form, board, context)
+    context.update(form=form, scope=board.scope, board_html=html)
+    return render(request, "insights/dashboard.html", context)
 
 
 def _csv(board: Dashboard, table: str, prefix: str) -> HttpResponse:
@@ -79,19 +110,20 @@ def _hq_board(request: HttpRequest) -> tuple[DashboardForm, Dashboard | None]:
     return form, Dashboard(scope, network=True, store_names=names)
 
 
+def _hq_context() -> dict:
+    return {
+        "title": _("Network dashboard"),
+        "base": "hq/base.html",
+        "csv_url": "insights_hq:csv",
+        "network": True,
+    }
+
+
 @area_required(Area.HQ)
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, board = _hq_board(request)
-    return _page(
-        request,
-        form,
-        board,
-        title=_("Network dashboard"),
-        base="hq/base.html",
-        csv_url="insights_hq:csv",
-        network=True,
-    )
+    return _page(request, form, board, **_hq_context())
 
 
 @area_required(Area.HQ)
@@ -101,7 +133,7 @@ def table_csv(request: HttpRequest, table: str) -> HttpResponse:
         raise Http404
     form, board = _hq_board(request)
     if board is None:
-        return _page(request, form, None, title=_("Network dashboard"), base="hq/base.html")
+        return _page(request, form, None, **_hq_context())
     return _csv(board, table, "aisle-network")
 
 

@@ -335,3 +335,40 @@ def test_a_chart_of_many_stores_draws_the_largest():
     assert [r[0] for r in drawn] == [f"S{n:02d}" for n in range(24, 4, -1)]
     assert "20 largest" in note
     assert tables._largest(rows[:3], lambda r: r[2]) == (rows[:3], "")
+
+
+def test_a_second_look_draws_only_the_page_around_the_figures(built, hq_client, settings):
+    """The filters, headlines and tables are drawn once per scope and language: the
+    same figures again cost no KPI query, whatever else the URL carried, and the
+    page's links ask for the cleaned filters only."""
+    settings.AISLE_INSIGHTS_CACHE_SECONDS = 600
+    url = reverse("insights_hq:dashboard")
+    params = {**PERIOD, "store": "SH", "utm_source": "mail"}
+    first = hq_client.get(url, params).content.decode()
+    with CaptureQueriesContext(connection) as ctx:
+        again = hq_client.get(url, {**PERIOD, "store": "SH"}).content.decode()
+    def figures(html):
+        return html[html.index('id="dashboard-period"') :]
+
+    assert figures(again) == figures(first)
+    assert len(ctx.captured_queries) <= 5  # the user's stores and second factor, no figure
+    assert not any("insights_" in q["sql"] for q in ctx.captured_queries)
+    assert "utm_source" not in figures(first)
+    csv_query = "?start=2026-12-01&amp;end=2026-12-03&amp;store=SH"
+    assert f'{reverse("insights_hq:csv", args=["revenue"])}{csv_query}"' in first
+    # Another language is drawn in it, not taken from the English one.
+    chinese = hq_client.get(url, params, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "如何计算" in chinese and "如何计算" not in first
+    assert figure(chinese, "revenue") == figure(first, "revenue") == "€280.00"
+    # Another store is another drawing.
+    other = hq_client.get(url, {**PERIOD, "store": "NY"}).content.decode()
+    assert figure(other, "revenue") != "€280.00"
+
+
+def test_a_renamed_store_is_drawn_under_its_new_name(built, hq_client, settings):
+    settings.AISLE_INSIGHTS_CACHE_SECONDS = 600
+    url = reverse("insights_hq:dashboard")
+    assert built.sh.name in hq_client.get(url, PERIOD).content.decode()
+    built.sh.name = "Sheffield Moor"
+    built.sh.save()
+    assert "SH · Sheffield Moor" in hq_client.get(url, PERIOD).content.decode()

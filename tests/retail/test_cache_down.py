@@ -173,3 +173,21 @@ def test_the_cache_is_used_again_by_itself_when_redis_comes_back(settings, monke
     assert cache.get("k", "miss") == "kept"
     assert calls == [":1:k", ":1:k"]
     _forget_outages()
+
+
+def test_one_redis_client_serves_every_call_and_comes_back_after_an_outage(settings):
+    """The cache keeps one `redis.Redis` per connection pool (building one per call
+    cost more than the call); it still recovers when Redis is back, since its pool
+    reconnects."""
+    _forget_outages()
+    settings.CACHES = cache_settings("redis://127.0.0.1:6379/12")
+    backend = caches["default"]
+    client = backend._cache.get_client(write=True)
+    assert backend._cache.get_client(write=False) is client
+    cache.set("aisle:test:kept", 1)
+    assert cache.get("aisle:test:kept") == 1
+    client.connection_pool.disconnect()  # as when Redis restarts
+    assert cache.get("aisle:test:kept") == 1
+    assert backend._cache.get_client() is client
+    cache.delete("aisle:test:kept")
+    _forget_outages()
