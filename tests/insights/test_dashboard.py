@@ -347,6 +347,7 @@ def test_a_second_look_draws_only_the_page_around_the_figures(built, hq_client, 
     first = hq_client.get(url, params).content.decode()
     with CaptureQueriesContext(connection) as ctx:
         again = hq_client.get(url, {**PERIOD, "store": "SH"}).content.decode()
+
     def figures(html):
         return html[html.index('id="dashboard-period"') :]
 
