@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -24,29 +23,14 @@ from inventory.models import StockMovement
 from orders.models import Fulfillment, FulfillmentLine, State
 from retail.action_models import AppliedAction
 from tests import factories
+from tests.browser.steps import scan, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def world(live_server):
-    store = factories.StoreFactory(code="S01", name="London Oxford Street")
-    shelf = factories.store_location(store)
-    jumper = factories.VariantFactory(
-        sku="JUMPER-NAVY-M", price=Decimal("59.90"), product__name="Merino crew jumper"
-    )
-    scarf = factories.VariantFactory(
-        sku="SCARF-GREY", price=Decimal("25.00"), product__name="Lambswool scarf"
-    )
-    boots = factories.VariantFactory(sku="BOOTS-42", product__name="Leather boots")
-    factories.give_stock(shelf, jumper, 4)
-    factories.give_stock(shelf, scarf, 4)
-    factories.CustomerFactory(customer_ref="WEB-ADA", name="Ada Lovelace", email="ada@example.com")
-    _client, key = factories.api_client("orders:write", "orders:read")
-    factories.StaffFactory(
-        role="associate", home_store=store, email="associate@test.aisle", first_name="Sam"
-    )
-    return {"store": store, "jumper": jumper, "scarf": scarf, "boots": boots, "key": key}
+def world(pickup_world):
+    return pickup_world
 
 
 def place_order(page: Page, live_server, world, ref: str) -> Fulfillment:
@@ -64,25 +48,13 @@ def place_order(page: Page, live_server, world, ref: str) -> Fulfillment:
     response = page.request.post(
         f"{live_server.url}/api/v1/orders/",
         data=json.dumps(body),
-        headers={"Authorization": f"Token {world['key']}", "Content-Type": "application/json"},
+        headers={
+            "Authorization": f"Token {world['key']}",
+            "Content-Type": "application/json",
+        },
     )
     assert response.status == 201, response.text()
     return Fulfillment.objects.get(order__order_ref=ref)
-
-
-def sign_in(page: Page, email: str = "associate@test.aisle") -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/store/$"))
-
-
-def scan(page: Page, code: str) -> None:
-    field = page.locator("#scan-code")
-    expect(field).to_be_focused()
-    field.fill(code)
-    field.press("Enter")
 
 
 def picked(f: Fulfillment) -> dict[str, int]:
@@ -105,16 +77,17 @@ def test_scans_made_offline_are_kept_sent_in_order_and_applied_once(
     page, shot, world, live_server, settings, debug
 ):
     settings.DEBUG = debug
+    boots = factories.VariantFactory(sku="BOOTS-42", product__name="Leather boots")
     f = place_order(page, live_server, world, "WEB-30001")
     ledger = StockMovement.objects.count()
-    sign_in(page)
+    sign_in(page, "associate@test.aisle", lands="/store/")
     page.goto(f"/store/pickups/{f.pk}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pickup WEB-30001")
     if debug:  # django-htmx's debug script, which used to replace the page on a 400
         expect(page.locator('script[src*="django-htmx"]')).to_have_count(1)
 
     # A wrong scan online: its message in the page, the page as it was.
-    scan(page, world["boots"].barcode)
+    scan(page, boots.barcode)
     expect(page.locator("#pick-message")).to_contain_text("Wrong item: BOOTS-42")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pickup WEB-30001")
     expect(page.locator("#scan-code")).to_be_visible()
@@ -127,7 +100,7 @@ def test_scans_made_offline_are_kept_sent_in_order_and_applied_once(
     scan(page, world["jumper"].barcode)
     expect(page.locator("#aisle-net-status")).to_contain_text("1 action waiting to send")
     scan(page, world["jumper"].barcode)
-    scan(page, world["boots"].barcode)
+    scan(page, boots.barcode)
     scan(page, world["scarf"].sku)
     expect(page.locator("#aisle-net-status")).to_contain_text("4 actions waiting to send")
     expect(page.locator("#aisle-net-queue li")).to_have_count(4)
@@ -142,7 +115,7 @@ def test_scans_made_offline_are_kept_sent_in_order_and_applied_once(
     assert [item["label"] for item in queue] == [
         f"Scan {world['jumper'].barcode}",
         f"Scan {world['jumper'].barcode}",
-        f"Scan {world['boots'].barcode}",
+        f"Scan {boots.barcode}",
         "Scan SCARF-GREY",
     ]
 
@@ -154,7 +127,7 @@ def test_scans_made_offline_are_kept_sent_in_order_and_applied_once(
     expect(page.locator("#aisle-net-queue li")).to_have_count(0)
     refused = page.locator("#aisle-net-refused li")
     expect(refused).to_have_count(1)
-    expect(refused).to_contain_text(f"Not applied: Scan {world['boots'].barcode}")
+    expect(refused).to_contain_text(f"Not applied: Scan {boots.barcode}")
     expect(refused).to_contain_text("Wrong item: BOOTS-42")
     expect(page.locator('.pick-line[data-sku="JUMPER-NAVY-M"]')).to_contain_text("2 / 2 picked")
     expect(page.locator('.pick-line[data-sku="SCARF-GREY"]')).to_contain_text("1 / 1 picked")
@@ -188,9 +161,13 @@ def test_scans_made_offline_are_kept_sent_in_order_and_applied_once(
 
 def test_the_hand_over_and_returns_need_the_network_and_say_so(page, shot, world, live_server):
     f = place_order(page, live_server, world, "WEB-30002")
-    sign_in(page)
+    sign_in(page, "associate@test.aisle", lands="/store/")
     page.goto(f"/store/pickups/{f.pk}/")
-    for code in (world["jumper"].barcode, world["jumper"].barcode, world["scarf"].sku):
+    for code in (
+        world["jumper"].barcode,
+        world["jumper"].barcode,
+        world["scarf"].sku,
+    ):
         scan(page, code)
     expect(page.locator('.pick-line[data-sku="SCARF-GREY"]')).to_contain_text("1 / 1 picked")
     page.get_by_role("button", name="Mark ready").click()
@@ -231,7 +208,7 @@ def test_a_session_that_ended_keeps_the_queue_for_the_same_associate(
     page, shot, world, live_server
 ):
     f = place_order(page, live_server, world, "WEB-30003")
-    sign_in(page)
+    sign_in(page, "associate@test.aisle", lands="/store/")
     page.goto(f"/store/pickups/{f.pk}/")
     page.context.set_offline(True)
     scan(page, world["jumper"].barcode)
