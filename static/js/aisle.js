@@ -368,14 +368,28 @@
     }
   });
 
+  function retryOf(detail) {
+    const elt = detail.elt;
+    const config = detail.requestConfig || {};
+    if ((config.verb || "get") === "get") {
+      return () => window.htmx.ajax("GET", config.path, { source: elt, target: detail.target });
+    }
+    return () => window.htmx.trigger(elt, elt.matches("form") ? "submit" : "click");
+  }
+
   function noAnswer(event) {
-    const elt = event.detail.elt;
+    const detail = event.detail;
+    const elt = detail.elt;
     const form = queueForm(elt);
     if (form && elt.aisleItem) {
       keep({ ...elt.aisleItem, held: true });
       return;
     }
-    problem(say("needs_network"), () => window.htmx.trigger(elt, elt.matches("form") ? "submit" : "click"));
+    if (((detail.requestConfig || {}).verb || "get") === "get") {
+      banner(); // a poll or a page part: the banner says the network is gone, no more
+      return;
+    }
+    problem(say("needs_network"), retryOf(detail));
   }
 
   document.addEventListener("htmx:sendError", noAnswer);
@@ -406,8 +420,7 @@
     }
     if (status >= 500) {
       detail.shouldSwap = false;
-      const elt = detail.elt;
-      problem(say("server_error"), () => window.htmx.trigger(elt, elt.matches("form") ? "submit" : "click"));
+      problem(say("server_error"), retryOf(detail));
       return;
     }
     if (status >= 400) {
