@@ -242,3 +242,23 @@ def test_a_session_that_ended_keeps_the_queue_for_the_same_associate(
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     assert kept(page) == []
     assert picked(f)["JUMPER-NAVY-M"] == 1
+
+
+def test_a_page_that_cannot_load_offline_shows_aisles_banner(page, shot, world):
+    """The tablet's service worker answers a page load that meets no network with
+    Aisle's offline page (both languages), not the browser's error page."""
+    sign_in(page, "associate@test.aisle", lands="/store/")
+    page.wait_for_function(
+        "navigator.serviceWorker && navigator.serviceWorker.controller === null"
+        " ? navigator.serviceWorker.ready.then(() => true) : true"
+    )
+    page.reload()  # the worker, now active, controls the page
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.context.set_offline(True)
+    page.goto("/store/pickups/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("No network")
+    expect(page.locator("body")).to_contain_text("没有网络")
+    shot(page, "offline-page")
+    page.context.set_offline(False)
+    page.get_by_role("link", name="Try again").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pickups")
