@@ -108,6 +108,8 @@ def store_ids_for(user) -> frozenset[int]:
 
 def stores_for(user) -> QuerySet[Store]:
     """The stores where the user may act, as a queryset."""
+    if role_of(user) == Role.HQ_ADMIN:
+        return Store.objects.all()  # every store: no need to list their ids first
     return Store.objects.filter(pk__in=store_ids_for(user))
 
 
@@ -160,7 +162,12 @@ def hq_second_factor(request: HttpRequest) -> SecondFactor:
     known = getattr(request, "_aisle_second_factor", None)
     if known is not None and known[0] == user.pk:  # the middleware asked already
         return known[1]
-    if not Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists():
+    has_totp = getattr(user, "_aisle_has_totp", None)  # kept with the user (backends)
+    if has_totp is None:
+        has_totp = Authenticator.objects.filter(
+            user_id=user.pk, type=Authenticator.Type.TOTP
+        ).exists()
+    if not has_totp:
         state = SecondFactor.SETUP_NEEDED
     elif any(r.get("method") == "mfa" for r in get_authentication_records(request, user)):
         state = SecondFactor.PASSED

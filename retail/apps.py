@@ -33,7 +33,9 @@ class RetailConfig(AppConfig):
                 signal.connect(
                     catalogue.bump, sender=model, dispatch_uid=f"aisle_catalogue_{model.__name__}"
                 )
-        for model in (User, StaffProfile):
+        from allauth.mfa.models import Authenticator
+
+        for model in (User, StaffProfile, Authenticator):
             for signal in (post_save, post_delete):
                 signal.connect(
                     backends.forget_user,

@@ -30,9 +30,18 @@ def _key(user_id) -> str:
 def _load(user_id):
     users = get_user_model()._default_manager.select_related("staff_profile__home_store")
     try:
-        return users.get(pk=user_id)
+        user = users.get(pk=user_id)
     except (get_user_model().DoesNotExist, ValueError, TypeError):
         return None
+    if settings.AISLE_SHARED_CACHE:
+        # Kept with the user (and forgotten with them when an authenticator changes):
+        # whether they have set up TOTP, which every HQ page asks (`access`).
+        from allauth.mfa.models import Authenticator
+
+        user._aisle_has_totp = Authenticator.objects.filter(
+            user_id=user.pk, type=Authenticator.Type.TOTP
+        ).exists()
+    return user
 
 
 def _kept_user(user_id):
@@ -49,7 +58,8 @@ def _kept_user(user_id):
 
 
 def forget_user(sender, instance, **kwargs) -> None:
-    """A user or staff profile was saved or deleted: drop the kept user."""
+    """A user, a staff profile or an authenticator was saved or deleted: drop the
+    kept user."""
     key = _key(instance.pk if sender is get_user_model() else instance.user_id)
     cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key))

@@ -99,7 +99,10 @@ class DashboardForm(PeriodFilterForm):
             del self.fields["store"], self.fields["region"]
             self.stores = []
         else:
-            self.stores = list(stores.order_by("code"))
+            # What the filters, the scope and "today" read of a store; nothing more.
+            self.stores = list(
+                stores.only("pk", "code", "name", "country", "time_zone").order_by("code")
+            )
             self.fields["store"].choices = [("", _("Every store"))] + [
                 (s.code, f"{s.code} · {s.name}") for s in self.stores
             ]

@@ -65,3 +65,22 @@ def test_a_renamed_home_store_shows_on_the_next_request(client, associate, store
     store.name = "London Regent Street"
     store.save()
     assert "London Regent Street" in client.get("/store/").content.decode()
+
+
+def test_a_removed_authenticator_asks_hq_to_set_up_totp_again(client):
+    """Whether an HQ admin has TOTP is kept with them, and forgotten when it changes."""
+    from allauth.mfa.models import Authenticator
+
+    from tests import factories
+
+    hq = factories.StaffFactory(role="hq_admin")
+    factories.login_with_totp(client, hq)
+    url = reverse("retail:hq_overview")
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert not any("mfa_authenticator" in q["sql"] for q in queries.captured_queries)
+    Authenticator.objects.filter(user=hq).delete()
+    response = client.get(url)
+    assert response.status_code == 302
+    assert reverse("mfa_activate_totp") in response["Location"]
