@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from retail import health, media, metrics, rights_views, views
+from retail import csp_report, health, media, metrics, rights_views, views
 from retail.api import urls as api_urls
 
 admin.site.login = secure_admin_login(admin.site.login)
@@ -39,6 +39,8 @@ urlpatterns = [
     # Operations: anonymous probes (`retail.access.PUBLIC_PROBES`) and the metrics.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Browsers' Content-Security-Policy reports, signed in or not (`access.PUBLIC_REPORTS`).
+    path("csp-report/", csp_report.csp_report, name="csp_report"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", include((api_patterns, "api"))),
     path("kiosk/", include("kiosk.urls")),

@@ -196,6 +196,9 @@ MATRIX = {
     "healthz": row(OK, OK, OK, OK, OK, OK),
     "readyz": row(OK, OK, OK, OK, OK, OK),
     "metrics": row(NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    # Browsers' CSP violation reports (access.PUBLIC_REPORTS): anyone may POST, a kiosk
+    # too (tests/retail/test_csp.py); a GET is 405 whoever asks.
+    "csp_report": row(NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
     # Customer data rights at HQ (export, erasure, retention); erasure is POST only.
     "hq_customers:search": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "hq_customers:retention": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
@@ -405,6 +408,8 @@ def check(response, expected: str, role: str) -> None:
         assert status == 403, (status, location)
     elif expected == NOT_FOUND:
         assert status == 404, (status, location)
+    elif expected == NOT_ALLOWED:
+        assert status == 405, (status, location)
     elif expected == MFA_SETUP:
         assert status == 302 and reverse("mfa_activate_totp") in location, (status, location)
     elif expected == REDIRECT:
