@@ -68,6 +68,11 @@ def report_logs(caplog):
 def _signed_in(client, role: str, store):
     if role == "hq_admin":
         factories.login_with_totp(client, factories.StaffFactory(role="hq_admin"))
+    elif role == "hq_without_totp":
+        # Sent to set TOTP up, which asks for the password once more (allauth's rule).
+        user = factories.StaffFactory(role="hq_admin")
+        client.force_login(user)
+        client.post(reverse("account_reauthenticate"), {"password": factories.PASSWORD})
     else:
         client.force_login(factories.StaffFactory(role=role, home_store=store))
     return client
@@ -83,6 +88,8 @@ PAGES = [
     ("API docs", None, "/api/v1/docs/", 200, {}),
     ("API docs' start-up script", None, "/api/v1/docs/?script=", 200, {}),
     ("login page", None, "/accounts/login/", 200, {}),
+    ("TOTP set-up with its QR code", "hq_without_totp", "/accounts/2fa/totp/activate/", 200, {}),
+    ("reauthentication", "associate", "/accounts/reauthenticate/", 200, {}),
     ("404 page", "associate", "/store/no-such-page/", 404, {}),
     ("403 page", "kiosk", "/store/", 403, {}),
     ("400 page", None, "/accounts/login/", 400, {"HTTP_HOST": "not-ours.example"}),
