@@ -1,12 +1,13 @@
 """Aisle's URLs. Each area asks `retail.access` in its views; the access-matrix
 test walks every pattern here for every role."""
 
+from allauth.account import views as account_views
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from retail import csp_report, health, media, metrics, rights_views, views
+from retail import content_policy, csp_report, health, media, metrics, rights_views, views
 from retail.api import urls as api_urls
 
 admin.site.login = secure_admin_login(admin.site.login)
@@ -71,6 +72,13 @@ urlpatterns = [
     path("store/incentives/", include("insights.incentive_urls")),
     path("hq/incentives/", include("insights.incentive_hq_urls")),
     path("admin/", admin.site.urls),
+    # allauth's e-mail page with the one style attribute it needs allowed by its hash
+    # (`content_policy.ALLAUTH_EMAIL_PAGE`); before allauth's own URLs, so it wins.
+    path(
+        "accounts/email/",
+        content_policy.allow(content_policy.ALLAUTH_EMAIL_PAGE)(account_views.email),
+        name="account_email",
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
