@@ -44,8 +44,9 @@ CONTENT_TYPES = frozenset(
 )
 WINDOW_SECONDS = 60.0
 # What a browser writes instead of a URL for what it blocked.
-KEYWORDS = frozenset({"inline", "eval", "wasm-eval", "self", "trusted-types-policy"})
-KEYWORDS_SINK = "trusted-types-sink"
+KEYWORDS = frozenset(
+    {"inline", "eval", "wasm-eval", "self", "trusted-types-policy", "trusted-types-sink"}
+)
 # Written as a bare scheme by some browsers (`data` for a data: URI).
 SCHEMES = frozenset({"data", "blob", "filesystem", "about"})
 _DIRECTIVE = re.compile(r"[a-z][a-z-]{0,39}")
@@ -74,7 +75,7 @@ def origin_of(value) -> str:
     text = _text(value).strip()
     if not text:
         return "none"
-    if text.lower() in KEYWORDS or text.lower() == KEYWORDS_SINK:
+    if text.lower() in KEYWORDS:
         return text.lower()
     if text.lower() in SCHEMES:
         return f"{text.lower()}:"
@@ -93,10 +94,11 @@ def origin_of(value) -> str:
 
 def path_of(value) -> str:
     """The document's path without scheme, host, query string or fragment. A path
-    Aisle knows is written as its route, its values left out (`/store/customers/<int:pk>/`,
-    `/unsubscribe/<str:token>/`): the page is what matters, and a signed token or a
-    customer's id stays out of the logs. Any other path (a 404 page) is cut to
-    `MAX_PATH` characters, with nothing that could break the log line."""
+    Aisle knows is written as its route, its values left out
+    (`/store/customers/<int:pk>/`, `/unsubscribe/<str:token>/`): the page is what
+    matters, and a signed token or a customer's id stays out of the logs. Any other
+    path (a 404 page) is cut to `MAX_PATH` characters, with nothing that could break
+    the log line."""
     text = _text(value).strip()
     try:
         path = urlsplit(text).path if text else ""
