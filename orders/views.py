@@ -156,6 +156,16 @@ def _refused(request, store, pk, exc: OrderError, partial: bool):
     )
 
 
+def _done(request, store, pk: int, message: str) -> HttpResponse:
+    """A step of the pickup done: the page again, with the message. From the tablet's
+    script (htmx) the page itself (it takes its main part: no redirect, so a replayed
+    action gets the same page back); from a plain form, a redirect to it."""
+    if request.htmx:
+        return _detail(request, store, pk, message=message, level="success")
+    messages.success(request, message)
+    return redirect("orders_store:detail", pk=pk)
+
+
 @area_required(Area.STORE)
 @require_POST
 @applied_once
@@ -187,8 +197,7 @@ def short(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
         outcome = pickup.pickup_short(fulfillment=f, line_id=line_id, by=request.user, store=store)
     except OrderError as exc:
         return _refused(request, store, pk, exc, False)
-    messages.success(request, outcome.message)
-    return redirect("orders_store:detail", pk=pk)
+    return _done(request, store, pk, outcome.message)
 
 
 @area_required(Area.STORE)
@@ -203,10 +212,12 @@ def ready(request: HttpRequest, pk: int) -> HttpResponse:
         pickup.pickup_mark_ready(fulfillment=f, by=request.user, store=store)
     except OrderError as exc:
         return _refused(request, store, pk, exc, False)
-    messages.success(
-        request, _("Ready for pickup. The customer gets a message with the code and QR code.")
+    return _done(
+        request,
+        store,
+        pk,
+        _("Ready for pickup. The customer gets a message with the code and QR code."),
     )
-    return redirect("orders_store:detail", pk=pk)
 
 
 # --- Hand-over --------------------------------------------------------------------------

@@ -326,6 +326,10 @@ def may_see_media(request: HttpRequest, path: str) -> bool:
 
 PUBLIC_PAGES = frozenset({"unsubscribe"})
 
+# What the browser itself fetches for the tablet's offline mode (`retail.offline`): the
+# service worker and the page it shows when the network is gone. Neither names anyone.
+PUBLIC_ASSETS = frozenset({"service_worker", "offline"})
+
 
 def may_manage_customer_data(user) -> bool:
     """May this user export or erase a customer's data (in /hq/, with the second factor)?"""

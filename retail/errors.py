@@ -125,4 +125,8 @@ def csrf_failure(request, reason: str = ""):
     """A form without a valid CSRF token: the 403 page, saying to reload."""
     if is_api(request):
         return json_error(403, "csrf_failed", _("The CSRF check failed."))
-    return page(request, "403.html", 403, csrf_failed=True)
+    response = page(request, "403.html", 403, csrf_failed=True)
+    # The tablet's script (static/js/aisle.js) stops sending its kept actions and asks
+    # the associate to sign in again: a new page brings a new token.
+    response["X-Aisle-Sign-In"] = "1"
+    return response

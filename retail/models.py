@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from decimal import Decimal
 
@@ -74,6 +75,13 @@ store_code_validator = RegexValidator(
 )
 
 
+@functools.cache
+def _zone(key: str) -> zoneinfo.ZoneInfo:
+    """The time zone `key`, kept: `ZoneInfo` keeps only the last few zones it was asked
+    for, and a network of stores in many zones would read their files again and again."""
+    return zoneinfo.ZoneInfo(key)
+
+
 class Store(models.Model):
     code = models.CharField(
         _("code"), max_length=16, unique=True, validators=[store_code_validator]
@@ -124,7 +132,7 @@ class Store(models.Model):
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
+        return _zone(self.time_zone)
 
     def local_now(self) -> dt.datetime:
         return timezone.now().astimezone(self.tz)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from retail import content_policy, csp_report, health, media, metrics, rights_views, views
+from retail import content_policy, csp_report, health, media, metrics, offline, rights_views, views
 from retail.api import urls as api_urls
 
 admin.site.login = secure_admin_login(admin.site.login)
@@ -43,6 +43,9 @@ urlpatterns = [
     # Browsers' Content-Security-Policy reports, signed in or not (`access.PUBLIC_REPORTS`).
     path("csp-report/", csp_report.csp_report, name="csp_report"),
     path("metrics", metrics.metrics_view, name="metrics"),
+    # The tablet's offline mode (`retail.access.PUBLIC_ASSETS`).
+    path("sw.js", offline.service_worker, name="service_worker"),
+    path("offline/", offline.offline_page, name="offline"),
     path("api/v1/", include((api_patterns, "api"))),
     path("kiosk/", include("kiosk.urls")),
     # HQ's landing page (the network dashboard) and its CSVs; a store manager's version.

@@ -74,11 +74,12 @@ def _candidates(store, product_ids: set[int], query: str) -> tuple[list[dict], s
 
 
 def _hidden(ret_data) -> list[tuple[str, str]]:
-    """The return's fields, carried on as hidden inputs."""
+    """The return's fields, carried on as hidden inputs (not the token, nor the
+    submission's action id: each step is an action of its own)."""
     return [
         (key, value)
         for key, values in ret_data.lists()
-        if key != "csrfmiddlewaretoken"
+        if key not in ("csrfmiddlewaretoken", "action_id")
         for value in values
     ]
 

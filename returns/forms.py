@@ -17,8 +17,9 @@ from returns.services import LineAsk, LineView
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 RETURN_REF_RE = r"^R-[0-9a-f]{32}$"
-#: Fields every return form may carry besides the lines' own.
-BASE_FIELDS = frozenset({"csrfmiddlewaretoken", "return_ref", "refund_to"})
+#: Fields every return form may carry besides the lines' own (`action_id`: the tablet's
+#: id of this submission, retail/once.py).
+BASE_FIELDS = frozenset({"csrfmiddlewaretoken", "return_ref", "refund_to", "action_id"})
 LINE_FIELD_RE = re.compile(r"^l(\d+)_(qty|reason|cond|note|photo|disp)$")
 SCAN_MAX = 64
 

@@ -94,6 +94,7 @@ class DashboardForm(PeriodFilterForm):
         store of a manager's dashboard."""
         super().__init__(data)
         self.fixed_store = store
+        self._latest_today: dt.date | None = None
         if stores is None:
             del self.fields["store"], self.fields["region"]
             self.stores = []
@@ -114,7 +115,10 @@ class DashboardForm(PeriodFilterForm):
         the reporting time zone and the stores' (a store east of HQ is a day ahead)."""
         if store is not None:
             return dates.today(store)
-        return max([dates.today(), *(dates.today(s) for s in self.stores)])
+        if self._latest_today is None:
+            zones = {s.time_zone: s for s in self.stores}.values()  # one store per zone
+            self._latest_today = max([dates.today(), *(dates.today(s) for s in zones)])
+        return self._latest_today
 
     def clean(self):
         data = self.cleaned_data

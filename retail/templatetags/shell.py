@@ -138,3 +138,14 @@ def language_switch(context) -> SafeString:
             buttons,
         ),
     )
+
+
+@register.simple_tag
+def client_strings() -> SafeString:
+    """The translated sentences of `static/js/aisle.js`, as a JSON data block (not a
+    script: the Content-Security-Policy runs no inline code)."""
+    from django.utils.html import json_script
+
+    from retail.offline import client_strings as strings
+
+    return json_script(strings(), "aisle-strings")

@@ -22,10 +22,13 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests import factories
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = "Debian's chromium is not installed (apt-get install chromium)"
@@ -187,3 +190,35 @@ def shot(request) -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture
+def pickup_world(live_server):
+    """S01 with a jumper and a scarf on its shelf, a web customer, an API key to place
+    orders with, an associate and a kiosk."""
+    store = factories.StoreFactory(code="S01", name="London Oxford Street")
+    shelf = factories.store_location(store)
+    jumper = factories.VariantFactory(
+        sku="JUMPER-NAVY-M", price=Decimal("59.90"), product__name="Merino crew jumper"
+    )
+    scarf = factories.VariantFactory(
+        sku="SCARF-GREY", price=Decimal("25.00"), product__name="Lambswool scarf"
+    )
+    factories.give_stock(shelf, jumper, 4)
+    factories.give_stock(shelf, scarf, 4)
+    customer = factories.CustomerFactory(
+        customer_ref="WEB-ADA", name="Ada Lovelace", email="ada@example.com"
+    )
+    _client, key = factories.api_client("orders:write", "orders:read")
+    return {
+        "store": store,
+        "shelf": shelf,
+        "jumper": jumper,
+        "scarf": scarf,
+        "customer": customer,
+        "key": key,
+        "associate": factories.StaffFactory(
+            role="associate", home_store=store, email="associate@test.aisle", first_name="Sam"
+        ),
+        "kiosk": factories.StaffFactory(role="kiosk", home_store=store, email="kiosk@test.aisle"),
+    }

@@ -13,61 +13,22 @@ from __future__ import annotations
 import base64
 import json
 import re
-from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from inventory.models import MovementKind, StockMovement
 from orders.models import Fulfillment, State
 from retail.models import OutboundMessage
 from tests import factories
+from tests.browser.steps import scan, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def world(live_server):
-    store = factories.StoreFactory(code="S01", name="London Oxford Street")
-    shelf = factories.store_location(store)
-    jumper = factories.VariantFactory(
-        sku="JUMPER-NAVY-M", price=Decimal("59.90"), product__name="Merino crew jumper"
-    )
-    scarf = factories.VariantFactory(
-        sku="SCARF-GREY", price=Decimal("25.00"), product__name="Lambswool scarf"
-    )
-    factories.give_stock(shelf, jumper, 4)
-    factories.give_stock(shelf, scarf, 4)
-    customer = factories.CustomerFactory(
-        customer_ref="WEB-ADA", name="Ada Lovelace", email="ada@example.com"
-    )
-    _client, key = factories.api_client("orders:write", "orders:read")
-    return {
-        "store": store,
-        "shelf": shelf,
-        "jumper": jumper,
-        "scarf": scarf,
-        "customer": customer,
-        "key": key,
-        "associate": factories.StaffFactory(
-            role="associate", home_store=store, email="associate@test.aisle", first_name="Sam"
-        ),
-        "kiosk": factories.StaffFactory(role="kiosk", home_store=store, email="kiosk@test.aisle"),
-    }
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def scan(page: Page, code: str) -> None:
-    field = page.locator("#scan-code")
-    expect(field).to_be_focused()
-    field.press_sequentially(code, delay=5)
-    field.press("Enter")
+def world(pickup_world):
+    return pickup_world
 
 
 def test_pickup_journey_from_the_api_to_the_hand_over(page, new_page, shot, world, live_server):

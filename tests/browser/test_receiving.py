@@ -17,6 +17,7 @@ from inventory.models import StockLevel, StockLocation
 from orders.models import Fulfillment, ReceivingDiscrepancy, State
 from orders.services import LineInput, OrderInput, fulfillment_transition, order_place
 from tests import factories
+from tests.browser.steps import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -46,16 +47,8 @@ def parcel(live_server):
     return {"order": order, "f": f, "coat": coat, "dc": dc, "associate": associate}
 
 
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/store/$"))
-
-
 def test_an_associate_receives_a_parcel_with_a_damaged_unit(page: Page, shot, parcel):
-    sign_in(page, parcel["associate"].email)
+    sign_in(page, parcel["associate"].email, lands="/store/")
     page.get_by_role("link", name="Shipping").first.click()
     page.get_by_role("link", name=re.compile("WEB-STS-1")).click()
     line = parcel["f"].lines.get()

@@ -25,6 +25,7 @@ from orders.models import Refund
 from retail.models import OutboundMessage
 from returns.models import Return, ReturnState
 from tests import factories
+from tests.browser.steps import scan, sign_in
 from tests.returns import world as returns_world
 
 pytestmark = pytest.mark.browser
@@ -44,21 +45,6 @@ def world(live_server):
         role="store_manager", home_store=net["s1"], email="manager@test.aisle", first_name="Mo"
     )
     return net
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/store/$"))
-
-
-def scan(page: Page, text: str) -> None:
-    field = page.locator("#scan-code")
-    expect(field).to_be_focused()
-    field.press_sequentially(text, delay=5)
-    field.press("Enter")
 
 
 def choose(page: Page, line_id: int, units: int, reason: str) -> None:
@@ -81,7 +67,7 @@ def test_a_web_order_is_returned_at_a_store_and_refunded_to_the_card(page, shot,
     available_before = shelf.available
 
     # 1. The associate opens Returns and scans the QR code of the order confirmation.
-    sign_in(page, "associate@test.aisle")
+    sign_in(page, "associate@test.aisle", lands="/store/")
     expect(page.locator("#returns-panel")).to_contain_text("No return waits here")
     page.locator("nav.mainnav").get_by_role("link", name="Returns", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Returns")
@@ -169,8 +155,8 @@ def test_a_manager_approves_a_big_return_and_both_screens_update(new_page, shot,
     line = order.lines.get()
     clerk = new_page()
     boss = new_page()
-    sign_in(clerk, "associate@test.aisle")
-    sign_in(boss, "manager@test.aisle")
+    sign_in(clerk, "associate@test.aisle", lands="/store/")
+    sign_in(boss, "manager@test.aisle", lands="/store/")
 
     # The manager watches the approval queue: empty for now.
     boss.goto("/store/returns/approvals/")

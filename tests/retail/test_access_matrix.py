@@ -199,6 +199,11 @@ MATRIX = {
     # Browsers' CSP violation reports (access.PUBLIC_REPORTS): anyone may POST, a kiosk
     # too (tests/retail/test_csp.py); a GET is 405 whoever asks.
     "csp_report": row(NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
+    # The tablet's offline mode (access.PUBLIC_ASSETS): the service worker and the page it
+    # shows without a network name nobody, so the browser fetches them as anyone; a
+    # kiosk (which has no offline mode) stays on its own paths.
+    "service_worker": row(OK, OK, OK, DENIED, OK, OK),
+    "offline": row(OK, OK, OK, DENIED, OK, OK),
     # Customer data rights at HQ (export, erasure, retention); erasure is POST only.
     "hq_customers:search": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "hq_customers:retention": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
@@ -548,7 +553,8 @@ def test_the_public_pages_answer_anonymous_callers():
     assert {"unsubscribe"} == access.PUBLIC_PAGES
     assert all(MATRIX[name]["anonymous"] == OK for name in access.PUBLIC_PAGES)
     anonymous_ok = {n for n, r in MATRIX.items() if r["anonymous"] == OK}
-    assert anonymous_ok == access.PUBLIC_PROBES | access.PUBLIC_PAGES
+    assert anonymous_ok == access.PUBLIC_PROBES | access.PUBLIC_PAGES | access.PUBLIC_ASSETS
+    assert all(MATRIX[name]["anonymous"] == OK for name in access.PUBLIC_ASSETS)
 
 
 def test_the_health_probes_are_the_only_anonymous_operations_urls():
