@@ -8,9 +8,10 @@ Areas: ``store`` (the tablet, `/store/`), ``kiosk`` (`/kiosk/`), ``hq``
 (`/hq/`) and ``admin`` (`/admin/`). HQ areas also need the second factor in
 this session: see :func:`hq_second_factor`.
 
-Anonymous callers reach only the login pages, the API's schema and docs, and the
+Anonymous callers reach only the login pages, the API's schema and docs, the
 health endpoints (`PUBLIC_PROBES`: `/healthz`, `/readyz`, which reveal no versions
-or secrets). `/metrics` is for whoever runs Aisle: see :func:`metrics_reader`.
+or secrets) and the browsers' CSP reports (`PUBLIC_REPORTS`: `/csp-report/`).
+`/metrics` is for whoever runs Aisle: see :func:`metrics_reader`.
 """
 
 from __future__ import annotations
@@ -290,6 +291,11 @@ def may_link_pickup_customer(user, store: Store | int | None) -> bool:
 
 # URL names anyone may call, signed in or not (load balancers, orchestrators).
 PUBLIC_PROBES = frozenset({"healthz", "readyz"})
+# URL names a browser calls by itself, signed in or not, a kiosk's too: the
+# Content-Security-Policy's violation reports (`retail.csp_report`: POST only, CSRF
+# exempt, logged and never stored, so a forged report changes nothing).
+PUBLIC_REPORTS = frozenset({"csp_report"})
+CSP_REPORT_PATH = "/csp-report/"
 # Pages anyone may open without signing in: the unsubscribe link of a marketing e-mail
 # (its signed token is the only key; it changes one consent, once).
 #: Uploaded media anyone signed in may see (kiosks too): the catalogue's and the
@@ -397,6 +403,7 @@ KIOSK_PATH_PREFIXES = (
     "/readyz",
     "/metrics",
     "/api/",
+    CSP_REPORT_PATH,
 )
 # The header the polling fragments send (`hx-headers`): a poll is not activity.
 POLL_HEADER = "HTTP_X_AISLE_POLL"
@@ -420,6 +427,12 @@ def is_poll(request: HttpRequest) -> bool:
         and request.headers.get("HX-Request") == "true"
         and request.META.get(POLL_HEADER) == "1"
     )
+
+
+def is_browser_report(request: HttpRequest) -> bool:
+    """Did the browser send this request by itself (a CSP violation report)? Like a
+    poll, it is not the person's activity."""
+    return request.path == CSP_REPORT_PATH
 
 
 def idle_limit(user) -> int | None:

@@ -11,7 +11,8 @@
   start page, the default language, and nothing of the last customer in the session
   (only the sign-in and the kiosk's store are kept).
 
-A poll from an open page (`access.is_poll`) is not activity and writes no session.
+A poll from an open page (`access.is_poll`) is not activity and writes no session;
+nor is a report the browser sends by itself (`access.is_browser_report`).
 Activity is written at most every `ACTIVITY_STEP` seconds, so a busy tablet does
 not save its session on every request.
 
@@ -70,7 +71,7 @@ class SessionGuardMiddleware:
         now = time.time()
         last = request.session.get(LAST_SEEN_KEY)
         idle = now - last if isinstance(last, int | float) else 0.0
-        poll = access.is_poll(request)
+        poll = access.is_poll(request) or access.is_browser_report(request)
 
         kiosk_idle = access.kiosk_idle_seconds(user)
         if kiosk_idle is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from retail import content_policy
 from retail.storage_settings import storages as media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "csp",
     # Aisle's apps, in layer order (lowest first).
     "retail.apps.RetailConfig",
     "inventory.apps.InventoryConfig",
@@ -60,6 +62,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "retail.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header, on every answer (error pages and refusals too).
+    "csp.middleware.CSPMiddleware",
     "retail.guards.BadBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -395,6 +399,20 @@ SECURE_PROXY_SSL_HEADER = (
 X_FRAME_OPTIONS = "DENY"
 # A form with a stale CSRF token gets the friendly 403 page, saying to reload.
 CSRF_FAILURE_VIEW = "retail.errors.csrf_failure"
+
+# --- Content-Security-Policy (django-csp; README "Content-Security-Policy") ---
+# Only files Aisle serves may run or style a page (`retail.content_policy`); the
+# browser reports violations to `/csp-report/`, which logs them (`retail.csp_report`).
+# CSP_REPORT_ONLY=1 sends the same policy as `Content-Security-Policy-Report-Only`
+# (the report-only phase): the browser blocks nothing and reports what it would block.
+# (Not named CSP_REPORT_ONLY here: django-csp's check refuses its 3.x settings' names.)
+AISLE_CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY = content_policy.policies(
+    report_only=AISLE_CSP_REPORT_ONLY
+)
+# The report endpoint logs at most this many reports a minute per process (a page
+# with a violation reports it on every load), then one line saying how many it dropped.
+AISLE_CSP_REPORTS_PER_MINUTE = env.int("AISLE_CSP_REPORTS_PER_MINUTE", default=30)
 
 # --- Operations: /healthz, /readyz (anonymous) and /metrics ------------------
 # `/metrics` (Prometheus) answers only `Authorization: Bearer <AISLE_METRICS_TOKEN>`;

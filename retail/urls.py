@@ -1,12 +1,13 @@
 """Aisle's URLs. Each area asks `retail.access` in its views; the access-matrix
 test walks every pattern here for every role."""
 
+from allauth.account import views as account_views
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from retail import health, media, metrics, offline, rights_views, views
+from retail import content_policy, csp_report, health, media, metrics, offline, rights_views, views
 from retail.api import urls as api_urls
 
 admin.site.login = secure_admin_login(admin.site.login)
@@ -39,6 +40,8 @@ urlpatterns = [
     # Operations: anonymous probes (`retail.access.PUBLIC_PROBES`) and the metrics.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Browsers' Content-Security-Policy reports, signed in or not (`access.PUBLIC_REPORTS`).
+    path("csp-report/", csp_report.csp_report, name="csp_report"),
     path("metrics", metrics.metrics_view, name="metrics"),
     # The tablet's offline mode (`retail.access.PUBLIC_ASSETS`).
     path("sw.js", offline.service_worker, name="service_worker"),
@@ -72,6 +75,13 @@ urlpatterns = [
     path("store/incentives/", include("insights.incentive_urls")),
     path("hq/incentives/", include("insights.incentive_hq_urls")),
     path("admin/", admin.site.urls),
+    # allauth's e-mail page with the one style attribute it needs allowed by its hash
+    # (`content_policy.ALLAUTH_EMAIL_PAGE`); before allauth's own URLs, so it wins.
+    path(
+        "accounts/email/",
+        content_policy.allow(content_policy.ALLAUTH_EMAIL_PAGE)(account_views.email),
+        name="account_email",
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

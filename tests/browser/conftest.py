@@ -11,7 +11,8 @@ Fixtures:
 - `shot(page, name)`: a full-page screenshot in
   `test-artifacts/screenshots/<test>/<NN>-<name>.png` (not committed).
 
-Every page fails its test when the browser reports a JavaScript error or the
+Every page fails its test when the browser reports a JavaScript error, a
+Content-Security-Policy violation (Chromium logs each on the console) or the
 server answers 500 or more.
 """
 
@@ -110,6 +111,7 @@ def new_page(browser, live_server, request) -> Iterator[Callable[..., Page]]:
         page = context.new_page()
         problems: list[str] = []
         page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+        page.on("console", lambda message: _csp_violation(message, problems))
         page.on(
             "response",
             lambda response: (
@@ -137,6 +139,19 @@ def new_page(browser, live_server, request) -> Iterator[Callable[..., Page]]:
         problems += page_problems
     if problems and not failed:
         pytest.fail("The browser saw errors:\n" + "\n".join(problems), pytrace=False)
+
+
+CSP_MARKERS = ("Content Security Policy", "Content-Security-Policy")
+
+
+def _csp_violation(message, problems: list[str]) -> None:
+    """A console message about the Content-Security-Policy (a blocked inline handler,
+    style or script: "Refused to … because it violates the following Content Security
+    Policy directive") is a problem of the page, like a JavaScript error."""
+    text = message.text
+    if any(marker in text for marker in CSP_MARKERS):
+        where = (message.location or {}).get("url") or "the page"
+        problems.append(f"CSP violation on {where}: {text}")
 
 
 @pytest.fixture

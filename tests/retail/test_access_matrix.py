@@ -196,6 +196,9 @@ MATRIX = {
     "healthz": row(OK, OK, OK, OK, OK, OK),
     "readyz": row(OK, OK, OK, OK, OK, OK),
     "metrics": row(NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    # Browsers' CSP violation reports (access.PUBLIC_REPORTS): anyone may POST, a kiosk
+    # too (tests/retail/test_csp.py); a GET is 405 whoever asks.
+    "csp_report": row(NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED),
     # The tablet's offline mode (access.PUBLIC_ASSETS): the service worker and the page it
     # shows without a network name nobody, so the browser fetches them as anyone; a
     # kiosk (which has no offline mode) stays on its own paths.
@@ -410,6 +413,8 @@ def check(response, expected: str, role: str) -> None:
         assert status == 403, (status, location)
     elif expected == NOT_FOUND:
         assert status == 404, (status, location)
+    elif expected == NOT_ALLOWED:
+        assert status == 405, (status, location)
     elif expected == MFA_SETUP:
         assert status == 302 and reverse("mfa_activate_totp") in location, (status, location)
     elif expected == REDIRECT:
