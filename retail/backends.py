@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from retail import versions
+from retail.models import Role
 
 USER_SECONDS = 60
 STORES_VERSION = "aisle:auth:stores-version"
@@ -33,7 +34,9 @@ def _load(user_id):
         user = users.get(pk=user_id)
     except (get_user_model().DoesNotExist, ValueError, TypeError):
         return None
-    if settings.AISLE_SHARED_CACHE:
+    from retail.access import role_of
+
+    if settings.AISLE_SHARED_CACHE and role_of(user) == Role.HQ_ADMIN:
         # Kept with the user (and forgotten with them when an authenticator changes):
         # whether they have set up TOTP, which every HQ page asks (`access`).
         from allauth.mfa.models import Authenticator
