@@ -26,3 +26,17 @@ def scan(page: Page, code: str, *, field: str = "#scan-code") -> None:
     expect(box).to_be_focused()
     box.press_sequentially(code, delay=5)
     box.press("Enter")
+
+
+def wait_until(page: Page, expression: str, *, timeout_ms: int = 10_000) -> None:
+    """Wait until `expression` (JavaScript, possibly a promise) is true in the page.
+
+    Playwright's `wait_for_function` polls with code the page compiles, which the
+    Content-Security-Policy (no 'unsafe-eval') refuses; `evaluate` is not the page's
+    code, so this asks again every 50 ms instead."""
+    waited = 0
+    while not page.evaluate(expression):
+        if waited >= timeout_ms:
+            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(50)
+        waited += 50

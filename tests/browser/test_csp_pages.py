@@ -30,6 +30,7 @@ from retail import demo as demo_data
 from retail.models import OutboundMessage, Product, Store
 from returns.models import Return
 from tests import factories
+from tests.browser.steps import wait_until
 from tests.browser.test_store_shell import DEMO_PASSWORD, demo  # noqa: F401
 from tests.orders import ship_world
 from tests.retail.test_access_matrix import all_patterns
@@ -205,7 +206,7 @@ def visit(page: Page, urls: list[str]) -> list[str]:
         assert response is not None and response.status == 200, url
         assert response.headers.get("content-security-policy"), url
         # Fragments a page loads by itself (hx-trigger="load") are in by now.
-        page.wait_for_function("() => !document.querySelector('.htmx-request')")
+        wait_until(page, "!document.querySelector('.htmx-request')")
         opened.append(url)
     return opened
 

@@ -23,7 +23,7 @@ from inventory.models import StockMovement
 from orders.models import Fulfillment, FulfillmentLine, State
 from retail.action_models import AppliedAction
 from tests import factories
-from tests.browser.steps import scan, sign_in
+from tests.browser.steps import scan, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -248,12 +248,9 @@ def test_a_page_that_cannot_load_offline_shows_aisles_banner(page, shot, world):
     """The tablet's service worker answers a page load that meets no network with
     Aisle's offline page (both languages), not the browser's error page."""
     sign_in(page, "associate@test.aisle", lands="/store/")
-    page.wait_for_function(
-        "navigator.serviceWorker && navigator.serviceWorker.controller === null"
-        " ? navigator.serviceWorker.ready.then(() => true) : true"
-    )
+    wait_until(page, "navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # the worker, now active, controls the page
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     page.context.set_offline(True)
     page.goto("/store/pickups/")
     expect(page.get_by_role("heading", level=1)).to_have_text("No network")

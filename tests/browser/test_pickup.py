@@ -21,7 +21,7 @@ from inventory.models import MovementKind, StockMovement
 from orders.models import Fulfillment, State
 from retail.models import OutboundMessage
 from tests import factories
-from tests.browser.steps import scan, sign_in
+from tests.browser.steps import scan, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -60,8 +60,8 @@ def test_pickup_journey_from_the_api_to_the_hand_over(page, new_page, shot, worl
     expect(page).to_have_url(re.compile(r"/store/$"))
     expect(page.locator("#pickups-panel")).to_contain_text("WEB-10001")
     # The panel brings its stylesheet: wait for it before the screenshot.
-    page.wait_for_function(
-        "Array.from(document.styleSheets).some(s => (s.href || '').endsWith('pickups.css'))"
+    wait_until(
+        page, "Array.from(document.styleSheets).some(s => (s.href || '').endsWith('pickups.css'))"
     )
     expect(page.locator("#pickups-panel .pickup-list")).to_have_css("list-style-type", "none")
     shot(page, "home-panel")
