@@ -20,6 +20,7 @@ import hashlib
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -32,7 +33,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     version = hashlib.sha256(offline.encode()).hexdigest()[:12]
     body = render_to_string(
         "offline/sw.js",
-        {"version": version, "offline_url": "/offline/", "css": static("css/aisle.css")},
+        {"version": version, "offline_url": reverse("offline"), "css": static("css/aisle.css")},
     )
     return HttpResponse(body, content_type="text/javascript; charset=utf-8")
 
@@ -69,7 +70,6 @@ def client_strings() -> dict[str, str]:
             "Your session has ended. Sign in again: the actions kept on this tablet are sent "
             "then, as you."
         ),
-        "sign_in_link": _("Sign in"),
         "discard": _(
             "{n} action(s) have not been sent yet. Signing out deletes them from this tablet. "
             "Sign out anyway?"

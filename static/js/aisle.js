@@ -177,8 +177,10 @@
     }
     const doc = new DOMParser().parseFromString(text || "", "text/html");
     const found = doc.querySelector("[role=alert], .message-error, .error, main h1, h1");
-    const words_ = found ? found.textContent.trim().replace(/\s+/g, " ") : (text || "").trim();
-    return words_.slice(0, 300) || say("unknown_refusal");
+    // Text only, never markup: the message element, else the page's own words.
+    const source = found || doc.body;
+    const reason = source ? source.textContent.trim().replace(/\s+/g, " ") : "";
+    return reason.slice(0, 300) || say("unknown_refusal");
   }
 
   function isWholePage(text) {
