@@ -13,7 +13,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from inventory import services
-from inventory.models import StockLevel, StockLocation, StockMovement, Transfer, TransferLine
+from inventory.models import (
+    CarrierService,
+    SourcingSettings,
+    StockLevel,
+    StockLocation,
+    StockMovement,
+    Transfer,
+    TransferLine,
+)
 from retail import access
 from retail.admin import AisleModelAdmin
 from retail.models import Variant
@@ -46,6 +54,29 @@ class StockLocationAdmin(AisleModelAdmin):
     search_fields = ("code", "name", "postcode")
     autocomplete_fields = ("store",)
     list_select_related = ("store",)
+
+
+@admin.register(CarrierService)
+class CarrierServiceAdmin(AisleModelAdmin):
+    list_display = (
+        "name",
+        "country",
+        "service",
+        "cutoff",
+        "transit_days",
+        "cross_border_days",
+        "active",
+    )
+    list_filter = ("service", "country", "active")
+    search_fields = ("name", "country")
+
+
+@admin.register(SourcingSettings)
+class SourcingSettingsAdmin(AisleModelAdmin):
+    list_display = ("__str__", "nearby_km")
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not SourcingSettings.objects.exists()
 
 
 class StockChangeForm(forms.Form):

@@ -10,7 +10,7 @@ class InventoryConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory import catalog_index, network
-        from inventory.models import StockLocation
+        from inventory.models import CarrierService, StockLocation
         from retail.models import (
             AttributeTranslation,
             Category,
@@ -19,11 +19,12 @@ class InventoryConfig(AppConfig):
             Product,
             ProductTranslation,
             Store,
+            StoreClosure,
             Variant,
         )
 
         # The cached network reloads when a location, a store or its hours change.
-        for model in (StockLocation, Store, OpeningHours):
+        for model in (StockLocation, Store, OpeningHours, StoreClosure, CarrierService):
             post_save.connect(network.bump, sender=model, dispatch_uid=f"network-{model.__name__}")
             post_delete.connect(
                 network.bump, sender=model, dispatch_uid=f"network-{model.__name__}-del"

@@ -7,6 +7,8 @@ ledger always explains the figures (`manage.py stock_reconcile` checks it).
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,7 +18,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from retail.models import Store, Variant
+from retail.models import Store, Variant, zone_named
+from retail.validators import validate_time_zone
 
 
 class LocationKind(models.TextChoices):
@@ -66,10 +69,20 @@ class StockLocation(models.Model):
     postcode = models.CharField(_("postcode"), max_length=20, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
     lead_time_days = models.PositiveSmallIntegerField(
-        _("lead time (days)"),
-        default=2,
+        _("handling (working days)"),
+        default=0,
         validators=[MaxValueValidator(60)],
-        help_text=_("Days to ship to a customer or send a transfer to a store."),
+        help_text=_(
+            "Working days this location needs before a parcel can leave (a supplier's "
+            "lead time); the carrier's cut-off and transit days come on top."
+        ),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Where its carrier cut-offs are read. A store location uses its store's."),
     )
     active = models.BooleanField(_("active"), default=True)
 
@@ -86,6 +99,12 @@ class StockLocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        if self.store_id:
+            return self.store.tz
+        return zone_named(self.time_zone or settings.TIME_ZONE)
 
     @property
     def offers_pickup(self) -> bool:
@@ -275,3 +294,79 @@ class TransferLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.variant.sku}"
+
+
+class CarrierService(models.Model):
+    """How parcels leave one country: the cut-off in the sender's local time, and the
+    working days (Monday to Friday) they travel. Home deliveries and transfers to a
+    store each have their own service."""
+
+    class Service(models.TextChoices):
+        HOME = "home", _("Home delivery")
+        TRANSFER = "transfer", _("Transfer to a store")
+
+    name = models.CharField(_("carrier"), max_length=80)
+    country = models.CharField(
+        _("sending country"),
+        max_length=2,
+        help_text=_("Two-letter ISO code of the country its parcels leave from."),
+    )
+    service = models.CharField(_("service"), max_length=10, choices=Service.choices)
+    cutoff = models.TimeField(
+        _("cut-off"),
+        default=dt.time(16, 0),
+        help_text=_(
+            "Parcels ready after this time (sender's local time) leave the next working day."
+        ),
+    )
+    transit_days = models.PositiveSmallIntegerField(
+        _("transit (working days)"),
+        default=2,
+        validators=[MinValueValidator(0), MaxValueValidator(30)],
+        help_text=_("Within the sending country."),
+    )
+    cross_border_days = models.PositiveSmallIntegerField(
+        _("extra days across a border"),
+        default=2,
+        validators=[MaxValueValidator(30)],
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("carrier service")
+        verbose_name_plural = _("carrier services")
+        ordering = ["country", "service"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "service"],
+                condition=Q(active=True),
+                name="carrierservice_one_active_per_country",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country}, {self.get_service_display()})"
+
+
+class SourcingSettings(models.Model):
+    """HQ's sourcing settings (one row)."""
+
+    nearby_km = models.PositiveSmallIntegerField(
+        _("nearby within (km)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text=_(
+            "Stores within this distance of a store are shown to its associates as nearby."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("sourcing settings")
+        verbose_name_plural = _("sourcing settings")
+
+    def __str__(self) -> str:
+        return str(_("Sourcing settings"))
+
+    @classmethod
+    def current(cls) -> SourcingSettings:
+        return cls.objects.order_by("pk").first() or cls()

@@ -315,6 +315,11 @@ class Fulfillment(models.Model):
     )
     state = models.CharField(_("state"), max_length=12, choices=State.choices)
     ready_by = models.DateTimeField(_("ready by"), null=True, blank=True)
+    # The promise the order was placed with (never moved): its date, and why this
+    # source (`inventory.promise.Reason`, rendered in the reader's language).
+    promised_by = models.DateTimeField(_("promised by"), null=True, blank=True)
+    promise = models.JSONField(_("promise"), default=dict, blank=True)
+    late_notice_at = models.DateTimeField(_("customer told it is late"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("customer checked in"), null=True, blank=True)
     pickup_code = models.CharField(_("pickup code"), max_length=12, blank=True)
     # Wrong codes typed for this pickup; at the limit (`AISLE_PICKUP_CODE_MISSES`) its

@@ -29,6 +29,7 @@ from retail.models import (
     ProductTranslation,
     StaffProfile,
     Store,
+    StoreClosure,
     User,
     Variant,
     WebhookDelivery,
@@ -67,12 +68,17 @@ class OpeningHoursInline(admin.TabularInline):
     max_num = 7
 
 
+class StoreClosureInline(admin.TabularInline):
+    model = StoreClosure
+    extra = 0
+
+
 @admin.register(Store)
 class StoreAdmin(AisleModelAdmin):
     list_display = ("code", "name", "city", "country", "time_zone", "pickup_enabled", "is_open")
     list_filter = ("is_open", "pickup_enabled", "country", "time_zone")
     search_fields = ("code", "name", "city", "postcode")
-    inlines = [OpeningHoursInline]
+    inlines = [OpeningHoursInline, StoreClosureInline]
     fieldsets = (
         (None, {"fields": ("code", "name", "is_open")}),
         (

@@ -76,7 +76,7 @@ store_code_validator = RegexValidator(
 
 
 @functools.cache
-def _zone(key: str) -> zoneinfo.ZoneInfo:
+def zone_named(key: str) -> zoneinfo.ZoneInfo:
     """The time zone `key`, kept: `ZoneInfo` keeps only the last few zones it was asked
     for, and a network of stores in many zones would read their files again and again."""
     return zoneinfo.ZoneInfo(key)
@@ -132,7 +132,7 @@ class Store(models.Model):
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
-        return _zone(self.time_zone)
+        return zone_named(self.time_zone)
 
     def local_now(self) -> dt.datetime:
         return timezone.now().astimezone(self.tz)
@@ -173,6 +173,26 @@ class OpeningHours(models.Model):
     def clean(self) -> None:
         if self.opens and self.closes and self.opens >= self.closes:
             raise ValidationError({"closes": _("A store must close after it opens.")})
+
+
+class StoreClosure(models.Model):
+    """A day a store that would normally open stays closed (a public holiday, an
+    inventory day): no pickup is promised for that day."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        ordering = ["store", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "date"], name="storeclosure_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.reason}".strip()
 
 
 class Category(models.Model):
