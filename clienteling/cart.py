@@ -9,6 +9,7 @@ outbox. Placing locks the cart: a double tap or a resent form places one order.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,7 +25,7 @@ from inventory.sourcing import Address, Plan, SourcingRequest, plan_sourcing
 from orders import credit
 from orders.models import Order
 from orders.services import LineInput, OrderError, OrderInput, money, order_place
-from retail import messaging
+from retail import messaging, postcodes
 from retail import services as retail_services
 from retail.models import Customer, Store, User, Variant
 
@@ -192,7 +193,16 @@ def cart_set_delivery(
             raise CartError(_("Give the name, street, city, postcode and country."))
         given["country"] = given["country"].upper()
         if len(given["country"]) != 2 or not given["country"].isalpha():
-            raise CartError(_("The country is its two-letter code, e.g. GB."))
+            raise CartError(_("The country is its two-letter code, e.g. FR."))
+        if not postcodes.well_formed(given["country"], given["postcode"]):
+            raise CartError(
+                _("“%(postcode)s” is not a postcode in %(country)s (for example %(example)s).")
+                % {
+                    "postcode": given["postcode"],
+                    "country": given["country"],
+                    "example": postcodes.example(given["country"]) or "—",
+                }
+            )
         cart.address = {k: v for k, v in given.items() if v}
     cart.save(update_fields=["delivery", "pickup_store", "address", "updated_at"])
     return cart
@@ -239,24 +249,18 @@ def cart_preview(cart: Cart) -> Preview:
     for line in lines:
         wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
     plan = plan_sourcing(
-        SourcingRequest(
-            method=method,
-            lines=wanted,
-            store=store,
-            address=Address(
-                postcode=address.get("postcode", ""), country=address.get("country", "")
-            )
-            if address
-            else None,
-        )
+        SourcingRequest(method=method, lines=wanted, store=store, address=Address.of(address))
     )
     short = sorted(labels[v].split(" ")[0] for v in plan.short)
     return Preview(lines, total, plan, short, labels)
 
 
-def cart_place(*, cart: Cart, tender: str, by: User) -> Order:
+def cart_place(*, cart: Cart, tender: str, by: User, quoted: dt.datetime | None = None) -> Order:
     """Place the cart as one order (channel `store`, credited to the associate) and send
-    the customer a confirmation. A cart placed already answers with its order."""
+    the customer a confirmation. A cart placed already answers with its order.
+
+    `quoted` is the promise the page showed: an order that would come later, or whose
+    date has passed since, is not placed (the associate tells the customer first)."""
     with transaction.atomic():
         cart = Cart.objects.select_for_update().get(pk=cart.pk)
         if cart.state == CartState.PLACED:
@@ -292,6 +296,7 @@ def cart_place(*, cart: Cart, tender: str, by: User) -> Order:
             by=by,
             credited_to=cart.associate,
             fingerprint=hashlib.sha256(f"{content}|{method}|{tender}".encode()).hexdigest(),
+            quoted=quoted,
         )
         try:
             order, _created = order_place(data)

@@ -3,6 +3,8 @@ walk-in guest), delivery, the sourcing plan before placing, and the order."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -73,6 +75,7 @@ def _render(
             "how": how.get(pl.fulfilment, pl.fulfilment),
             "items": [(qty, preview.labels[v]) for v, qty in pl.quantities.items()],
             "ready_by": pl.ready_by,
+            "why": pl.explanation,
         }
         for pl in (preview.plan.lines if preview.plan else [])
     ]
@@ -203,10 +206,24 @@ def place(request: HttpRequest) -> HttpResponse:
     if cart is None:
         return redirect("cart:detail")
     try:
-        order = carts.cart_place(cart=cart, tender=request.POST.get("tender", ""), by=request.user)
+        order = carts.cart_place(
+            cart=cart,
+            tender=request.POST.get("tender", ""),
+            by=request.user,
+            quoted=_quoted(request.POST.get("promised_by", "")),
+        )
     except carts.CartError as exc:
         return _refused(request, exc)
     return redirect(reverse("cart:placed") + f"?order={order.order_ref}")
+
+
+def _quoted(value: str):
+    """The promise the page showed (ISO 8601), or None when absent or unreadable."""
+    try:
+        moment = dt.datetime.fromisoformat(value[:40])
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else None
 
 
 @area_required(Area.STORE)

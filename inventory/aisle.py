@@ -19,17 +19,24 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inventory import promise
 from inventory.catalog_index import CatalogIndex, ProductEntry, VariantEntry, catalog_index
 from inventory.models import LocationKind
-from inventory.network import network
-from inventory.sourcing import PICK_TIME, RECEIVE_TIME, distance_km, load_snapshot
-from retail.hours import ready_moment
+from inventory.network import nearby_km, network
+from inventory.sourcing import (
+    Method,
+    PlanLine,
+    SourcingRequest,
+    distance_km,
+    load_snapshot,
+    plan_sourcing,
+)
 from retail.models import Store
 
 PAGE_SIZE = 24
 MAX_TERMS = 8
 MAX_QUERY = 100
-NEARBY_STORES = 5
+NEARBY_STORES = 5  # at most, nearest first, within HQ's nearby distance
 
 
 class SearchError(ValueError):
@@ -195,9 +202,9 @@ class Source:
     name: str
     kind: str
     available: int
-    distance_km: float | None = None
+    distance_km: float | None = None  # from this store
     ready_here: dt.datetime | None = None  # ready for pickup in this store, if sent here
-    delivered_by: dt.date | None = None  # at a home address (DC, shipping store, supplier)
+    delivered_by: dt.date | None = None  # at an address in this store's country
 
 
 @dataclass
@@ -209,6 +216,7 @@ class VariantAvailability:
     dcs: list[Source] = field(default_factory=list)
     suppliers: list[Source] = field(default_factory=list)
     network: int = 0  # units any location could give an order
+    promise: PlanLine | None = None  # one unit collected here: from where, when, why
 
     @property
     def orderable(self) -> bool:
@@ -222,28 +230,35 @@ def product_by_style(style_code: str) -> ProductEntry | None:
 def product_availability(
     *, product: ProductEntry, store: Store, now: dt.datetime | None = None
 ) -> list[VariantAvailability]:
-    """Every variant of the product: on this shelf, in the nearest stores, at the DCs
-    and suppliers, and when each could reach the customer (one stock query)."""
+    """Every variant of the product: on this shelf, the promise for one unit collected
+    here (`plan_sourcing`, as the cart, the kiosk and the API make it), the nearby
+    stores (within HQ's distance), the DCs and suppliers, and when each could reach the
+    customer (one stock query)."""
     now = now or timezone.now()
     snapshot = load_snapshot([v.id for v in product.variants])
     locations = snapshot.locations
     here = next((loc for loc in locations.values() if loc.store_id == store.pk), None)
-    hours = snapshot.hours.get(store.pk, {})
-    ready_cache: dict[int, dt.datetime | None] = {}
+    takes_pickups = store.pickup_enabled and store.is_open
+    within = nearby_km()
+    journeys: dict[int, tuple] = {}  # location id -> (ready here, home delivery day, km)
 
-    def ready_after(lead_days: int) -> dt.datetime | None:
-        """Ready for pickup here when sent from a location `lead_days` away."""
-        if not (store.pickup_enabled and store.is_open):
-            return None
-        if lead_days not in ready_cache:
-            ready_cache[lead_days] = (
-                ready_moment(store, now, PICK_TIME, hours)
-                if lead_days == 0
-                else ready_moment(store, now + dt.timedelta(days=lead_days), RECEIVE_TIME, hours)
-            )
-        return ready_cache[lead_days]
+    def journey(loc) -> tuple:
+        if loc.pk not in journeys:
+            ready = None
+            if takes_pickups and loc.kind != LocationKind.SUPPLIER:
+                ready, _leg = promise.transfer_ready(loc, store, now=now, hours=snapshot.hours)
+            delivered = None
+            if loc.kind != LocationKind.STORE or loc.ships_to_customers:
+                leg = promise.home_leg(loc, country=store.country, now=now, hours=snapshot.hours)
+                delivered = leg.arrives if leg else None
+            km = None
+            if None not in (store.latitude, loc.latitude):
+                km = round(
+                    distance_km(store.latitude, store.longitude, loc.latitude, loc.longitude), 1
+                )
+            journeys[loc.pk] = (ready, delivered, km)
+        return journeys[loc.pk]
 
-    today = timezone.localdate(now, store.tz)
     result = []
     for variant in product.variants:
         row = VariantAvailability(
@@ -255,34 +270,29 @@ def product_availability(
             available = snapshot.at(loc.pk, variant.id)
             if available <= 0 or (here is not None and loc.pk == here.pk):
                 continue
-            source = Source(loc.code, loc.name, loc.kind, available)
+            ready, delivered, km = journey(loc)
+            source = Source(loc.code, loc.name, loc.kind, available, km, ready, delivered)
             if loc.kind == LocationKind.SUPPLIER:
                 # Suppliers ship to the customer (drop-ship), never to a store.
-                source.delivered_by = today + dt.timedelta(days=loc.lead_time_days)
+                source.ready_here = None
                 row.suppliers.append(source)
-            else:
-                source.ready_here = ready_after(loc.lead_time_days)
-                if loc.kind == LocationKind.DC or loc.ships_to_customers:
-                    source.delivered_by = today + dt.timedelta(days=loc.lead_time_days)
-                if loc.kind == LocationKind.DC:
-                    row.dcs.append(source)
-                else:
-                    if here is not None and None not in (here.latitude, loc.latitude):
-                        source.distance_km = round(
-                            distance_km(here.latitude, here.longitude, loc.latitude, loc.longitude),
-                            1,
-                        )
-                    row.stores.append(source)
+            elif loc.kind == LocationKind.DC:
+                row.dcs.append(source)
+            elif km is not None and km <= within:
+                row.stores.append(source)
             if loc.sellable_online or loc.kind == LocationKind.STORE:
                 row.network += available
-        row.stores.sort(key=lambda s: (s.distance_km is None, s.distance_km or 0.0, s.code))
+        row.stores.sort(key=lambda s: (s.distance_km, s.code))
         row.stores = row.stores[:NEARBY_STORES]
         row.dcs.sort(key=lambda s: s.code)
         row.suppliers.sort(key=lambda s: (s.delivered_by, s.code))
-        if row.here > 0:
-            row.ready_here = ready_after(0)
-        else:
-            soonest = [s.ready_here for s in row.stores + row.dcs if s.ready_here is not None]
-            row.ready_here = min(soonest, default=None)
+        if takes_pickups:
+            plan = plan_sourcing(
+                SourcingRequest(method=Method.PICKUP, lines={variant.id: 1}, store=store, now=now),
+                snapshot,
+            )
+            if plan.complete and plan.lines:
+                row.promise = plan.lines[0]
+                row.ready_here = row.promise.ready_by
         result.append(row)
     return result

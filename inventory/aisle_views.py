@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from inventory import aisle
+from inventory.network import nearby_km
 from retail.access import Area, area_required
 from retail.views import store_or_choose
 
@@ -147,6 +148,7 @@ def product(request: HttpRequest, style_code: str) -> HttpResponse:
         "nav": "aisle",
         "product": entry,
         "rows": rows,
+        "nearby_km": nearby_km(),
         "back": _back_to_search(request),
         "nonce": uuid.uuid4().hex,  # one per page: a double tap on "Add" adds once
     }

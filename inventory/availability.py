@@ -7,14 +7,20 @@ stock rows of those SKUs.
 
 from __future__ import annotations
 
-import datetime as dt
+import math
 from collections import defaultdict
 
 from django.utils import timezone
 
 from inventory.models import LocationKind
-from inventory.sourcing import PICK_TIME, RECEIVE_TIME, load_snapshot
-from retail.hours import ready_moment
+from inventory.sourcing import (
+    Method,
+    SourcingRequest,
+    distance_km,
+    load_snapshot,
+    plan_sourcing,
+    postcode_area,
+)
 from retail.models import Variant
 
 MAX_SKUS = 50
@@ -35,7 +41,10 @@ def network_availability(skus: list[str], store_code: str | None = None, now=Non
 
     Every `available` is on hand − reserved − safety stock, never below 0. Lists the
     online-sellable locations with stock and, with `store_code`, that store always,
-    plus when one unit can be ready for pickup there (within its opening hours).
+    plus when one unit can be ready for pickup there: the promise `plan_sourcing`
+    makes for it (as the tablet, the cart and the kiosk show it). With a store, the
+    locations are ranked as sourcing ranks them for it: the promised source first,
+    then in the store's country before abroad, nearest first.
     """
     now = now or timezone.now()
     skus = list(dict.fromkeys(skus))
@@ -48,7 +57,7 @@ def network_availability(skus: list[str], store_code: str | None = None, now=Non
     snapshot = load_snapshot(variants.values())
     # Plain values per location, read once (model attribute access is the slow part).
     meta = {
-        loc.pk: (loc.code, loc.kind, loc.sellable_online, loc.offers_pickup, loc.lead_time_days)
+        loc.pk: (loc.code, loc.kind, loc.sellable_online, loc.offers_pickup)
         for loc in snapshot.locations.values()
     }
     here = None
@@ -62,14 +71,14 @@ def network_availability(skus: list[str], store_code: str | None = None, now=Non
     by_variant: dict[int, dict[int, int]] = defaultdict(dict)
     for (location_id, variant_id), available in snapshot.available.items():
         by_variant[variant_id][location_id] = available
+    order = _ranking(here, snapshot) if here is not None else {}
 
-    ready_cache: dict = {}
     result = []
     for sku in skus:
         stock = by_variant.get(variants[sku], {})
         listed, total = [], 0
         for location_id, available in stock.items():
-            code, kind, online, pickup, _lead = meta[location_id]
+            code, kind, online, pickup = meta[location_id]
             if online:
                 total += available
             if (available > 0 and online) or (here is not None and location_id == here.pk):
@@ -77,23 +86,44 @@ def network_availability(skus: list[str], store_code: str | None = None, now=Non
                     {"location": code, "kind": kind, "available": available, "pickup": pickup}
                 )
         if here is not None and here.pk not in stock:
-            code, kind, _online, pickup, _lead = meta[here.pk]
+            code, kind, _online, pickup = meta[here.pk]
             listed.append({"location": code, "kind": kind, "available": 0, "pickup": pickup})
-        listed.sort(key=lambda item: (item["kind"] != "store", item["location"]))
         entry = {"sku": sku, "available": total, "locations": listed}
         if here is not None:
-            entry["pickup"] = _pickup(
-                here, stock, meta, snapshot.hours.get(here.store_id, {}), now, ready_cache
+            pickup, source = _pickup(here, variants[sku], stock, meta, snapshot, now)
+            entry["pickup"] = pickup
+            listed.sort(
+                key=lambda item: (item["location"] != source, order.get(item["location"], ()))
             )
+        else:
+            listed.sort(key=lambda item: (item["kind"] != "store", item["location"]))
         result.append(entry)
     return {"skus": result}
 
 
-def _pickup(here, stock: dict[int, int], meta, hours, now, ready_cache: dict) -> dict:
-    """How this SKU reaches the customer at `here`: its shelf, or a transfer.
-    `ready_cache` keeps the ready time per lead time within one request."""
+def _ranking(here, snapshot) -> dict[str, tuple]:
+    """location code -> its rank for a pickup at `here`: this store, then the store's
+    country before abroad, then nearest (by distance, else postcode area), then code."""
     store = here.store
-    on_shelf = stock.get(here.pk, 0)
+    ranks = {}
+    for loc in snapshot.locations.values():
+        km = None
+        if loc.latitude is not None:
+            km = distance_km(store.latitude, store.longitude, loc.latitude, loc.longitude)
+        ranks[loc.code] = (
+            loc.pk != here.pk,
+            loc.country != store.country,
+            km if km is not None else math.inf,
+            postcode_area(loc.postcode) != postcode_area(store.postcode),
+            loc.code,
+        )
+    return ranks
+
+
+def _pickup(here, variant_id: int, stock: dict[int, int], meta, snapshot, now) -> tuple:
+    """How this SKU reaches the customer at `here` (its shelf, or a transfer), and the
+    code of the location the promise takes it from."""
+    store = here.store
     senders = [
         location_id
         for location_id, available in stock.items()
@@ -101,21 +131,18 @@ def _pickup(here, stock: dict[int, int], meta, hours, now, ready_cache: dict) ->
         and location_id != here.pk
         and meta[location_id][1] in (LocationKind.DC, LocationKind.STORE)
     ]
-    by_transfer = sum(stock[location_id] for location_id in senders)
-    ready = None
+    ready, source = None, None
     if store.pickup_enabled and store.is_open:
-        lead = 0 if on_shelf > 0 else min((meta[i][4] for i in senders), default=None)
-        if lead is not None:
-            if lead not in ready_cache:
-                ready_cache[lead] = (
-                    ready_moment(store, now, PICK_TIME, hours)
-                    if lead == 0
-                    else ready_moment(store, now + dt.timedelta(days=lead), RECEIVE_TIME, hours)
-                )
-            ready = ready_cache[lead]
-    return {
+        plan = plan_sourcing(
+            SourcingRequest(method=Method.PICKUP, lines={variant_id: 1}, store=store, now=now),
+            snapshot,
+        )
+        if plan.complete and plan.lines:
+            ready, source = plan.lines[0].ready_by, plan.lines[0].location.code
+    pickup = {
         "store": here.code,
-        "available_here": on_shelf,
-        "available_by_transfer": by_transfer,
+        "available_here": stock.get(here.pk, 0),
+        "available_by_transfer": sum(stock[location_id] for location_id in senders),
         "ready_by": ready.isoformat() if ready else None,
     }
+    return pickup, source

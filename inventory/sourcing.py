@@ -19,9 +19,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from inventory import promise
 from inventory.models import LocationKind, StockLevel, StockLocation
 from inventory.network import network
-from retail.hours import ready_moment
+from inventory.promise import explain
+from retail.hours import closures_between
 from retail.models import Store
 
 
@@ -42,17 +44,24 @@ class Fulfilment:
     CARRY_OUT = "carry_out"
 
 
-# Time to pick a pickup order from the shelf, and to receive a transfer, in opening hours.
-PICK_TIME = dt.timedelta(hours=2)
-RECEIVE_TIME = dt.timedelta(hours=2)
-
-
 @dataclass(frozen=True)
 class Address:
     postcode: str = ""
     country: str = ""
     lat: Decimal | float | None = None
     lon: Decimal | float | None = None
+
+    @classmethod
+    def of(cls, data: Mapping | None) -> Address | None:
+        """From an order's or a cart's address (a dict), None without one."""
+        if data is None:
+            return None
+        return cls(
+            postcode=data.get("postcode", ""),
+            country=data.get("country", ""),
+            lat=data.get("lat"),
+            lon=data.get("lon"),
+        )
 
 
 @dataclass
@@ -72,6 +81,12 @@ class PlanLine:
     fulfilment: str
     quantities: dict[int, int]  # variant_id -> quantity from this location
     ready_by: dt.datetime | None = None
+    # Why this source, and its journey (`inventory.promise.reason`; `explain()` words it).
+    reason: dict = field(default_factory=dict)
+
+    @property
+    def explanation(self) -> list[str]:
+        return explain(self.reason)
 
 
 @dataclass
@@ -83,6 +98,16 @@ class Plan:
     def complete(self) -> bool:
         return not self.short
 
+    @property
+    def promised_by(self) -> dt.datetime | None:
+        """When the customer has everything: the latest of the parts."""
+        dates = [line.ready_by for line in self.lines if line.ready_by is not None]
+        return max(dates) if len(dates) == len(self.lines) and dates else None
+
+    @property
+    def split(self) -> bool:
+        return len(self.lines) > 1
+
 
 @dataclass
 class Snapshot:
@@ -92,6 +117,8 @@ class Snapshot:
     available: dict[tuple[int, int], int]  # (location_id, variant_id) -> available
     on_hand: dict[tuple[int, int], int]  # physical stock (what limits a till sale)
     hours: dict[int, dict[int, tuple[dt.time, dt.time]]]  # store_id -> weekday -> span
+    # Journeys worked out already (a page asking many promises reuses them).
+    memo: dict = field(default_factory=dict)
 
     def at(self, location_id: int, variant_id: int) -> int:
         return self.available.get((location_id, variant_id), 0)
@@ -132,13 +159,44 @@ def postcode_area(postcode: str) -> str:
     return letters.group(0) if letters else compact[:2]
 
 
-def _nearness(location: StockLocation, lat, lon, postcode: str, country: str):
-    """A sort key: by distance when both have coordinates, else by postcode area."""
+@dataclass
+class Option:
+    """A location that could send units, with when they would reach the customer."""
+
+    location: StockLocation
+    ready: dt.datetime | None
+    leg: promise.Leg | None
+    km: float | None
+    same_area: bool
+    abroad: bool
+
+
+KIND_ORDER = {LocationKind.DC: 0, LocationKind.STORE: 1, LocationKind.SUPPLIER: 2}
+
+
+def _rank(option: Option):
+    """In the country first, then the soonest, then the DC before stores before
+    suppliers, then the nearest (by distance, else the same postcode area)."""
+    return (
+        option.abroad,
+        option.ready is None,
+        option.ready or dt.datetime.max.replace(tzinfo=dt.UTC),
+        KIND_ORDER.get(option.location.kind, 3),
+        option.km if option.km is not None else math.inf,
+        not option.same_area,
+        option.location.code,
+    )
+
+
+def _where(location: StockLocation, lat, lon, postcode: str) -> tuple[float | None, bool]:
+    """(distance in km when both have coordinates, same postcode area)."""
+    km = None
     if lat is not None and lon is not None and location.latitude is not None:
-        return (0, distance_km(lat, lon, location.latitude, location.longitude), location.code)
-    same_area = bool(postcode) and postcode_area(location.postcode) == postcode_area(postcode)
-    same_country = bool(country) and location.country == country
-    return (1, (0 if same_area else 1) + (0 if same_country else 1), location.code)
+        km = distance_km(lat, lon, location.latitude, location.longitude)
+    same_area = bool(postcode and location.postcode) and postcode_area(
+        location.postcode
+    ) == postcode_area(postcode)
+    return km, same_area
 
 
 def _cover(
@@ -171,24 +229,73 @@ def _cover(
     return sorted(chosen, key=lambda pair: candidates.index(pair[0]))
 
 
-def _store_ready_by(
-    store: Store, snapshot: Snapshot, earliest: dt.datetime, work
-) -> dt.datetime | None:
-    return ready_moment(store, earliest, work, snapshot.hours.get(store.pk, {}))
+def _why(option: Option, take: dict[int, int], tier: list[Option], parts: int, snapshot) -> str:
+    if option.abroad:
+        return promise.Why.ABROAD
+    if parts > 1:
+        return promise.Why.SPLIT
+    rivals = [
+        other
+        for other in tier
+        if other.location.pk != option.location.pk
+        and other.ready is not None
+        and all(snapshot.at(other.location.pk, var) >= qty for var, qty in take.items())
+    ]
+    if option.location.kind == LocationKind.SUPPLIER and not any(
+        r.location.kind != LocationKind.SUPPLIER for r in rivals
+    ):
+        return promise.Why.DROP_SHIP
+    if not rivals:
+        return promise.Why.ONLY
+    rival = rivals[0]
+    if option.ready < rival.ready:
+        return promise.Why.SOONEST
+    if option.location.kind == LocationKind.DC and rival.location.kind != LocationKind.DC:
+        return promise.Why.DC
+    return promise.Why.NEAREST
+
+
+def _choose(
+    remaining: dict[int, int], options: list[Option], snapshot: Snapshot
+) -> list[tuple[Option, dict[int, int], str]]:
+    """The sources for what remains: in the country first (never across a border for
+    what the country has), fewest parcels, then the best-ranked."""
+    ranked = sorted((o for o in options if o.ready is not None), key=_rank)
+    by_pk = {o.location.pk: o for o in ranked}
+    chosen = []
+    for tier in ([o for o in ranked if not o.abroad], [o for o in ranked if o.abroad]):
+        if not remaining:
+            break
+        covered = _cover(remaining, [o.location for o in tier], snapshot)
+        chosen += [(by_pk[loc.pk], take, tier) for loc, take in covered]
+    parts = len(chosen)
+    return [
+        (option, take, _why(option, take, tier, parts, snapshot)) for option, take, tier in chosen
+    ]
+
+
+def _take_all(remaining: dict[int, int], take: dict[int, int]) -> None:
+    for var, qty in take.items():
+        remaining[var] -= qty
+        if remaining[var] == 0:
+            del remaining[var]
 
 
 def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
-    """The network's sourcing rules (see design.md):
+    """The network's sourcing rules (see design.md and `inventory.promise`):
 
     - carry-out: this store's shelf only (on hand not reserved);
-    - pickup at S: S's shelf, else transfers to S from the DC or the nearest stores
-      that can spare the units (ship-to-store, with a ready date);
-    - delivery: the DC first, then stores that ship (nearest to the address), then
-      supplier drop-ship; fewest shipments first, one plan line per source.
+    - pickup at S: S's shelf, else transfers to S from the DCs and other stores;
+    - delivery: the DCs, the stores that ship and the suppliers (drop-ship);
+    - the sources in the destination's country first: a border is crossed only for
+      what the country cannot give;
+    - fewest parcels, then the soonest, then the DC before stores before suppliers,
+      then the nearest; each line says why (`PlanLine.reason`).
     """
     remaining = {var: qty for var, qty in request.lines.items() if qty > 0}
     lines: list[PlanLine] = []
     locations = list(snapshot.locations.values())
+    now = request.now
 
     if request.method == Method.CARRY_OUT:
         # A till sale is a fact: units reserved for other orders are released for it,
@@ -202,68 +309,103 @@ def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
         short = {var: qty - take[var] for var, qty in remaining.items() if qty > take[var]}
         taken = {var: qty for var, qty in take.items() if qty > 0}
         if taken:
-            lines.append(PlanLine(here, Fulfilment.CARRY_OUT, taken, request.now))
+            why = promise.reason(why=promise.Why.CARRY_OUT, location=here, ready_by=now)
+            lines.append(PlanLine(here, Fulfilment.CARRY_OUT, taken, now, why))
         return Plan(lines, short)
 
     if request.method == Method.PICKUP:
         store = request.store
         here = _store_location(store, snapshot)
+        week = snapshot.hours.get(store.pk, {})
         if here is not None:
             take = {var: min(qty, snapshot.at(here.pk, var)) for var, qty in remaining.items()}
             take = {var: qty for var, qty in take.items() if qty > 0}
             if take:
-                ready = _store_ready_by(store, snapshot, request.now, PICK_TIME)
-                lines.append(PlanLine(here, Fulfilment.PICKUP, take, ready))
-                for var, qty in take.items():
-                    remaining[var] -= qty
-                    if remaining[var] == 0:
-                        del remaining[var]
-        lat, lon = store.latitude, store.longitude
-        dcs = sorted(
-            (loc for loc in locations if loc.kind == LocationKind.DC),
-            key=lambda loc: _nearness(loc, lat, lon, store.postcode, store.country),
-        )
-        stores = sorted(
-            (
-                loc
-                for loc in locations
-                if loc.kind == LocationKind.STORE and loc.store_id != store.pk
-            ),
-            key=lambda loc: _nearness(loc, lat, lon, store.postcode, store.country),
-        )
-        for source, take in _cover(remaining, dcs + stores, snapshot):
-            arrives = request.now + dt.timedelta(days=source.lead_time_days)
-            ready = _store_ready_by(store, snapshot, arrives, RECEIVE_TIME)
-            lines.append(PlanLine(source, Fulfilment.SHIP_TO_STORE, take, ready))
+                ready = promise.shelf_ready(store, now=now, hours=snapshot.hours)
+                why = promise.reason(
+                    why=promise.Why.SHELF,
+                    location=here,
+                    ready_by=ready,
+                    closed=_closed_until(store, week, now, ready),
+                )
+                lines.append(PlanLine(here, Fulfilment.PICKUP, take, ready, why))
+                _take_all(remaining, take)
+        options = []
+        for loc in locations:
+            if loc.kind not in (LocationKind.DC, LocationKind.STORE) or loc.store_id == store.pk:
+                continue
+            if not any(snapshot.at(loc.pk, var) > 0 for var in remaining):
+                continue
+            key = ("transfer", loc.pk, store.pk, now)
+            if key not in snapshot.memo:
+                ready, leg = promise.transfer_ready(loc, store, now=now, hours=snapshot.hours)
+                km, same_area = _where(loc, store.latitude, store.longitude, store.postcode)
+                snapshot.memo[key] = Option(
+                    loc, ready, leg, km, same_area, loc.country != store.country
+                )
+            options.append(snapshot.memo[key])
+        for option, take, why in _choose(remaining, options, snapshot):
+            data = promise.reason(
+                why=why,
+                location=option.location,
+                ready_by=option.ready,
+                leg=option.leg,
+                km=option.km,
+                to_country=store.country,
+                units=sum(take.values()),
+                closed=_closed_until(store, week, now, option.ready),
+            )
+            lines.append(
+                PlanLine(option.location, Fulfilment.SHIP_TO_STORE, take, option.ready, data)
+            )
         return Plan(lines, remaining)
 
     # Delivery to an address.
     address = request.address or Address()
-    near = lambda loc: _nearness(loc, address.lat, address.lon, address.postcode, address.country)  # noqa: E731
-    dcs = sorted(
-        (loc for loc in locations if loc.kind == LocationKind.DC and loc.sellable_online), key=near
-    )
-    stores = sorted(
-        (
-            loc
-            for loc in locations
-            if loc.kind == LocationKind.STORE and loc.ships_to_customers and loc.sellable_online
-        ),
-        key=near,
-    )
-    suppliers = sorted(
-        (loc for loc in locations if loc.kind == LocationKind.SUPPLIER and loc.sellable_online),
-        key=lambda loc: (loc.lead_time_days, loc.code),
-    )
     kinds = {
         LocationKind.DC: Fulfilment.SHIP_TO_HOME,
         LocationKind.STORE: Fulfilment.SHIP_FROM_STORE,
         LocationKind.SUPPLIER: Fulfilment.DROP_SHIP,
     }
-    for source, take in _cover(remaining, dcs + stores + suppliers, snapshot):
-        eta = request.now + dt.timedelta(days=source.lead_time_days)
-        lines.append(PlanLine(source, kinds[source.kind], take, eta))
+    options = []
+    for loc in locations:
+        if loc.kind not in kinds or not loc.sellable_online:
+            continue
+        if loc.kind == LocationKind.STORE and not loc.ships_to_customers:
+            continue
+        if not any(snapshot.at(loc.pk, var) > 0 for var in remaining):
+            continue
+        key = ("home", loc.pk, address, now)
+        if key not in snapshot.memo:
+            leg = promise.home_leg(loc, country=address.country, now=now, hours=snapshot.hours)
+            ready = promise.delivered_by(loc, leg) if leg else None
+            km, same_area = _where(loc, address.lat, address.lon, address.postcode)
+            abroad = bool(address.country and loc.country) and loc.country != address.country
+            snapshot.memo[key] = Option(loc, ready, leg, km, same_area, abroad)
+        options.append(snapshot.memo[key])
+    for option, take, why in _choose(remaining, options, snapshot):
+        data = promise.reason(
+            why=why,
+            location=option.location,
+            ready_by=option.ready,
+            leg=option.leg,
+            km=option.km,
+            same_area=option.same_area,
+            to_country=address.country,
+            units=sum(take.values()),
+        )
+        lines.append(
+            PlanLine(option.location, kinds[option.location.kind], take, option.ready, data)
+        )
     return Plan(lines, remaining)
+
+
+def _closed_until(store: Store, week, now: dt.datetime, ready: dt.datetime | None) -> list:
+    """The pickup store's closures between now and the ready day (they delay it)."""
+    if ready is None:
+        return []
+    today = now.astimezone(store.tz).date()
+    return closures_between(week, today, ready.astimezone(store.tz).date())
 
 
 def _store_location(store: Store | None, snapshot: Snapshot) -> StockLocation | None:
@@ -280,9 +422,21 @@ def strategy() -> Callable[[SourcingRequest, Snapshot], Plan]:
     return import_string(path)
 
 
-def plan_sourcing(request: SourcingRequest) -> Plan:
-    """The sourcing plan for a request, from one snapshot of availability."""
-    snapshot = load_snapshot(request.lines.keys())
-    for location_id in request.exclude_location_ids:
-        snapshot.locations.pop(location_id, None)
+def plan_sourcing(request: SourcingRequest, snapshot: Snapshot | None = None) -> Plan:
+    """The sourcing plan for a request, from one snapshot of availability (read here
+    unless given: a page asking for many promises reads it once)."""
+    if snapshot is None:
+        snapshot = load_snapshot(request.lines.keys())
+    if request.exclude_location_ids:
+        snapshot = Snapshot(
+            {
+                pk: loc
+                for pk, loc in snapshot.locations.items()
+                if pk not in request.exclude_location_ids
+            },
+            snapshot.available,
+            snapshot.on_hand,
+            snapshot.hours,
+            snapshot.memo,
+        )
     return strategy()(request, snapshot)

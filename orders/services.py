@@ -8,6 +8,7 @@ outbox, which delivers them after commit.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from orders.models import (
     State,
 )
 from orders.shapes import load_order
+from retail.dates import when_text
 from retail.models import Customer, Store, User, Variant
 
 CENT = Decimal("0.01")
@@ -77,6 +79,12 @@ class OutOfStock(OrderError):
 
 class OrderRefConflict(OrderError):
     status, code = 409, "order_ref_conflict"
+
+
+class PromiseChanged(OrderError):
+    """The promise shown to the customer can no longer be kept: nothing was placed."""
+
+    status, code = 409, "promise_changed"
 
 
 class NotCancellable(OrderError):
@@ -123,6 +131,9 @@ class OrderInput:
     # Paid with several tenders (an exchange: the returned value as store credit, the
     # difference by card): these payments instead of `tender`/`amount`.
     split: Sequence[PaymentInput] = ()
+    # The promise the customer was shown (the cart's "ready by"): placing refuses an
+    # order that would now come later than that, or one whose date has passed.
+    quoted: dt.datetime | None = None
 
     def payments(self) -> list[PaymentInput]:
         if self.split:
@@ -219,17 +230,40 @@ def _plan(data: OrderInput) -> Plan:
     wanted: dict[int, int] = defaultdict(int)
     for line in data.lines:
         wanted[line.variant.pk] += line.quantity
-    address = None
-    if data.address:
-        address = Address(
-            postcode=data.address.get("postcode", ""),
-            country=data.address.get("country", ""),
-            lat=data.address.get("lat"),
-            lon=data.address.get("lon"),
-        )
     return plan_sourcing(
-        SourcingRequest(method=data.method, lines=dict(wanted), store=data.store, address=address)
+        SourcingRequest(
+            method=data.method,
+            lines=dict(wanted),
+            store=data.store,
+            address=Address.of(data.address),
+        )
     )
+
+
+def _check_promise(data: OrderInput, plan: Plan) -> None:
+    """No order that cannot be kept: every part has a date, and none later than the
+    promise the customer was shown (nor one already past)."""
+    if data.method == SourcingMethod.CARRY_OUT:
+        return
+    if any(line.ready_by is None for line in plan.lines):
+        raise PromiseChanged(
+            _("No date can be promised: the store is closed for the next two weeks.")
+        )
+    if data.quoted is None:
+        return
+    promised = plan.promised_by
+    now = timezone.now()
+    if data.quoted < now or (promised is not None and promised > data.quoted):
+        with timezone.override(data.store.tz if data.store else None):
+            when = when_text(promised, "day_time") if promised else "—"
+        raise PromiseChanged(
+            _(
+                "The promise shown to the customer has changed: it is now %(when)s. "
+                "Tell the customer and place the order again."
+            )
+            % {"when": when},
+            promised_by=promised.isoformat() if promised else None,
+        )
 
 
 def order_place(data: OrderInput) -> tuple[Order, bool]:
@@ -259,6 +293,7 @@ def order_place(data: OrderInput) -> tuple[Order, bool]:
             raise OutOfStock(
                 _("Not enough stock for: %(skus)s") % {"skus": ", ".join(skus)}, skus=skus
             )
+        _check_promise(data, plan)
         try:
             with transaction.atomic():
                 order = _create(data, priced, subtotal, total, plan)
@@ -340,6 +375,8 @@ def _create(data: OrderInput, priced, subtotal, total, plan: Plan) -> Order:
             pickup_store=data.store if method in (Method.PICKUP, Method.SHIP_TO_STORE) else None,
             state=State.COLLECTED if method == Method.CARRY_OUT else State.RESERVED,
             ready_by=plan_line.ready_by,
+            promised_by=plan_line.ready_by,
+            promise=plan_line.reason,
         )
         for variant_id, quantity in plan_line.quantities.items():
             for line in by_variant[variant_id]:
@@ -901,14 +938,7 @@ def units_resource(
             method=method,
             lines={line.variant_id: quantity},
             store=store,
-            address=Address(
-                postcode=(address or {}).get("postcode", ""),
-                country=(address or {}).get("country", ""),
-                lat=(address or {}).get("lat"),
-                lon=(address or {}).get("lon"),
-            )
-            if address is not None
-            else None,
+            address=Address.of(address),
             exclude_location_ids=exclude_location_ids,
         )
     )
@@ -933,6 +963,9 @@ def units_resource(
                 pickup_store=store,
                 state=State.RESERVED,
                 ready_by=plan_line.ready_by,
+                # The customer was promised the old date: later than that, they are told.
+                promised_by=old.promised_by or plan_line.ready_by,
+                promise=plan_line.reason,
             )
             FulfillmentLine.objects.create(fulfillment=new, order_line=line, quantity=take)
             _event(order, new, "fulfillment_created", "", State.RESERVED, by, why)

@@ -4,19 +4,50 @@ from __future__ import annotations
 
 import datetime as dt
 
-from retail.models import OpeningHours, Store
+from retail.models import OpeningHours, Store, StoreClosure
 
 # How far ahead to look for an opening (a store closed for longer has no next opening).
 SEARCH_DAYS = 14
 
 
-def week_hours(store: Store) -> dict[int, tuple[dt.time, dt.time]]:
-    """weekday -> (opens, closes), using prefetched `opening_hours` when present."""
+class Week(dict):
+    """weekday -> (opens, closes) of one store, and the dates it stays closed anyway
+    (`closed`: holidays, inventory days)."""
+
+    def __init__(self, spans=(), *, closed: frozenset[dt.date] = frozenset()):
+        super().__init__(spans)
+        self.closed = closed
+
+    def span(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
+        """The opening hours on `day`, or None when the store is closed that day."""
+        if day in self.closed:
+            return None
+        return self.get(day.weekday())
+
+
+def week_hours(store: Store) -> Week:
+    """weekday -> (opens, closes), using prefetched `opening_hours` when present, with
+    the store's closures from today on."""
     cache = getattr(store, "_prefetched_objects_cache", {})
     rows = cache.get("opening_hours")
     if rows is None:
         rows = OpeningHours.objects.filter(store=store)
-    return {row.weekday: (row.opens, row.closes) for row in rows}
+    closed = frozenset(
+        StoreClosure.objects.filter(
+            store=store, date__gte=store.local_now().date() - dt.timedelta(days=1)
+        ).values_list("date", flat=True)
+    )
+    return Week({row.weekday: (row.opens, row.closes) for row in rows}, closed=closed)
+
+
+def _span(hours, day: dt.date):
+    return hours.span(day) if isinstance(hours, Week) else hours.get(day.weekday())
+
+
+def closures_between(hours, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The closure dates (holidays) from `start` to `end`, both included."""
+    closed = getattr(hours, "closed", frozenset())
+    return sorted(day for day in closed if start <= day <= end)
 
 
 def next_open_moment(
@@ -30,7 +61,7 @@ def next_open_moment(
     local = after.astimezone(store.tz)
     for offset in range(SEARCH_DAYS + 1):
         day = local.date() + dt.timedelta(days=offset)
-        span = hours.get(day.weekday())
+        span = _span(hours, day)
         if span is None:
             continue
         opens = dt.datetime.combine(day, span[0], tzinfo=store.tz)
@@ -56,7 +87,7 @@ def ready_moment(
     for _ in range(SEARCH_DAYS + 1):
         if moment is None:
             return None
-        closes = dt.datetime.combine(moment.date(), hours[moment.weekday()][1], tzinfo=store.tz)
+        closes = dt.datetime.combine(moment.date(), _span(hours, moment.date())[1], tzinfo=store.tz)
         if moment + remaining <= closes:
             return moment + remaining
         remaining -= closes - moment

@@ -17,6 +17,7 @@ from inventory import aisle
 from inventory.aisle import Filters, catalog_search, product_availability, product_by_style
 from inventory.services import StockRequest, stock_reserve
 from tests import factories
+from tests.inventory.places import place
 
 pytestmark = pytest.mark.django_db
 
@@ -123,47 +124,64 @@ def test_too_long_or_wordy_searches_are_refused_in_words(store, catalog):
 
 @pytest.fixture
 def network(store, other_store, catalog):
-    """S01 (London), S02 at Manchester, a DC and a supplier; the jacket in L is not
-    on S01's shelf."""
-    other_store.latitude, other_store.longitude = Decimal("53.483000"), Decimal("-2.244000")
-    other_store.save()
-    far = factories.StoreFactory(
-        code="S09", latitude=Decimal("55.953000"), longitude=Decimal("-3.188000")
-    )
-    near = factories.store_location(other_store)
-    edinburgh = factories.store_location(far)
-    dc = factories.StockLocationFactory(code="DC1", lead_time_days=2)
+    """S01 in Paris, S02 in Saint-Denis (9 km), S09 in Lyon (390 km), a DC and a
+    supplier; the jacket in L is not on S01's shelf."""
+    place(store, "Paris")
+    place(other_store, "Saint-Denis")
+    lyon = place(factories.StoreFactory(code="S09"), "Lyon")
+    near = factories.store_location(other_store, lead_time_days=0)
+    far = factories.store_location(lyon, lead_time_days=0)
+    dc = factories.StockLocationFactory(
+        code="DC1", lead_time_days=0, country="FR", postcode="95700", time_zone="Europe/Paris",
+        latitude=Decimal("49.009700"), longitude=Decimal("2.547900"),
+    )  # fmt: skip
     supplier = factories.StockLocationFactory(
-        code="SUP1", kind="supplier", lead_time_days=6, receives_transfers=False
-    )
+        code="SUP1", kind="supplier", lead_time_days=3, receives_transfers=False, country="FR",
+        postcode="87000", time_zone="Europe/Paris",
+    )  # fmt: skip
     factories.give_stock(near, catalog["jacket-l"], 2)
-    factories.give_stock(edinburgh, catalog["jacket-l"], 1)
+    factories.give_stock(far, catalog["jacket-l"], 1)
     factories.give_stock(dc, catalog["jacket-l"], 10)
     factories.give_stock(supplier, catalog["jacket-l"], 50)
-    return {"near": near, "far": edinburgh, "dc": dc, "supplier": supplier}
+    return {"near": near, "far": far, "dc": dc, "supplier": supplier}
 
 
 def test_a_product_shows_each_variant_across_the_network(store, catalog, network):
-    now = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)  # a Wednesday
+    now = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)  # a Wednesday, 11:00 in Paris
     rows = {
         r.variant.sku: r
         for r in product_availability(product=product_by_style("JKT-100"), store=store, now=now)
     }
     medium, large = rows["JKT-100-M-OLV"], rows["JKT-100-L-OLV"]
     assert medium.here == 3 and medium.ready_here is not None
+    assert medium.promise.location.code == store.code and medium.promise.reason["why"] == "shelf"
     assert (medium.stores, medium.dcs, medium.suppliers) == ([], [], [])
     assert large.here == 0
-    # Nearest store first, with its distance; the DC and the supplier with their dates.
-    assert [(s.code, s.available) for s in large.stores] == [("S02", 2), ("S09", 1)]
-    assert 250 < large.stores[0].distance_km < 270 < large.stores[1].distance_km
+    # Only the store within HQ's nearby distance (30 km) is nearby; Lyon is not.
+    assert [(s.code, s.available) for s in large.stores] == [("S02", 2)]
+    assert 8 < large.stores[0].distance_km < 10
     assert [(s.code, s.available) for s in large.dcs] == [("DC1", 10)]
+    # The standard carrier: leaves Wednesday 16:00, two working days.
     assert large.dcs[0].delivered_by == dt.date(2026, 11, 27)
     assert [(s.code, s.available) for s in large.suppliers] == [("SUP1", 50)]
-    assert large.suppliers[0].delivered_by == dt.date(2026, 12, 1)
+    # Three handling days to Monday, then two days on the way.
+    assert large.suppliers[0].delivered_by == dt.date(2026, 12, 2)
     assert large.suppliers[0].ready_here is None  # suppliers ship to homes only
-    # Ready here: the soonest transfer (the nearest store, a day away).
-    assert large.ready_here == large.stores[0].ready_here < large.dcs[0].ready_here
+    # Ready here: the promise. The DC is as soon as Saint-Denis and keeps its shelf.
+    assert large.promise.location.code == "DC1" and large.promise.reason["why"] == "dc"
+    assert large.ready_here == large.dcs[0].ready_here == large.stores[0].ready_here
     assert large.network == 63 and large.orderable
+
+
+def test_nearby_is_hqs_distance(store, catalog, network):
+    from inventory.models import SourcingSettings
+
+    SourcingSettings.objects.create(nearby_km=500)
+    rows = {
+        r.variant.sku: r
+        for r in product_availability(product=product_by_style("JKT-100"), store=store)
+    }
+    assert [s.code for s in rows["JKT-100-L-OLV"].stores] == ["S02", "S09"]
 
 
 @pytest.fixture
@@ -207,6 +225,8 @@ def test_the_product_page_and_unknown_products(associate_client, catalog, networ
     html = associate_client.get(reverse("aisle:product", args=["JKT-100"])).content.decode()
     assert 'data-sku="JKT-100-L-OLV"' in html and 'data-location="S02"' in html
     assert 'data-location="SUP1"' in html and "home by" in html
+    assert 'data-location="S09"' not in html  # Lyon is not nearby Paris
+    assert "Nearby stores (within 30 km)" in html and 'data-source="DC1"' in html
     response = associate_client.get(reverse("aisle:product", args=["NOPE-1"]))
     assert response.status_code == 404
 

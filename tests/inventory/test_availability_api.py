@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from tests import factories
+from tests.inventory.places import place
 from tests.retail.api.conftest import ApiClientHelper
 from tests.retail.api.schema import assert_matches_schema
 
@@ -18,10 +19,16 @@ WEDNESDAY_10 = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def net(store, other_store):
-    s01 = factories.store_location(store)
-    s02 = factories.store_location(other_store)
-    dc = factories.StockLocationFactory(code="DC1")
-    sup = factories.StockLocationFactory(code="SUP", kind="supplier", receives_transfers=False)
+    """S01 in Paris, S02 in Saint-Denis, a DC and a supplier (the standard carrier)."""
+    s01 = factories.store_location(place(store, "Paris"), lead_time_days=0)
+    s02 = factories.store_location(place(other_store, "Saint-Denis"), lead_time_days=0)
+    dc = factories.StockLocationFactory(
+        code="DC1", country="FR", postcode="95700", time_zone="Europe/Paris", lead_time_days=0,
+        latitude=Decimal("49.009700"), longitude=Decimal("2.547900"),
+    )  # fmt: skip
+    sup = factories.StockLocationFactory(
+        code="SUP", kind="supplier", receives_transfers=False, country="FR", lead_time_days=3
+    )
     a = factories.VariantFactory(sku="A", price=Decimal("10.00"))
     b = factories.VariantFactory(sku="B", price=Decimal("10.00"))
     factories.give_stock(s01, a, 5, safety_stock=1)
@@ -47,14 +54,18 @@ def test_network_totals_locations_and_pickup_here(net):
         "store": "S01",
         "available_here": 4,
         "available_by_transfer": 10,
-        "ready_by": "2026-11-25T12:00:00+00:00",
+        "ready_by": "2026-11-25T13:00:00+01:00",  # in the store's time
     }
     # B is not in S01, which is listed anyway because it was asked for.
     assert b["available"] == 9
     assert ("S01", 0) in {(loc["location"], loc["available"]) for loc in b["locations"]}
     assert b["pickup"]["available_here"] == 0
     assert b["pickup"]["available_by_transfer"] == 2
-    assert b["pickup"]["ready_by"] == "2026-11-26T12:00:00+00:00"  # a day on the road, 2 h in
+    # S02 picks it by 13:00, it leaves at the 16:00 cut-off, two working days on the
+    # road: received Friday 09:00–11:00 in Paris.
+    assert b["pickup"]["ready_by"] == "2026-11-27T11:00:00+01:00"
+    # The promised source first, then the nearest: Saint-Denis before the supplier.
+    assert [loc["location"] for loc in b["locations"]] == ["S02", "S01", "SUP"]
 
 
 def test_available_is_exactly_what_an_order_can_take(net):
@@ -88,5 +99,9 @@ def test_query_count_is_fixed_whatever_the_skus_and_locations(
         factories.give_stock(loc, net["b"], 3)
     skus = [factories.VariantFactory(sku=f"M{i}").sku for i in range(extra_locations)]
     query = "&".join(f"sku={s}" for s in ["A", "B", *skus])
-    with django_assert_max_num_queries(7):
+    # The first answer after a change also reads the network (locations, opening
+    # hours, closures, carriers, settings: 5 queries); later ones only the stock.
+    with django_assert_max_num_queries(9):
+        assert net["api"].get(f"{URL}?{query}&store=S01").status_code == 200
+    with django_assert_max_num_queries(5):
         assert net["api"].get(f"{URL}?{query}&store=S01").status_code == 200
