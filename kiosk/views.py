@@ -79,7 +79,8 @@ def _product_page(request, store, entry, *, message="", status=200, given=None, 
     context = {
         "store": store,
         "product": entry,
-        "rows": [r for r in rows if r.here > 0 or r.ready_here is not None],
+        # What can be promised for collection here (as the reservation will be sourced).
+        "rows": [r for r in rows if r.promise is not None],
         "message": message,
         "level": level,
         "given": given or {},

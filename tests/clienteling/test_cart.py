@@ -129,8 +129,13 @@ def test_a_walk_in_guest_is_matched_to_the_customer_with_that_email(
 
 
 def test_delivery_is_checked(tablet, associate, other_store):
-    half = post(tablet, "cart:delivery", {"delivery": "home", "name": "Mei", "city": "London"})
+    half = post(tablet, "cart:delivery", {"delivery": "home", "name": "Mei", "city": "Paris"})
     assert half.status_code == 400 and "Give the name, street" in half.content.decode()
+    assert the_cart(associate).delivery == "pickup_here"
+    address = {"delivery": "home", "name": "Mei", "line1": "8 rue du Bac", "city": "Paris"}
+    wrong = post(tablet, "cart:delivery", {**address, "postcode": "7500", "country": "FR"})
+    assert wrong.status_code == 400
+    assert "“7500” is not a postcode in FR (for example 75001)." in wrong.content.decode()
     assert the_cart(associate).delivery == "pickup_here"
     post(tablet, "cart:delivery", {"delivery": "pickup_other", "pickup_store": "NOPE"})
     assert the_cart(associate).delivery == "pickup_here"
@@ -145,6 +150,9 @@ def test_the_plan_shows_where_each_line_comes_from_before_placing(tablet, associ
     plan = html[html.index('id="cart-plan"') :]
     assert 'data-location="S01"' in plan and 'data-location="DC1"' in plan
     assert "Ship to store" in plan
+    # Two parts, said plainly, each with why it comes from there.
+    assert "In 2 parts: no single location has everything." in plan
+    assert "On this store&#x27;s shelf: picked and ready within opening hours." in plan
 
 
 def test_placing_makes_one_order_at_catalog_prices_credited_and_confirmed(
@@ -181,8 +189,8 @@ def test_home_delivery_is_sourced_from_the_dc_and_credited_here(
 
     post(tablet, "cart:for_customer", pk=customer.pk)
     post(tablet, "cart:add", {"sku": "JKT-1-L"})
-    address = {"name": "Mei", "line1": "1 High St", "city": "Leeds", "postcode": "LS1 1AA"}
-    post(tablet, "cart:delivery", {"delivery": "home", **address, "country": "gb"})
+    address = {"name": "Mei", "line1": "12 rue de la Ré", "city": "Lyon", "postcode": "69002"}
+    post(tablet, "cart:delivery", {"delivery": "home", **address, "country": "fr"})
     with django_capture_on_commit_callbacks(execute=True):
         post(tablet, "cart:place", {"tender": "cash"})
     order = Order.objects.get()
