@@ -319,6 +319,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Pickups: the reminder a day before the hold ends, then expiry (catches up).
     "orders-pickups-sweep": {"task": "orders.tasks.pickups_sweep", "schedule": 900.0},
+    "orders-promises-watch": {"task": "orders.tasks.promises_watch", "schedule": 900.0},
     # Returns started at a kiosk and not finished at the counter that local day are
     # cancelled, freeing their units (catches up after a missed beat).
     "returns-kiosk-expire": {"task": "returns.tasks.kiosk_returns_expire", "schedule": 900.0},

@@ -1,0 +1,98 @@
+"""A promise given is honoured, or the customer is told before the date passes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from orders import promises, services
+from orders.models import Fulfillment, OrderEvent, State
+from orders.services import LineInput, OrderInput
+from retail.models import OutboundMessage
+from tests import factories
+from tests.inventory.places import place
+
+pytestmark = pytest.mark.django_db
+
+WEDNESDAY = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)  # 11:00 in Paris
+
+
+@pytest.fixture
+def world(store):
+    place(store, "Paris")
+    factories.store_location(store, lead_time_days=0)
+    dc = factories.StockLocationFactory(
+        code="DC1", country="FR", postcode="95700", time_zone="Europe/Paris", lead_time_days=0,
+        latitude=Decimal("49.009700"), longitude=Decimal("2.547900"),
+    )  # fmt: skip
+    coat = factories.VariantFactory(sku="COAT-1", price=Decimal("90.00"))
+    factories.give_stock(dc, coat, 5)
+    customer = factories.CustomerFactory(name="Mei Lin Chen", email="mei@example.com")
+    return {"coat": coat, "customer": customer}
+
+
+def _order(world, store, method, ref):
+    data = OrderInput(
+        order_ref=ref,
+        channel="web",
+        customer=world["customer"],
+        lines=[LineInput(world["coat"], 1, world["coat"].price)],
+        method=method,
+        store=store if method == "pickup" else None,
+        address={"postcode": "69002", "country": "FR"} if method == "ship" else None,
+        tender="card",
+        amount=world["coat"].price,
+        fingerprint=ref,
+    )
+    with time_machine.travel(WEDNESDAY, tick=False):
+        order, _created = services.order_place(data)
+    return order.fulfillments.get()
+
+
+def _watch(at: dt.datetime) -> int:
+    with time_machine.travel(at, tick=False):
+        return promises.promises_watch()
+
+
+def test_a_pickup_not_ready_four_hours_before_its_promise_is_told_once(world, store):
+    f = _order(world, store, "pickup", "WEB-1")
+    # Sent from the DC: leaves Wednesday 16:00, received Friday by 11:00 in Paris.
+    assert f.promised_by == dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
+    assert _watch(f.promised_by - dt.timedelta(hours=4, minutes=1)) == 0
+    assert _watch(f.promised_by - dt.timedelta(hours=4)) == 1
+    assert _watch(f.promised_by - dt.timedelta(hours=1)) == 0  # once
+    [message] = OutboundMessage.objects.filter(template="order_late")
+    assert message.customer == world["customer"]
+    assert message.context["promised"] == "2026-11-27 11:00"
+    assert message.context["pickup"] is True and message.context["items"]
+    f.refresh_from_db()
+    assert f.late_notice_at is not None
+    assert OrderEvent.objects.filter(fulfillment=f, kind="promise_at_risk").count() == 1
+
+
+def test_a_pickup_ready_in_time_is_never_told(world, store):
+    f = _order(world, store, "pickup", "WEB-2")
+    Fulfillment.objects.filter(pk=f.pk).update(state=State.READY)
+    assert _watch(f.promised_by - dt.timedelta(hours=1)) == 0
+    assert not OutboundMessage.objects.filter(template="order_late").exists()
+
+
+def test_a_delivery_is_late_when_it_misses_its_carrier(world, store):
+    f = _order(world, store, "ship", "WEB-3")
+    leaves = dt.datetime.fromisoformat(f.promise["leaves"])
+    assert leaves == dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)  # 16:00 in Paris
+    assert _watch(leaves - dt.timedelta(hours=5)) == 0
+    assert _watch(leaves - dt.timedelta(hours=3)) == 1
+    [message] = OutboundMessage.objects.filter(template="order_late")
+    assert message.context["pickup"] is False
+
+
+def test_an_estimate_moved_past_the_promise_is_told_at_once(world, store):
+    f = _order(world, store, "pickup", "WEB-4")
+    Fulfillment.objects.filter(pk=f.pk).update(ready_by=f.promised_by + dt.timedelta(days=2))
+    assert _watch(WEDNESDAY + dt.timedelta(hours=1)) == 1
+    [message] = OutboundMessage.objects.filter(template="order_late")
+    assert message.context["later"] == "2026-11-29 11:00"
