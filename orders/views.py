@@ -122,6 +122,7 @@ def _detail(request, store, pk, *, status=200, message="", level="info", partial
         "pickable": f.state in pickup.PICKABLE
         and not (f.method == "ship_to_store" and f.state == State.RESERVED),
         "timeline": pickup.order_timeline(f.order),
+        "parts": list(pickup.order_parts(store).filter(order=f.order).select_related("location")),
         "discrepancies": shipping.discrepancies_of(order=f.order),
         "message": message,
         "level": level,

@@ -51,3 +51,11 @@ def _pill(here: int) -> str:
         text = ngettext("%(n)s on the shelf here", "%(n)s on the shelf here", here)
         return format_html('<span class="pill pill-good">{}</span>', text % {"n": here})
     return format_html('<span class="pill">{}</span>', gettext("Not on the shelf here"))
+
+
+@register.filter
+def promise_words(reason: dict) -> str:
+    """Why a promise came from where it did (`inventory.promise.explain`), as one text."""
+    from inventory.promise import explain
+
+    return " ".join(explain(reason or {}))

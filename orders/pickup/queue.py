@@ -5,12 +5,31 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from inventory.models import StockLevel
-from orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderStatus, State
+from orders.models import (
+    ENDED,
+    Fulfillment,
+    FulfillmentLine,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    State,
+)
 from orders.pickup.base import (
     PICKABLE,
     PICKUP_METHODS,
@@ -62,39 +81,66 @@ BUCKET_FILTERS = {
 }
 
 
-def _with_counts(queryset: QuerySet[Fulfillment]) -> QuerySet[Fulfillment]:
-    """What a row of the queue shows: the order, its customer and each line's units."""
+def _with_counts(queryset: QuerySet[Fulfillment], store: Store) -> QuerySet[Fulfillment]:
+    """What a row of the queue shows: the order, its customer, each line's units, and
+    the order's parts collected at this store (a split order: `f.order.parts`)."""
     return queryset.select_related("order__customer").prefetch_related(
         Prefetch(
             "lines",
             queryset=FulfillmentLine.objects.only(
                 "pk", "fulfillment_id", "quantity", "picked_quantity"
             ),
-        )
+        ),
+        Prefetch(
+            "order__fulfillments",
+            queryset=order_parts(store).only(
+                "pk", "order_id", "method", "state", "ready_by", "location_id"
+            ),
+            to_attr="parts",
+        ),
     )
 
 
+def order_parts(store: Store) -> QuerySet[Fulfillment]:
+    """The fulfilments an order's customer collects at `store`, not ended: the parts of
+    a split order (its shelf, a transfer on its way), in order."""
+    return pickups_at(store).exclude(state__in=ENDED).order_by("pk")
+
+
+def _first_part(condition: Q, store: Store) -> Q:
+    """Only the first of an order's parts that meet `condition`: a split order is one
+    row, with its parts listed in it."""
+    earlier = pickups_at(store).filter(condition, order=OuterRef("order"), pk__lt=OuterRef("pk"))
+    return ~Q(Exists(earlier))
+
+
 def pickup_queue(store: Store, *, bucket: str = "", now: dt.datetime | None = None):
-    """The store's pickups in hand, soonest promised first, with their lines."""
+    """The store's pickups in hand, one row per order, soonest promised first, with
+    their lines and parts."""
     now = now or timezone.now()
-    queryset = pickups_at(store).filter(QUEUE_FILTER)
+    condition = QUEUE_FILTER
     if bucket in BUCKET_FILTERS:
-        queryset = queryset.filter(BUCKET_FILTERS[bucket](now))
+        condition = condition & BUCKET_FILTERS[bucket](now)
+    queryset = pickups_at(store).filter(condition).filter(_first_part(condition, store))
     # Customers waiting at the counter come first, then by promised time.
-    return _with_counts(queryset).order_by(
+    return _with_counts(queryset, store).order_by(
         F("checked_in_at").asc(nulls_last=True), F("ready_by").asc(nulls_last=True), "pk"
     )
 
 
 def queue_counts(store: Store, *, now: dt.datetime | None = None) -> dict[str, int]:
-    """How many pickups are in each bucket (one query)."""
+    """How many orders are in each bucket, a split order once (one query)."""
     now = now or timezone.now()
+    buckets = {name: QUEUE_FILTER & make(now) for name, make in BUCKET_FILTERS.items()}
     row = (
         pickups_at(store)
         .filter(QUEUE_FILTER)
         .aggregate(
-            total=Count("pk"),
-            **{name: Count("pk", filter=make(now)) for name, make in BUCKET_FILTERS.items()},
+            total=Count("pk", filter=_first_part(QUEUE_FILTER, store)),
+            **{
+                name: Count("pk", filter=condition & _first_part(condition, store))
+                for name, condition in buckets.items()
+            },
         )
     )
     return {key: value or 0 for key, value in row.items()}
@@ -197,7 +243,7 @@ def pickup_search(store: Store, text: str, limit: int = 20) -> list[Fulfillment]
     elif query is not None:
         condition |= Q(order__customer__name__icontains=query.value)
     queryset = pickups_at(store).filter(QUEUE_FILTER).filter(condition)
-    return list(_with_counts(queryset).order_by("-state", "pk")[:limit])
+    return list(_with_counts(queryset, store).order_by("-state", "pk")[:limit])
 
 
 def hq_figures(store_ids, *, since: dt.datetime) -> dict[int, dict]:
