@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from orders import services
 from orders.models import Channel, Order
 from orders.shapes import load_order, order_shape
-from retail import access
+from retail import access, postcodes
 from retail import services as retail_services
 from retail.api.exceptions import ApiError
 from retail.api.fields import one_of_values, ref_field, ref_parameter
@@ -48,6 +48,19 @@ class AddressSerializer(serializers.Serializer):
     country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2)
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
     lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
+
+    def validate(self, attrs):
+        """An address sourcing can place: a country the network serves, a postcode of
+        that country's shape."""
+        country, postcode = attrs.get("country", ""), attrs.get("postcode", "")
+        if not postcodes.well_formed(country, postcode):
+            raise serializers.ValidationError(
+                {
+                    "postcode": _("“%(postcode)s” is not a postcode in %(country)s.")
+                    % {"postcode": postcode, "country": country}
+                }
+            )
+        return attrs
 
 
 class FulfillmentInSerializer(serializers.Serializer):
