@@ -59,3 +59,12 @@ def promise_words(reason: dict) -> str:
     from inventory.promise import explain
 
     return " ".join(explain(reason or {}))
+
+
+@register.filter
+def promise_leaves(reason: dict):
+    """When the promise needs the parcel to leave with the carrier (a datetime), if known."""
+    import datetime as dt
+
+    leaves = (reason or {}).get("leaves")
+    return dt.datetime.fromisoformat(leaves) if leaves else None

@@ -7,7 +7,10 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.test import Client
+from django.urls import reverse
 
+from inventory.models import StockLocation
 from orders import promises, services
 from orders.models import Fulfillment, OrderEvent, State
 from orders.services import LineInput, OrderInput
@@ -96,3 +99,22 @@ def test_an_estimate_moved_past_the_promise_is_told_at_once(world, store):
     assert _watch(WEDNESDAY + dt.timedelta(hours=1)) == 1
     [message] = OutboundMessage.objects.filter(template="order_late")
     assert message.context["later"] == "2026-11-29 11:00"
+
+
+def test_the_shipping_page_says_when_the_carrier_collects_and_why(world, store, associate):
+    shelf = StockLocation.objects.get(store=store)
+    shelf.ships_to_customers = True
+    shelf.save()
+    factories.give_stock(shelf, world["coat"], 2)
+    dc = StockLocation.objects.get(code="DC1")
+    dc.active = False
+    dc.save()
+    f = _order(world, store, "ship", "WEB-5")
+    assert (f.method, f.location.store_id) == ("ship_from_store", store.pk)
+    client = Client()
+    client.force_login(associate)
+    with time_machine.travel(WEDNESDAY, tick=False):
+        html = client.get(reverse("ship:detail", args=[f.pk])).content.decode()
+    # Picked by 13:00 in Paris, the standard carrier collects at 16:00.
+    assert 'id="ship-leaves">Wed 25 Nov 16:00' in html
+    assert "the only location in the country with stock" in html
