@@ -10,6 +10,7 @@ from clienteling.models import (
     SellingSession,
 )
 from retail.admin import AisleModelAdmin as HQOnly
+from retail.money import money_column
 
 
 @admin.register(ClientelingSettings)
@@ -54,7 +55,17 @@ class ReadOnly(HQOnly):
 
 @admin.register(SalesCredit)
 class SalesCreditAdmin(ReadOnly):
-    list_display = ("order", "associate", "store", "channel", "share", "amount", "reversed_amount")
+    amount_money = money_column(SalesCredit, "amount")
+    reversed_amount_money = money_column(SalesCredit, "reversed_amount")
+    list_display = (
+        "order",
+        "associate",
+        "store",
+        "channel",
+        "share",
+        "amount_money",
+        "reversed_amount_money",
+    )
     list_filter = ("channel", "store")
     search_fields = ("order__order_ref", "associate__email")
     list_select_related = ("order", "associate", "store")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -97,7 +96,6 @@ def _panel_context(customer, store, today) -> dict:
     return {
         "store": store,
         "customer": customer,
-        "currency": settings.AISLE_CURRENCY,
         "csrf_token": fragments.CSRF_SLOT,
         **profile.build(customer, store),
         "purchases": _purchases(customer, 1),

@@ -34,6 +34,7 @@ from retail.access import Area, area_required
 from retail.csv_export import csv_stream
 from retail.forms import PeriodFilterForm
 from retail.models import Store, User
+from retail.money import money_heading
 from retail.views import store_or_choose
 
 PAGE_SIZE = 50
@@ -189,19 +190,21 @@ def _total(items) -> Decimal:
 
 def _csv(filename: str, items, start: dt.date, end: dt.date) -> HttpResponse:
     """One line per associate and store: the period, the total and each part's basis
-    and amount (streamed)."""
+    and amount (streamed). Money stays a plain number a spreadsheet sums ("5.70");
+    its column's header names the currency ("Total (€)")."""
     header = [
         pgettext("first day of a period", "From"),
         pgettext("last day of a period", "To"),
         _("Store"),
         _("Associate"),
         _("Name"),
-        _("Total"),
+        money_heading(_("Total")),
     ]
-    for _name, label, _money, _kind in PARTS:
+    for _name, label, money, _kind in PARTS:
+        basis = _("%(part)s: basis") % {"part": label}
         header += [
-            _("%(part)s: basis") % {"part": label},
-            _("%(part)s: amount") % {"part": label},
+            money_heading(basis) if money else basis,
+            money_heading(_("%(part)s: amount") % {"part": label}),
         ]
 
     def lines():

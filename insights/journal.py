@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from insights.models import JournalDay, JournalKind
+from retail.money import money_heading
 
 ZERO = Decimal("0.00")
 K = JournalKind
@@ -39,7 +40,8 @@ KIND_RANK = Case(
 
 
 def csv_header() -> list[str]:
-    """The CSV's columns, in this order (the README says what each holds)."""
+    """The CSV's columns, in this order (the README says what each holds). The amount
+    is a plain number a spreadsheet sums; its header names the currency ("Amount (€)")."""
     return [
         _("Day"),
         _("Store"),
@@ -47,7 +49,7 @@ def csv_header() -> list[str]:
         _("Tender"),
         _("Tax rate (%)"),
         _("Count"),
-        _("Amount"),
+        money_heading(_("Amount")),
         _("Currency"),
     ]
 

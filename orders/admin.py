@@ -20,6 +20,7 @@ from orders.models import (
     StoreCreditEntry,
 )
 from retail.admin import AisleModelAdmin, RecordAdmin, webhook_deliveries_table
+from retail.money import money_column
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -136,7 +137,16 @@ class FulfillmentStateFilter(admin.SimpleListFilter):
 
 @admin.register(Order)
 class OrderAdmin(AisleModelAdmin):
-    list_display = ("order_ref", "channel", "status", "customer", "store", "total", "created_at")
+    total_money = money_column(Order, "total", currency_field="currency")
+    list_display = (
+        "order_ref",
+        "channel",
+        "status",
+        "customer",
+        "store",
+        "total_money",
+        "created_at",
+    )
     list_filter = ("channel", "status", FulfillmentStateFilter, "store", "created_at")
     search_fields = ("order_ref", "customer__name", "customer__email", "customer__customer_ref")
     date_hierarchy = "created_at"
@@ -294,7 +304,8 @@ class CreditLeftFilter(admin.SimpleListFilter):
 
 @admin.register(StoreCredit)
 class StoreCreditAdmin(RecordAdmin):
-    list_display = ("customer", "balance", "updated_at")
+    balance_money = money_column(StoreCredit, "balance")
+    list_display = ("customer", "balance_money", "updated_at")
     list_filter = (CreditLeftFilter, "updated_at")
     search_fields = ("customer__customer_ref", "customer__name", "customer__email")
     list_select_related = ("customer",)
@@ -306,7 +317,17 @@ class StoreCreditAdmin(RecordAdmin):
 
 @admin.register(StoreCreditEntry)
 class StoreCreditEntryAdmin(RecordAdmin):
-    list_display = ("at", "account", "kind", "amount", "balance_after", "order", "return_ref")
+    amount_money = money_column(StoreCreditEntry, "amount")
+    balance_after_money = money_column(StoreCreditEntry, "balance_after")
+    list_display = (
+        "at",
+        "account",
+        "kind",
+        "amount_money",
+        "balance_after_money",
+        "order",
+        "return_ref",
+    )
     list_filter = ("kind", "store", "at")
     search_fields = (
         "account__customer__customer_ref",

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from orders.errors import OrderError
 from orders.models import CreditKind, Order, StoreCredit, StoreCreditEntry
 from retail.models import Customer, Store, User
+from retail.money import money_text
 
 TENDER = "store_credit"
 ZERO = Decimal("0.00")
@@ -164,11 +165,11 @@ def credit_spend(
     balance = account.balance if account is not None else ZERO
     if account is None or balance < amount:
         raise InsufficientCredit(
-            _(
-                "Not enough store credit: %(amount)s %(currency)s is due and the balance is "
-                "%(balance)s %(currency)s."
-            )
-            % {"amount": amount, "balance": balance, "currency": order.currency},
+            _("Not enough store credit: %(amount)s is due and the balance is %(balance)s.")
+            % {
+                "amount": money_text(amount, order.currency),
+                "balance": money_text(balance, order.currency),
+            },
             balance=f"{balance:.2f}",
         )
     return _append(

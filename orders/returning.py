@@ -29,6 +29,7 @@ from orders.services import (
     units_value,
 )
 from retail.models import Store, User
+from retail.money import money_text
 
 
 class NotReturnable(OrderError):
@@ -192,7 +193,8 @@ def return_record(
         "",
         "",
         by,
-        _("return %(ref)s: %(amount)s refunded") % {"ref": return_ref, "amount": result.amount},
+        _("return %(ref)s: %(amount)s refunded")
+        % {"ref": return_ref, "amount": money_text(result.amount)},
         store=store,
         webhook=False,
     )

@@ -9,17 +9,19 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.admin import ReadOnlyInline
 from retail.admin import AisleModelAdmin, RecordAdmin
+from retail.money import money_column, money_text
 from returns.models import FeeKind, PolicyException, Return, ReturnEvent, ReturnLine, ReturnPolicy
 
 
 @admin.register(ReturnPolicy)
 class ReturnPolicyAdmin(AisleModelAdmin):
+    approval_threshold_money = money_column(ReturnPolicy, "approval_threshold")
     list_display = (
         "policy_name",
         "window_days",
         "final_sale",
         "fee",
-        "approval_threshold",
+        "approval_threshold_money",
         "receiptless_allowed",
         "updated_at",
         "updated_by",
@@ -54,7 +56,7 @@ class ReturnPolicyAdmin(AisleModelAdmin):
     @admin.display(description=_("restocking fee"))
     def fee(self, obj: ReturnPolicy) -> str:
         if obj.fee_kind == FeeKind.FIXED:
-            return gettext("%(amount)s per unit") % {"amount": obj.fee_value}
+            return gettext("%(amount)s per unit") % {"amount": money_text(obj.fee_value)}
         if obj.fee_kind == FeeKind.PERCENT:
             return f"{obj.fee_value}%"
         return gettext("none")
@@ -146,6 +148,7 @@ class ReturnEventInline(ReadOnlyInline):
 
 @admin.register(Return)
 class ReturnAdmin(RecordAdmin):
+    refund_amount_money = money_column(Return, "refund_amount")
     list_display = (
         "return_ref",
         "code",
@@ -153,7 +156,7 @@ class ReturnAdmin(RecordAdmin):
         "order",
         "order_channel",
         "store",
-        "refund_amount",
+        "refund_amount_money",
         "refund_to",
         "created_at",
     )

@@ -46,6 +46,7 @@ from orders.models import Order
 from orders.services import LineInput, OrderInput, PaymentInput, money, order_place
 from retail import access, catalogue, messaging
 from retail.models import Store, User, Variant
+from retail.money import money_text
 from returns import services
 from returns.models import Disposition, RefundTo, Return, ReturnState
 from returns.services import LineAsk, NotAllowed, Quote, ReturnError, ReturnRefConflict
@@ -217,10 +218,13 @@ def check_tender(order: Order, tender: str, charged: Decimal) -> None:
         if balance < charged:
             raise credit.InsufficientCredit(
                 _(
-                    "Not enough store credit for the difference: %(amount)s %(currency)s is "
-                    "due and the balance is %(balance)s %(currency)s."
+                    "Not enough store credit for the difference: %(amount)s is due and the "
+                    "balance is %(balance)s."
                 )
-                % {"amount": charged, "balance": balance, "currency": order.currency},
+                % {
+                    "amount": money_text(charged, order.currency),
+                    "balance": money_text(balance, order.currency),
+                },
                 balance=f"{balance:.2f}",
             )
 
@@ -335,7 +339,9 @@ def exchange_at_counter(
                 "first_name": order.customer.first_name,
                 "order_ref": new.order_ref,
                 "store": store.name,
-                "total": f"{new.total} {new.currency}",
+                # Formatted in the customer's language when the message is rendered.
+                "amount": f"{new.total:.2f}",
+                "currency": new.currency,
                 "lines": [
                     f"{i.quantity} × "
                     f"{catalogue.product_name(i.variant.product, order.customer.language or None)}"

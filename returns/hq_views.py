@@ -22,6 +22,7 @@ from orders.models import Channel
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream
 from retail.models import Store
+from retail.money import money_cell, money_heading
 from returns import figures
 from returns.figures import Filters, Period
 
@@ -96,6 +97,10 @@ def _form(request: HttpRequest) -> PeriodForm:
 
 @dataclass
 class Table:
+    """A figure's rows and totals as raw values; `money` holds the indexes of the money
+    columns (shown with the currency symbol on the page; plain numbers in the CSV, under
+    a header that names the currency)."""
+
     key: str
     title: str
     definition: str
@@ -103,6 +108,16 @@ class Table:
     rows: list[list] = field(default_factory=list)
     totals: list[list] = field(default_factory=list)
     note: str = ""
+    money: frozenset[int] = frozenset()
+
+    def csv_header(self) -> list[str]:
+        return [money_heading(c) if i in self.money else c for i, c in enumerate(self.columns)]
+
+    def csv_rows(self) -> list[list]:
+        return [
+            [money_cell(v) if i in self.money else v for i, v in enumerate(row)]
+            for row in [*self.rows, *self.totals]
+        ]
 
 
 def _percent(value: Decimal | None) -> str:
@@ -120,6 +135,7 @@ def _dimension(key: str, title, heading, rows: list[dict], summary: dict, note="
         if rows
         else [],
         note=note,
+        money=frozenset({4}),
     )
 
 
@@ -186,6 +202,7 @@ def _boris(period: Period, filters: Filters, summary: Summary, *, full: bool) ->
         ],
         rows=rows,
         totals=totals,
+        money=frozenset({4}),
     )
 
 
@@ -220,6 +237,7 @@ def _exchanges(period: Period, filters: Filters, summary: Summary, *, full: bool
         ]
         if result["rows"]
         else [],
+        money=frozenset({5}),
     )
 
 
@@ -252,6 +270,7 @@ def _tenders(period: Period, filters: Filters, summary: Summary, *, full: bool) 
         ]
         if rows
         else [],
+        money=frozenset({3, 4}),
     )
 
 
@@ -395,4 +414,4 @@ def table_csv(request: HttpRequest, table: str) -> HttpResponse:
     period, filters = form.cleaned_data["period"], form.cleaned_data["filters"]
     result = build(period, filters, _summary(period, filters), full=True)
     name = f"aisle-returns-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
-    return csv_stream(name, result.columns, [*result.rows, *result.totals])
+    return csv_stream(name, result.csv_header(), result.csv_rows())

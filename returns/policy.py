@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from retail.models import Store
+from retail.money import money_text
 from returns.models import FeeKind, PolicyException, ReturnPolicy
 
 #: The API's reason codes for a line that cannot be returned, in the order they are checked.
@@ -231,7 +232,7 @@ def approval_reasons(
     if Decimal(refund) > threshold:
         reasons.append(
             _("The refund of %(refund)s is above %(threshold)s: a manager approves it")
-            % {"refund": f"{Decimal(refund):.2f}", "threshold": f"{threshold:.2f}"}
+            % {"refund": money_text(refund), "threshold": money_text(threshold)}
         )
     if not receipt:
         reasons.append(_("No receipt: a manager approves every return without one"))

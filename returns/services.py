@@ -34,6 +34,7 @@ from orders.returning import NotReturnable
 from orders.services import OrderError, money
 from retail import access, outbox
 from retail.models import Customer, Store, User, Variant
+from retail.money import money_text
 from returns import policy
 from returns.models import (
     OPEN_STATES,
@@ -652,7 +653,8 @@ def _complete(
         ReturnState.COMPLETED,
         by=by,
         store=store,
-        reason=_("refunded %(amount)s") % {"amount": ret.refund_amount},
+        reason=_("refunded %(amount)s")
+        % {"amount": money_text(ret.refund_amount, ret.order.currency if ret.order_id else None)},
     )
     _domain_event("return_completed", ret)
     _receipt(ret)

@@ -24,6 +24,7 @@ from orders.models import Order, OrderLine
 from orders.returning import NotReturnable
 from retail import access
 from retail.access import Area, area_required
+from retail.money import money_text
 from retail.once import applied_once
 from retail.views import store_or_choose
 from returns import services
@@ -52,6 +53,11 @@ EVENT_LABELS = {
     "return_approved": gettext_lazy("Approved by a manager"),
     "return_exchanged": gettext_lazy("Exchanged"),
 }
+
+
+def _refund_text(ret) -> str:
+    """The return's refund with its order's currency symbol ("€54.00")."""
+    return money_text(ret.refund_amount, ret.order.currency if ret.order_id else None)
 
 
 def _nav(context: dict) -> dict:
@@ -246,7 +252,7 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
         messages.success(
             request,
             _("Returned. Refunded %(amount)s. The receipt is on its way to the customer.")
-            % {"amount": ret.refund_amount},
+            % {"amount": _refund_text(ret)},
         )
     return redirect("returns_store:detail", pk=ret.pk)
 
@@ -451,7 +457,7 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
         messages.warning(request, _("Received. The return waits for a manager's approval."))
     else:
         messages.success(
-            request, _("Received. Refunded %(amount)s.") % {"amount": ret.refund_amount}
+            request, _("Received. Refunded %(amount)s.") % {"amount": _refund_text(ret)}
         )
     return redirect("returns_store:detail", pk=pk)
 
@@ -478,7 +484,7 @@ def _decide(request: HttpRequest, pk: int, decide) -> HttpResponse:
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
     def decide(ret, reason):
         ret = services.return_approve(ret=ret, by=request.user, reason=reason)
-        return _("Approved. Refunded %(amount)s.") % {"amount": ret.refund_amount}
+        return _("Approved. Refunded %(amount)s.") % {"amount": _refund_text(ret)}
 
     return _decide(request, pk, decide)
 

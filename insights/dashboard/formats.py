@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
 
-from insights.templatetags.figures import hours, money_text, number, percent
+from insights.templatetags.figures import hours, number, percent
 from retail.dates import when_text
+from retail.money import money_cell, money_text
 
 FORMATS: dict[str, Callable] = {
     "text": lambda v: "" if v is None else str(v),
@@ -29,7 +29,7 @@ def raw(value, kind: str) -> str:
     if value is None:
         return ""
     if kind == "money":
-        return f"{Decimal(value).quantize(Decimal('0.01')):.2f}"
+        return money_cell(value)
     if kind == "month":
         return value.strftime("%Y-%m")
     if isinstance(value, dt.date):

@@ -15,7 +15,8 @@ from insights import kpis
 from insights.dashboard.filters import RegionScope
 from insights.dashboard.formats import shown
 from insights.models import FulfilmentFact
-from insights.templatetags.figures import hours, money_text, number, percent
+from insights.templatetags.figures import hours, number, percent
+from retail.money import money_text
 
 
 def ready_hours(scope: kpis.Scope) -> dict:

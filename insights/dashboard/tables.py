@@ -15,8 +15,9 @@ from insights import charts, kpis, series
 from insights import segments as segment_rules
 from insights.dashboard.filters import RegionScope
 from insights.dashboard.formats import raw, shown
-from insights.templatetags.figures import currency_symbol, hours, money_text, number
+from insights.templatetags.figures import hours, number
 from orders.models import Channel
+from retail.money import currency_symbol, money_heading, money_text
 
 if TYPE_CHECKING:
     from insights.dashboard.board import Dashboard
@@ -42,6 +43,12 @@ class Table:
     @property
     def headings(self) -> list[str]:
         return [heading for heading, _kind in self.columns]
+
+    @property
+    def csv_headings(self) -> list[str]:
+        """The CSV's header: a money column names the currency ("Net revenue (€)"),
+        since its cells are plain numbers a spreadsheet can sum (`retail.money`)."""
+        return [money_heading(h) if kind == "money" else h for h, kind in self.columns]
 
     def shown_rows(self) -> list[list[str]]:
         kinds = [kind for _h, kind in self.columns]

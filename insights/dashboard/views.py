@@ -92,7 +92,7 @@ def _csv(board: Dashboard, table: str, prefix: str) -> HttpResponse:
     result = board.table(table)
     scope = board.scope
     name = f"{prefix}-{table}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.csv"
-    return csv_stream(name, result.headings, result.csv_rows())
+    return csv_stream(name, result.csv_headings, result.csv_rows())
 
 
 # --- HQ -------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ the catalog index lives (`CatalogIndex.rendered`), then only the shelf count is
 added per search. Typing sends a search every few keystrokes; most cards repeat."""
 
 from django import template
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
@@ -36,7 +35,6 @@ def _card(cards: dict, product) -> str:
         {
             "p": product,
             "url": f"{base}{product.style_code}/",
-            "currency": settings.AISLE_CURRENCY,
             "price_from": product.price_from,
             "price_to": product.price_to,
             "sizes": product.size_list(),

@@ -39,6 +39,7 @@ from orders.pickup.queue import pickups_at
 from orders.services import money, taken_value
 from retail import outbox
 from retail.models import Store, User
+from retail.money import money_text
 
 # --- Kiosk check-in ---------------------------------------------------------------------
 
@@ -147,8 +148,8 @@ def pickup_hand_over(
         raise PickupError(_("Store credit is spent by the order's customer: take card or cash."))
     if due > 0 and tender not in TENDERS:
         raise PaymentDue(
-            _("This order is paid at the counter: take %(amount)s %(currency)s first.")
-            % {"amount": due, "currency": order.currency},
+            _("This order is paid at the counter: take %(amount)s first.")
+            % {"amount": money_text(due, order.currency)},
             amount=f"{due:.2f}",
         )
     if without_code:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from retail.money import money_text
 from returns.risk import tally
 from returns.risk.models import SignalClearance, SignalSettings
 
@@ -109,8 +110,8 @@ def assess(
             "returned": f.returned_units,
             "bought": f.bought_units,
             "unit_rate": _pct(unit_rate),
-            "returned_value": f.returned_value,
-            "bought_value": f.bought_value,
+            "returned_value": money_text(f.returned_value),
+            "bought_value": money_text(f.bought_value),
             "value_rate": _pct(value_rate),
             "returns": f.returns,
         }
@@ -165,7 +166,7 @@ def assess(
             % {
                 "returns": f.receiptless_returns,
                 "units": f.receiptless_units,
-                "value": f.receiptless_value,
+                "value": money_text(f.receiptless_value),
                 "min": rules.receiptless_min_returns,
             },
         )
@@ -186,7 +187,7 @@ def assess(
             )
             % {
                 "units": f.arbitrage_units,
-                "gap": f.arbitrage_gap,
+                "gap": money_text(f.arbitrage_gap),
                 "min": rules.arbitrage_min_units,
             },
         )

@@ -80,7 +80,7 @@ def test_a_customer_reserves_at_the_kiosk_and_pays_at_the_counter(new_page, shot
     page = new_page()
     sign_in(page, "associate@test.aisle")
     page.goto(f"/store/pickups/{f.pk}/handover/")
-    expect(page.locator("#payment-due")).to_contain_text("take 150.00")
+    expect(page.locator("#payment-due")).to_contain_text("take €150.00")
     shot(page, "counter-payment-due")
     page.locator("#handover-code").fill(f.pickup_code)
     page.locator("select[name=tender]").select_option("card")

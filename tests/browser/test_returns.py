@@ -93,7 +93,7 @@ def test_a_web_order_is_returned_at_a_store_and_refunded_to_the_card(page, shot,
     expect(page.locator(f"#id_l{jumper_line.pk}_disp")).to_have_value("restock")
     expect(page.locator("#confirm-return")).to_have_count(0)
     page.get_by_role("button", name="Preview refund").click()
-    expect(page.locator("#quote-refund")).to_have_text("54.00")
+    expect(page.locator("#quote-refund")).to_have_text("€54.00")
     expect(page.locator("#quote")).to_contain_text("to the original payment")
     expect(page.locator("#approval-needed")).to_have_count(0)
     shot(page, "refund-preview")
@@ -102,9 +102,9 @@ def test_a_web_order_is_returned_at_a_store_and_refunded_to_the_card(page, shot,
     page.locator("#confirm-return").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Return [A-Z0-9]{8}$"))
     expect(page.locator("#return-state")).to_contain_text("Completed")
-    expect(page.locator("#return-refund")).to_have_text("54.00")
+    expect(page.locator("#return-refund")).to_have_text("€54.00")
     expect(page.locator('tr[data-sku="JUMPER-M"] .line-refund')).to_contain_text("54.00")
-    expect(page.locator(".messages")).to_contain_text("Refunded 54.00")
+    expect(page.locator(".messages")).to_contain_text("Refunded €54.00")
     expect(page.locator(".timeline")).to_contain_text("Completed")
     shot(page, "return-completed")
 
@@ -128,7 +128,7 @@ def test_a_web_order_is_returned_at_a_store_and_refunded_to_the_card(page, shot,
     page.locator("#print-receipt").click()
     expect(page.locator("#receipt-code")).to_have_text(ret.code)
     expect(page.locator("#receipt svg.qr")).to_be_visible()
-    expect(page.locator("#receipt-refund")).to_have_text("54.00")
+    expect(page.locator("#receipt-refund")).to_have_text("€54.00")
     shot(page, "receipt")
 
     # 6. The same line again, from the page drawn before: refused, with its reason.
@@ -168,7 +168,7 @@ def test_a_manager_approves_a_big_return_and_both_screens_update(new_page, shot,
     scan(clerk, order.order_ref)
     choose(clerk, line.pk, 9, "Quality")
     clerk.get_by_role("button", name="Preview refund").click()
-    expect(clerk.locator("#quote-refund")).to_have_text("540.00")
+    expect(clerk.locator("#quote-refund")).to_have_text("€540.00")
     expect(clerk.locator("#approval-needed")).to_contain_text(
         "The refund of 540.00 is above 500.00"
     )
@@ -195,7 +195,7 @@ def test_a_manager_approves_a_big_return_and_both_screens_update(new_page, shot,
 
     # The associate's screen turns to completed by itself.
     expect(clerk.locator("#return-state")).to_contain_text("Completed", timeout=POLL_WAIT_MS)
-    expect(clerk.locator("#return-refund")).to_have_text("540.00")
+    expect(clerk.locator("#return-refund")).to_have_text("€540.00")
     expect(clerk.locator("#waiting-manager")).to_have_count(0)
     expect(clerk.locator(".timeline")).to_contain_text("Approved by a manager")
     shot(clerk, "associate-sees-completed")

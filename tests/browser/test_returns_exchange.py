@@ -93,9 +93,9 @@ def test_a_return_becomes_an_exchange_for_a_size_sourced_from_another_store(
     page.get_by_label("Picks it up here when it arrives").check()
     page.get_by_label("Card").check()
     page.locator("#exchange-preview").click()
-    expect(page.locator("#quote-returned")).to_have_text("60.00")
-    expect(page.locator("#quote-new")).to_have_text("64.90")
-    expect(page.locator("#quote-charged")).to_have_text("4.90")
+    expect(page.locator("#quote-returned")).to_have_text("€60.00")
+    expect(page.locator("#quote-new")).to_have_text("€64.90")
+    expect(page.locator("#quote-charged")).to_have_text("€4.90")
     expect(page.locator('#quote-sources li[data-location="S02"]')).to_contain_text("Aisle Lyon")
     assert Return.objects.count() == 0  # a preview writes nothing
     shot(page, "exchange-preview")
@@ -104,8 +104,8 @@ def test_a_return_becomes_an_exchange_for_a_size_sourced_from_another_store(
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Return [A-Z0-9]{8}$"))
     expect(page.locator("#return-state")).to_contain_text("Completed")
     expect(page.locator("#exchange")).to_contain_text("JUMPER-XL")
-    expect(page.locator("#exchange-charged")).to_have_text("4.90")
-    expect(page.locator("#exchange-credit")).to_have_text("60.00")
+    expect(page.locator("#exchange-charged")).to_have_text("€4.90")
+    expect(page.locator("#exchange-credit")).to_have_text("€60.00")
     expect(page.locator('#exchange-fulfillments li[data-location="S02"]')).to_contain_text(
         "Aisle Lyon"
     )
@@ -137,7 +137,7 @@ def test_a_return_becomes_an_exchange_for_a_size_sourced_from_another_store(
 
     # The receipt shows the exchange too.
     page.locator("#print-receipt").click()
-    expect(page.locator("#receipt #exchange-charged")).to_have_text("4.90")
+    expect(page.locator("#receipt #exchange-charged")).to_have_text("€4.90")
     shot(page, "receipt")
 
     # Lyon's pick list: the unit to send to Soho.

@@ -104,7 +104,7 @@ def test_revenue_by_channel_csv_has_a_row_per_local_day(built, hq_client):
     assert response.status_code == 200
     assert "aisle-network-revenue-20261201-20261203.csv" in response["Content-Disposition"]
     assert rows_of(response) == [
-        ["Day", "Web", "App", "Store", "Total"],
+        ["Day", "Web (€)", "App (€)", "Store (€)", "Total (€)"],
         ["2026-12-01", "0.00", "0.00", "200.00", "200.00"],
         ["2026-12-02", "170.00", "0.00", "30.00", "200.00"],
         ["2026-12-03", "20.00", "0.00", "0.00", "20.00"],
@@ -120,8 +120,8 @@ def test_store_fulfilment_and_segment_csvs(built, hq_client):
     assert segments[0] == [
         "Segment",
         "Customers",
-        "Net revenue in the period",
-        "Revenue per customer",
+        "Net revenue in the period (€)",
+        "Revenue per customer (€)",
         "Return rate",
     ]
     # Every customer of the story but dan (his one order cancelled, no views) has one.
@@ -134,12 +134,12 @@ def test_returns_by_reason_csv(built, hq_client):
     # One return in the period: 1 unit of O3, wrong size, 30.00 refunded (3 Dec).
     response = hq_client.get(reverse("insights_hq:csv", args=["reasons"]), PERIOD)
     assert rows_of(response) == [
-        ["Reason", "Returns", "Units", "Refunded"],
+        ["Reason", "Returns", "Units", "Refunded (€)"],
         ["Wrong size", "1", "1", "30.00"],
     ]
     # Received at NY: not SH's.
     sh = hq_client.get(reverse("insights_hq:csv", args=["reasons"]), {**PERIOD, "store": "SH"})
-    assert rows_of(sh) == [["Reason", "Returns", "Units", "Refunded"]]
+    assert rows_of(sh) == [["Reason", "Returns", "Units", "Refunded (€)"]]
 
 
 def test_a_region_shows_no_network_returns_under_its_name(built, hq_client):
@@ -235,7 +235,7 @@ def test_a_managers_csv_is_their_stores(built, sh_manager):
     # SH: O1 170 (1 Dec, Shanghai), O9 30 and O4 80 (web, collected at SH) on 2 Dec,
     # O5 0 (app, expired).
     assert rows_of(response) == [
-        ["Day", "Web", "App", "Store", "Total"],
+        ["Day", "Web (€)", "App (€)", "Store (€)", "Total (€)"],
         ["2026-12-01", "0.00", "0.00", "170.00", "170.00"],
         ["2026-12-02", "80.00", "0.00", "30.00", "110.00"],
         ["2026-12-03", "0.00", "0.00", "0.00", "0.00"],

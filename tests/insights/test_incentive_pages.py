@@ -184,9 +184,9 @@ def test_the_team_csv_has_each_part(client, built):
         "To",
         "Store",
         "Associate",
-        "Total",
-        "Own store sales credited: basis",
-        "Own store sales credited: amount",
+        "Total (€)",
+        "Own store sales credited: basis (€)",
+        "Own store sales credited: amount (€)",
     ]
     assert len(rows) == 1
     (ann,) = rows

@@ -224,7 +224,7 @@ def test_hq_sees_every_store_with_the_dashboards_net_revenue(books, hq):
 def test_the_csv_has_one_row_per_store_day_and_line_in_the_documented_order(books, hq):
     rows = read_csv(hq.get(reverse("journal_hq:csv"), {**PERIOD, "store": "NY"}))
     assert rows == [
-        ["Day", "Store", "Line", "Tender", "Tax rate (%)", "Count", "Amount", "Currency"],
+        ["Day", "Store", "Line", "Tender", "Tax rate (%)", "Count", "Amount (€)", "Currency"],
         ["2026-12-01", "NY", "sale", "", "10.00", "1", "80.00", "EUR"],
         ["2026-12-01", "NY", "sale", "", "20.00", "1", "50.00", "EUR"],
         ["2026-12-01", "NY", "tax", "", "10.00", "1", "7.27", "EUR"],
@@ -313,7 +313,7 @@ def test_an_empty_period_is_an_empty_state(books, hq):
     assert "No sale, refund, payment or store credit in this period." in response.content.decode()
     assert read_csv(
         hq.get(reverse("journal_hq:csv"), {"start": "2026-10-01", "end": "2026-10-31"})
-    ) == [["Day", "Store", "Line", "Tender", "Tax rate (%)", "Count", "Amount", "Currency"]]
+    ) == [["Day", "Store", "Line", "Tender", "Tax rate (%)", "Count", "Amount (€)", "Currency"]]
 
 
 def test_the_page_defaults_to_the_last_seven_days(books, hq):

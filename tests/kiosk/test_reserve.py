@@ -108,7 +108,7 @@ def test_the_counter_records_the_payment_before_handing_over(kiosk, store, parka
     f = make_ready(f, store, by=associate)
     code = f.pickup_code
     assert pickup.amount_due(order, f) == Decimal("150.00")
-    with pytest.raises(pickup.PickupError, match=r"paid at the counter: take 150\.00"):
+    with pytest.raises(pickup.PickupError, match=r"paid at the counter: take €150\.00"):
         pickup.pickup_hand_over(fulfillment=f, code=code, by=associate, store=store)
     f.refresh_from_db()
     assert f.state == "ready" and not Payment.objects.exists()

@@ -272,7 +272,7 @@ def test_an_item_out_of_stock_everywhere_is_refused_with_nothing_written(net, cl
 def test_store_credit_beyond_the_balance_is_refused_with_nothing_written(net, clerk, order):
     credit.credit_issue(customer=order.customer, amount=C("10.00"), reason="goodwill")
     before = counts()
-    with pytest.raises(credit.InsufficientCredit, match=r"balance is 10\.00"):
+    with pytest.raises(credit.InsufficientCredit, match=r"balance is €10\.00"):
         do_exchange(order, net, clerk, net["coat"], tender="store_credit")
     assert counts() == before
     assert credit.credit_balance(order.customer) == C("10.00")
@@ -410,7 +410,7 @@ def test_the_exchange_page_lists_other_sizes_and_aisle_matches_then_confirms_onc
     assert 'value="COAT-1"' in found.content.decode()
     preview = clerk_client.post(url, _form(order, step="preview", sku="COAT-1", method="carry_out"))
     text = preview.content.decode()
-    assert re.search(r'id="quote-charged">25.50<', text)
+    assert re.search(r'id="quote-charged">€25.50<', text)
     assert Return.objects.count() == 0
     data = _form(order, step="confirm", sku="COAT-1", method="carry_out", tender="card")
     done = clerk_client.post(url, data)
@@ -422,7 +422,7 @@ def test_the_exchange_page_lists_other_sizes_and_aisle_matches_then_confirms_onc
     assert Order.objects.filter(channel="store").count() == 1
     detail = clerk_client.get(done["Location"]).content.decode()
     assert ret.exchange_order.order_ref in detail
-    assert re.search(r'id="exchange-charged">25.50<', detail)
+    assert re.search(r'id="exchange-charged">€25.50<', detail)
     receipt = clerk_client.get(reverse("returns_store:receipt", args=[ret.pk])).content.decode()
     assert ret.exchange_order.order_ref in receipt
 

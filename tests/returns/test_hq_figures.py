@@ -509,7 +509,7 @@ def test_the_csv_has_the_tables_rows_and_totals_with_the_same_filters(history, h
     assert response["Content-Type"].startswith("text/csv")
     assert "aisle-returns-by_store-20260305-20260311.csv" in response["Content-Disposition"]
     assert _csv(response) == [
-        ["Store", "Code", "Returns", "Units", "Refunded"],
+        ["Store", "Code", "Returns", "Units", "Refunded (€)"],
         ["Aisle Soho", "S01", "2", "2", "120.00"],
         ["Aisle Lyon", "S02", "1", "1", "20.00"],
         ["Distribution centre (by post)", "", "1", "1", "60.00"],

@@ -165,7 +165,7 @@ def test_the_preview_shows_the_refund_and_writes_nothing(net, clerk_client):
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert '<span class="figure" id="quote-refund">54.00</span>' in html  # 108.00 / 2
+    assert '<span class="figure" id="quote-refund">€54.00</span>' in html  # 108.00 / 2
     assert 'id="confirm-return"' in html and "A manager must approve" not in html
     assert not Return.objects.exists() and not Refund.objects.exists()
 
@@ -181,7 +181,7 @@ def test_a_big_return_preview_says_a_manager_must_approve(net, clerk_client):
     )
     html = response.content.decode()
     assert "540.00" in html and "A manager must approve" in html
-    assert "The refund of 540.00 is above 500.00: a manager approves it" in html
+    assert "The refund of €540.00 is above €500.00: a manager approves it" in html
 
 
 def test_the_policys_conditions_are_checkboxes_and_its_fee_is_shown(net, clerk_client):
@@ -210,7 +210,7 @@ def test_the_policys_conditions_are_checkboxes_and_its_fee_is_shown(net, clerk_c
     preview = clerk_client.post(
         reverse("returns_store:preview", args=[order.pk]), data, HTTP_HX_REQUEST="true"
     ).content.decode()
-    assert 'id="quote-refund">54.00<' in preview and 'id="quote-fee">6.00<' in preview
+    assert 'id="quote-refund">€54.00<' in preview and 'id="quote-fee">€6.00<' in preview
     assert clerk_client.post(url, data).status_code == 302
     ret = Return.objects.get()
     assert (ret.refund_amount, ret.fee_amount) == (Decimal("54.00"), Decimal("6.00"))
@@ -237,8 +237,8 @@ def test_confirming_returns_restocks_here_and_a_double_tap_returns_once(
     assert StockMovement.objects.filter(kind="return", location=net["shelf1"]).count() == 1
     assert OutboundMessage.objects.filter(key=f"return_receipt:{ret.pk}").count() == 1
     page = clerk_client.get(first["Location"]).content.decode()
-    assert "Returned. Refunded 54.00." in page
-    assert '<strong id="return-refund">54.00</strong>' in page
+    assert "Returned. Refunded €54.00." in page
+    assert '<strong id="return-refund">€54.00</strong>' in page
     assert_ledger_reconciles()
 
 

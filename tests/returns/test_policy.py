@@ -353,7 +353,7 @@ def test_approval_is_needed_above_the_lowest_threshold_or_without_a_receipt():
     assert policy.approval_reasons(refund=Decimal("200.00"), receipt=True, policies=[strict]) == []
     assert policy.approval_reasons(
         refund=Decimal("200.01"), receipt=True, policies=[relaxed, strict]
-    ) == ["The refund of 200.01 is above 200.00: a manager approves it"]
+    ) == ["The refund of €200.01 is above €200.00: a manager approves it"]
     assert policy.approval_reasons(refund=Decimal("10.00"), receipt=False, policies=[relaxed]) == [
         "No receipt: a manager approves every return without one"
     ]
@@ -382,7 +382,7 @@ def test_verdicts_and_reasons_speak_the_associates_language(product, order):
     assert missing.message == "尚未取货或送达"
     assert returnable.conditions == ("未穿着",)
     assert reasons == [
-        "退款 900.00 超过 500.00：需经理批准",
+        "退款 €900.00 超过 €500.00：需经理批准",
         "无收据：所有无收据退货都需经理批准",
     ]
 

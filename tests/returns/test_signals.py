@@ -205,7 +205,7 @@ def test_return_rate_by_units_and_by_value_across_channels(net, rules, clerks, a
     assert (f.returned_units, f.returned_value, f.returns) == (3, Decimal("150.00"), 1)
     summary = assess.for_customer(ada).summary
     assert "3 of 10 units bought were returned (30.0 %)" in summary
-    assert "150.00 of 500.00 by value (30.0 %)" in summary
+    assert "€150.00 of €500.00 by value (30.0 %)" in summary
     # a till sale at another store counts too: 12 units for 700.00
     bought(events, ada, [(net["dress"], 2, Decimal("100.00"))], channel="store", store=net["s2"])
     f = figures(ada)
@@ -222,7 +222,7 @@ def test_value_rate_differs_from_unit_rate(net, rules, clerks, ada, events):
     returned(events, order, net["s1"], clerks["s1"], "JUMPER-M", 3)
     summary = assess.for_customer(ada).summary
     assert "3 of 10 units bought were returned (30.0 %)" in summary
-    assert "180.00 of 360.00 by value (50.0 %)" in summary
+    assert "€180.00 of €360.00 by value (50.0 %)" in summary
 
 
 def test_serial_returner_above_hqs_rate_and_number_of_returns(net, rules, clerks, ada, events):
@@ -278,7 +278,7 @@ def test_receiptless_returns_count_and_value(net, rules, clerks, boss, ada, even
     assert f.returned_units == 0 and f.arbitrage_units == 0  # bought at the catalogue price
     set_rules(receiptless_min_returns=3)
     assert signal(ada, "receiptless").text == (
-        "3 returns without a receipt (3 units, 150.00 in store credit): HQ's threshold is "
+        "3 returns without a receipt (3 units, €150.00 in store credit): HQ's threshold is "
         "3 returns."
     )
     set_rules(receiptless_min_returns=4)
@@ -633,7 +633,7 @@ def test_hqs_risk_page_sorts_filters_masks_and_is_audited(
     assert f'data-customer="{flagged.pk}" data-score="1"' in html
     assert "C-ADA" in html and "A••• L•••" in html and "Ada Lovelace" not in html
     assert "C-CALM" not in html  # no signal: not listed unless asked
-    assert "3 returns without a receipt (3 units, 150.00 in store credit)" in html
+    assert "3 returns without a receipt (3 units, €150.00 in store credit)" in html
     everyone = hq_client.get(url, {"min_score": 0}).content.decode()
     assert everyone.index("C-ADA") < everyone.index("C-CALM")  # sorted by risk
     assert "C-CALM" in hq_client.get(url, {"min_score": 0, "store": "S02"}).content.decode()
@@ -789,7 +789,7 @@ def test_the_signals_speak_the_staffs_language(net, flagged):
         assert found.summary.startswith("最近 12 个月")
         assert found.signals[0].label == "无小票退货"
         assert found.signals[0].text == (
-            "3 次无小票退货（3 件，店铺积分 150.00）：总部的阈值为 3 次。"
+            "3 次无小票退货（3 件，店铺积分 €150.00）：总部的阈值为 3 次。"
         )
         assert services.with_signal_reason([], flagged) == [
             "该顾客有退货信号（无小票退货）：需经理批准"
