@@ -311,7 +311,8 @@ def cart_place(*, cart: Cart, tender: str, by: User, quoted: dt.datetime | None 
                 "first_name": cart.customer.first_name,
                 "order_ref": order.order_ref,
                 "store": cart.store.name,
-                "total": f"{order.total} {order.currency}",
+                "amount": f"{order.total:.2f}",
+                "currency": order.currency,
                 "lines": [
                     f"{ln.quantity} × {ln.variant.product.name} ({ln.variant.sku})" for ln in lines
                 ],

@@ -99,7 +99,8 @@ def _reserve(store, variant_id: int, customer, order_ref: str, *, kiosk_store, k
                     else customer.first_name,
                     "order_ref": order.order_ref,
                     "store": store.name,
-                    "total": f"{order.total} {order.currency}",
+                    "amount": f"{order.total:.2f}",
+                    "currency": order.currency,
                     "lines": [
                         f"1 × {catalogue.product_name(variant.product, customer.language or None)}"
                         f" ({variant.sku})"

@@ -4,7 +4,8 @@ from retail import access
 
 
 def aisle(request):
-    """What every page's shell needs: the role, the current store and the currency."""
+    """What every page's shell needs: the role and the current store (money is shown
+    with `{{ amount|money }}`, in the network's currency)."""
     user = getattr(request, "user", None)
     role = access.role_of(user) if user is not None else None
     store = None
@@ -13,6 +14,5 @@ def aisle(request):
     return {
         "aisle_role": role,
         "aisle_store": store,
-        "aisle_currency": settings.AISLE_CURRENCY,
         "aisle_kiosk_idle_seconds": settings.AISLE_KIOSK_IDLE_SECONDS,
     }

@@ -62,6 +62,7 @@ NOT_CUSTOMER_DATA: dict[str, str] = {
     "retail.OutboxEntry": "task names (payloads hold ids only)",
     "retail.ApiClient": "integration clients",
     "inventory.StockLocation": "locations",
+    "inventory.CarrierService": "carriers (a company name, not a person)",
     "training.SkillArea": "training catalogue",
     "training.Skill": "training catalogue",
     "training.CertificationReminder": "reminders to staff",

@@ -135,12 +135,7 @@ def test_the_receipt_e_mail_speaks_the_customers_language(net, django_capture_on
 #: Templates allowed to print money another way, each with its reason. The lead is
 #: moving these four in the same issue (one promise everywhere); remove each line when
 #: its template uses `|money`.
-ALLOWED = {
-    "clienteling/cart.html": "being rewritten for issue #20's promise (the lead's)",
-    "clienteling/cart_placed.html": "being rewritten for issue #20's promise (the lead's)",
-    "inventory/aisle/product.html": "being rewritten for issue #20's promise (the lead's)",
-    "kiosk/product.html": "being rewritten for issue #20's promise (the lead's)",
-}
+ALLOWED: dict[str, str] = {}
 
 #: A currency printed by its code after a value: `{{ x }} {{ aisle_currency }}`,
 #: `{{ total }} {{ currency }}` (in a blocktranslate too), `{{ x }}</strong> {{ order.currency }}`.
