@@ -46,6 +46,7 @@ from orders.models import (
 from orders.shapes import load_order
 from retail.dates import when_text
 from retail.models import Customer, Store, User, Variant
+from retail.money import money_text
 
 CENT = Decimal("0.01")
 
@@ -283,7 +284,7 @@ def order_place(data: OrderInput) -> tuple[Order, bool]:
     if not data.pay_at_pickup and data.paid() != total:
         raise PaymentMismatch(
             _("The payment (%(paid)s) does not equal the order total (%(total)s).")
-            % {"paid": data.paid(), "total": total},
+            % {"paid": money_text(data.paid()), "total": money_text(total)},
             total=f"{total:.2f}",
         )
     for attempt in range(2):
