@@ -30,6 +30,7 @@ from inventory.sourcing import (
     distance_km,
     load_snapshot,
     plan_sourcing,
+    whole_minute,
 )
 from retail.models import Store
 
@@ -234,7 +235,7 @@ def product_availability(
     here (`plan_sourcing`, as the cart, the kiosk and the API make it), the nearby
     stores (within HQ's distance), the DCs and suppliers, and when each could reach the
     customer (one stock query)."""
-    now = now or timezone.now()
+    now = whole_minute(now or timezone.now())  # as promises are made
     snapshot = load_snapshot([v.id for v in product.variants])
     locations = snapshot.locations
     here = next((loc for loc in locations.values() if loc.store_id == store.pk), None)
@@ -246,10 +247,18 @@ def product_availability(
         if loc.pk not in journeys:
             ready = None
             if takes_pickups and loc.kind != LocationKind.SUPPLIER:
-                ready, _leg = promise.transfer_ready(loc, store, now=now, hours=snapshot.hours)
+                ready, _leg = promise.transfer_ready(
+                    loc, store, now=now, hours=snapshot.hours, known=snapshot.carriers
+                )
             delivered = None
             if loc.kind != LocationKind.STORE or loc.ships_to_customers:
-                leg = promise.home_leg(loc, country=store.country, now=now, hours=snapshot.hours)
+                leg = promise.home_leg(
+                    loc,
+                    country=store.country,
+                    now=now,
+                    hours=snapshot.hours,
+                    known=snapshot.carriers,
+                )
                 delivered = leg.arrives if leg else None
             km = None
             if None not in (store.latitude, loc.latitude):

@@ -123,12 +123,12 @@ def _ranking(here, snapshot) -> dict[str, tuple]:
 def _pickup(here, variant_id: int, stock: dict[int, int], meta, snapshot, now) -> tuple:
     """How this SKU reaches the customer at `here` (its shelf, or a transfer), and the
     code of the location the promise takes it from."""
-    store = here.store
+    store, here_pk = here.store, here.pk
     senders = [
         location_id
         for location_id, available in stock.items()
         if available > 0
-        and location_id != here.pk
+        and location_id != here_pk
         and meta[location_id][1] in (LocationKind.DC, LocationKind.STORE)
     ]
     ready, source = None, None
@@ -141,7 +141,7 @@ def _pickup(here, variant_id: int, stock: dict[int, int], meta, snapshot, now) -
             ready, source = plan.lines[0].ready_by, plan.lines[0].location.code
     pickup = {
         "store": here.code,
-        "available_here": stock.get(here.pk, 0),
+        "available_here": stock.get(here_pk, 0),
         "available_by_transfer": sum(stock[location_id] for location_id in senders),
         "ready_by": ready.isoformat() if ready else None,
     }

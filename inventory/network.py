@@ -68,6 +68,11 @@ def _fresh() -> dict:
     return _loaded
 
 
+def network_version():
+    """The version of the network this process holds (after `network()` was asked)."""
+    return _loaded["version"]
+
+
 def network() -> tuple[dict[int, StockLocation], dict[int, Week]]:
     """(active locations by id, store id -> its week of opening hours). Treat as read-only."""
     loaded = _fresh()

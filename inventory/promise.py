@@ -50,8 +50,10 @@ class Carrier:
 DEFAULT_CARRIER = Carrier("", dt.time(16, 0), 2, 2)
 
 
-def carrier_for(country: str, service: str) -> Carrier:
-    found = carriers().get((country, service))
+def carrier_for(country: str, service: str, known: dict | None = None) -> Carrier:
+    """The active carrier service from `country` (`known`: the network's carriers, read
+    once by the caller; else read here)."""
+    found = (carriers() if known is None else known).get((country, service))
     if found is None:
         return DEFAULT_CARRIER
     return Carrier(found.name, found.cutoff, found.transit_days, found.cross_border_days)
@@ -78,7 +80,13 @@ class Leg:
 
 
 def parcel_leg(
-    source: StockLocation, *, service: str, to_country: str, now: dt.datetime, hours
+    source: StockLocation,
+    *,
+    service: str,
+    to_country: str,
+    now: dt.datetime,
+    hours,
+    known: dict | None = None,
 ) -> Leg | None:
     """The journey of a parcel readied at `source` from `now` on; None when the source
     cannot ready it in the next two weeks (a store closed that long)."""
@@ -93,7 +101,7 @@ def parcel_leg(
             return None
     else:
         ready = start
-    carrier = carrier_for(source.country, service)
+    carrier = carrier_for(source.country, service, known)
     local = ready.astimezone(tz)
     day = local.date()
     if day.weekday() not in WORKING_DAYS or local.time() > carrier.cutoff:
@@ -110,7 +118,7 @@ def parcel_leg(
 
 
 def transfer_ready(
-    source: StockLocation, store: Store, *, now: dt.datetime, hours
+    source: StockLocation, store: Store, *, now: dt.datetime, hours, known: dict | None = None
 ) -> tuple[dt.datetime | None, Leg | None]:
     """When units sent from `source` are ready for pickup at `store`, and their journey."""
     leg = parcel_leg(
@@ -119,6 +127,7 @@ def transfer_ready(
         to_country=store.country,
         now=now,
         hours=hours,
+        known=known,
     )
     if leg is None:
         return None, None
@@ -131,9 +140,16 @@ def shelf_ready(store: Store, *, now: dt.datetime, hours) -> dt.datetime | None:
     return ready_moment(store, now, PICK_TIME, hours.get(store.pk, {}))
 
 
-def home_leg(source: StockLocation, *, country: str, now: dt.datetime, hours) -> Leg | None:
+def home_leg(
+    source: StockLocation, *, country: str, now: dt.datetime, hours, known: dict | None = None
+) -> Leg | None:
     return parcel_leg(
-        source, service=CarrierService.Service.HOME, to_country=country, now=now, hours=hours
+        source,
+        service=CarrierService.Service.HOME,
+        to_country=country,
+        now=now,
+        hours=hours,
+        known=known,
     )
 
 

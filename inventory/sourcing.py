@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 
 from inventory import promise
 from inventory.models import LocationKind, StockLevel, StockLocation
-from inventory.network import network
+from inventory.network import carriers, network, network_version
 from inventory.promise import explain
 from retail.hours import closures_between
 from retail.models import Store
@@ -117,6 +117,7 @@ class Snapshot:
     available: dict[tuple[int, int], int]  # (location_id, variant_id) -> available
     on_hand: dict[tuple[int, int], int]  # physical stock (what limits a till sale)
     hours: dict[int, dict[int, tuple[dt.time, dt.time]]]  # store_id -> weekday -> span
+    carriers: dict = field(default_factory=dict)  # (country, service) -> CarrierService
     # Journeys worked out already (a page asking many promises reuses them).
     memo: dict = field(default_factory=dict)
 
@@ -124,10 +125,33 @@ class Snapshot:
         return self.available.get((location_id, variant_id), 0)
 
 
+# Journeys (ranked options per destination and minute) kept by this process for the
+# network version they were worked out on: most questions repeat within a minute.
+_journeys: dict = {"version": None, "memo": {}}
+JOURNEYS_KEPT = 2000
+
+
+def _kept_journeys() -> dict:
+    version = network_version()
+    if _journeys["version"] != version or len(_journeys["memo"]) > JOURNEYS_KEPT:
+        _journeys.update(version=version, memo={})
+    return _journeys["memo"]
+
+
+def whole_minute(moment: dt.datetime) -> dt.datetime:
+    """`moment` rounded up to the minute: promises are made to the minute (never
+    earlier than the truth), so the same question within a minute has one answer."""
+    if moment.second or moment.microsecond:
+        return moment.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    return moment
+
+
 def load_snapshot(variant_ids) -> Snapshot:
     """The locations come from the process's cache of the network (`inventory.network`);
     one query reads the stock rows of these SKUs."""
     locations, hours = network()
+    known = carriers()
+    memo = _kept_journeys()
     locations = dict(locations)  # callers may leave some out
     available, on_hand_by_key = {}, {}
     rows = StockLevel.objects.filter(variant_id__in=list(variant_ids)).values_list(
@@ -138,7 +162,7 @@ def load_snapshot(variant_ids) -> Snapshot:
             continue
         available[(loc, var)] = max(0, on_hand - reserved - safety)
         on_hand_by_key[(loc, var)] = on_hand
-    return Snapshot(locations, available, on_hand_by_key, hours)
+    return Snapshot(locations, available, on_hand_by_key, hours, known, memo)
 
 
 def distance_km(lat1, lon1, lat2, lon2) -> float:
@@ -169,6 +193,9 @@ class Option:
     km: float | None
     same_area: bool
     abroad: bool
+
+    def __post_init__(self) -> None:
+        self.pk = self.location.pk  # read in every loop: a plain attribute
 
 
 KIND_ORDER = {LocationKind.DC: 0, LocationKind.STORE: 1, LocationKind.SUPPLIER: 2}
@@ -208,6 +235,7 @@ def _cover(
     pool = list(candidates)
     while remaining and pool:
         best, best_take, best_units = None, {}, 0
+        needed = sum(remaining.values())
         for loc in pool:
             take = {
                 var: min(qty, snapshot.at(loc.pk, var))
@@ -217,6 +245,8 @@ def _cover(
             units = sum(take.values())
             if units > best_units:
                 best, best_take, best_units = loc, take, units
+                if units == needed:  # nobody can do better than all of it
+                    break
         if best is None:
             break
         chosen.append((best, best_take))
@@ -234,20 +264,19 @@ def _why(option: Option, take: dict[int, int], tier: list[Option], parts: int, s
         return promise.Why.ABROAD
     if parts > 1:
         return promise.Why.SPLIT
-    rivals = [
-        other
-        for other in tier
-        if other.location.pk != option.location.pk
-        and other.ready is not None
-        and all(snapshot.at(other.location.pk, var) >= qty for var, qty in take.items())
-    ]
+
+    def could(other: Option) -> bool:  # could have sent this part alone
+        return other.pk != option.pk and all(
+            snapshot.at(other.pk, var) >= qty for var, qty in take.items()
+        )
+
     if option.location.kind == LocationKind.SUPPLIER and not any(
-        r.location.kind != LocationKind.SUPPLIER for r in rivals
+        could(other) and other.location.kind != LocationKind.SUPPLIER for other in tier
     ):
         return promise.Why.DROP_SHIP
-    if not rivals:
+    rival = next((other for other in tier if could(other)), None)  # the best-ranked
+    if rival is None:
         return promise.Why.ONLY
-    rival = rivals[0]
     if option.ready < rival.ready:
         return promise.Why.SOONEST
     if option.location.kind == LocationKind.DC and rival.location.kind != LocationKind.DC:
@@ -258,10 +287,11 @@ def _why(option: Option, take: dict[int, int], tier: list[Option], parts: int, s
 def _choose(
     remaining: dict[int, int], options: list[Option], snapshot: Snapshot
 ) -> list[tuple[Option, dict[int, int], str]]:
-    """The sources for what remains: in the country first (never across a border for
-    what the country has), fewest parcels, then the best-ranked."""
-    ranked = sorted((o for o in options if o.ready is not None), key=_rank)
-    by_pk = {o.location.pk: o for o in ranked}
+    """The sources for what remains, from `options` in rank order: in the country
+    first (never across a border for what the country has), fewest parcels, then the
+    best-ranked."""
+    ranked = options  # ranked already (`_pickup_options`, `_delivery_options`)
+    by_pk = {o.pk: o for o in ranked}
     chosen = []
     for tier in ([o for o in ranked if not o.abroad], [o for o in ranked if o.abroad]):
         if not remaining:
@@ -294,8 +324,7 @@ def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
     """
     remaining = {var: qty for var, qty in request.lines.items() if qty > 0}
     lines: list[PlanLine] = []
-    locations = list(snapshot.locations.values())
-    now = request.now
+    now = whole_minute(request.now)
 
     if request.method == Method.CARRY_OUT:
         # A till sale is a fact: units reserved for other orders are released for it,
@@ -309,8 +338,8 @@ def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
         short = {var: qty - take[var] for var, qty in remaining.items() if qty > take[var]}
         taken = {var: qty for var, qty in take.items() if qty > 0}
         if taken:
-            why = promise.reason(why=promise.Why.CARRY_OUT, location=here, ready_by=now)
-            lines.append(PlanLine(here, Fulfilment.CARRY_OUT, taken, now, why))
+            why = promise.reason(why=promise.Why.CARRY_OUT, location=here, ready_by=request.now)
+            lines.append(PlanLine(here, Fulfilment.CARRY_OUT, taken, request.now, why))
         return Plan(lines, short)
 
     if request.method == Method.PICKUP:
@@ -330,20 +359,9 @@ def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
                 )
                 lines.append(PlanLine(here, Fulfilment.PICKUP, take, ready, why))
                 _take_all(remaining, take)
-        options = []
-        for loc in locations:
-            if loc.kind not in (LocationKind.DC, LocationKind.STORE) or loc.store_id == store.pk:
-                continue
-            if not any(snapshot.at(loc.pk, var) > 0 for var in remaining):
-                continue
-            key = ("transfer", loc.pk, store.pk, now)
-            if key not in snapshot.memo:
-                ready, leg = promise.transfer_ready(loc, store, now=now, hours=snapshot.hours)
-                km, same_area = _where(loc, store.latitude, store.longitude, store.postcode)
-                snapshot.memo[key] = Option(
-                    loc, ready, leg, km, same_area, loc.country != store.country
-                )
-            options.append(snapshot.memo[key])
+        if not remaining:
+            return Plan(lines, remaining)
+        options = _with_stock(_pickup_options(store, snapshot, now), remaining, snapshot)
         for option, take, why in _choose(remaining, options, snapshot):
             data = promise.reason(
                 why=why,
@@ -362,27 +380,7 @@ def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
 
     # Delivery to an address.
     address = request.address or Address()
-    kinds = {
-        LocationKind.DC: Fulfilment.SHIP_TO_HOME,
-        LocationKind.STORE: Fulfilment.SHIP_FROM_STORE,
-        LocationKind.SUPPLIER: Fulfilment.DROP_SHIP,
-    }
-    options = []
-    for loc in locations:
-        if loc.kind not in kinds or not loc.sellable_online:
-            continue
-        if loc.kind == LocationKind.STORE and not loc.ships_to_customers:
-            continue
-        if not any(snapshot.at(loc.pk, var) > 0 for var in remaining):
-            continue
-        key = ("home", loc.pk, address, now)
-        if key not in snapshot.memo:
-            leg = promise.home_leg(loc, country=address.country, now=now, hours=snapshot.hours)
-            ready = promise.delivered_by(loc, leg) if leg else None
-            km, same_area = _where(loc, address.lat, address.lon, address.postcode)
-            abroad = bool(address.country and loc.country) and loc.country != address.country
-            snapshot.memo[key] = Option(loc, ready, leg, km, same_area, abroad)
-        options.append(snapshot.memo[key])
+    options = _with_stock(_delivery_options(address, snapshot, now), remaining, snapshot)
     for option, take, why in _choose(remaining, options, snapshot):
         data = promise.reason(
             why=why,
@@ -395,9 +393,69 @@ def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
             units=sum(take.values()),
         )
         lines.append(
-            PlanLine(option.location, kinds[option.location.kind], take, option.ready, data)
+            PlanLine(
+                option.location, DELIVERY_KINDS[option.location.kind], take, option.ready, data
+            )
         )
     return Plan(lines, remaining)
+
+
+def _with_stock(ranked: list[Option], remaining: dict[int, int], snapshot) -> list[Option]:
+    available = snapshot.available
+    if len(remaining) == 1:  # the common question: one SKU
+        [var] = remaining
+        return [o for o in ranked if available.get((o.pk, var), 0) > 0]
+    wanted = list(remaining)
+    return [o for o in ranked if any(available.get((o.pk, var), 0) > 0 for var in wanted)]
+
+
+def _pickup_options(store: Store, snapshot: Snapshot, now: dt.datetime) -> list[Option]:
+    """Every DC and other store that could send units to `store`, with their journey,
+    ranked (`_rank`); worked out once per snapshot, store and moment."""
+    key = ("pickup", store.pk, now)
+    if key not in snapshot.memo:
+        options = []
+        for loc in snapshot.locations.values():
+            if loc.kind not in (LocationKind.DC, LocationKind.STORE) or loc.store_id == store.pk:
+                continue
+            ready, leg = promise.transfer_ready(
+                loc, store, now=now, hours=snapshot.hours, known=snapshot.carriers
+            )
+            if ready is None:
+                continue
+            km, same_area = _where(loc, store.latitude, store.longitude, store.postcode)
+            options.append(Option(loc, ready, leg, km, same_area, loc.country != store.country))
+        snapshot.memo[key] = sorted(options, key=_rank)
+    return snapshot.memo[key]
+
+
+DELIVERY_KINDS = {
+    LocationKind.DC: Fulfilment.SHIP_TO_HOME,
+    LocationKind.STORE: Fulfilment.SHIP_FROM_STORE,
+    LocationKind.SUPPLIER: Fulfilment.DROP_SHIP,
+}
+
+
+def _delivery_options(address: Address, snapshot: Snapshot, now: dt.datetime) -> list[Option]:
+    """Every location that could deliver to `address`, with its journey, ranked."""
+    key = ("delivery", address, now)
+    if key not in snapshot.memo:
+        options = []
+        for loc in snapshot.locations.values():
+            if loc.kind not in DELIVERY_KINDS or not loc.sellable_online:
+                continue
+            if loc.kind == LocationKind.STORE and not loc.ships_to_customers:
+                continue
+            leg = promise.home_leg(
+                loc, country=address.country, now=now, hours=snapshot.hours, known=snapshot.carriers
+            )
+            if leg is None:
+                continue
+            km, same_area = _where(loc, address.lat, address.lon, address.postcode)
+            abroad = bool(address.country and loc.country) and loc.country != address.country
+            options.append(Option(loc, promise.delivered_by(loc, leg), leg, km, same_area, abroad))
+        snapshot.memo[key] = sorted(options, key=_rank)
+    return snapshot.memo[key]
 
 
 def _closed_until(store: Store, week, now: dt.datetime, ready: dt.datetime | None) -> list:
@@ -437,6 +495,7 @@ def plan_sourcing(request: SourcingRequest, snapshot: Snapshot | None = None) ->
             snapshot.available,
             snapshot.on_hand,
             snapshot.hours,
-            snapshot.memo,
+            snapshot.carriers,
+            # A memo of its own: the shared one ranks the locations left out.
         )
     return strategy()(request, snapshot)
