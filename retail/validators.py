@@ -73,7 +73,7 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         raise ValidationError(
-            _("This does not look like a phone number. Include the country code, e.g. +33."),
+            _("This does not look like a phone number. Include the country code, e.g. +44."),
             code="phone",
         ) from None
     if not phonenumbers.is_valid_number(number):

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def parcel(live_server):
-    store = factories.StoreFactory(code="S01", name="London Oxford Street")
+    store = factories.StoreFactory(code="S01", name="Paris Rivoli")
     shelf = factories.store_location(store, ships_to_customers=True)
     coat = factories.VariantFactory(sku="COAT-M", price=Decimal("120.00"), colour="camel")
     hat = factories.VariantFactory(sku="HAT", price=Decimal("15.00"), size="One size")
@@ -38,10 +38,10 @@ def parcel(live_server):
             method="ship",
             address={
                 "name": "Ada Lovelace",
-                "line1": "12 Piccadilly",
-                "city": "London",
-                "postcode": "W1J 0DA",
-                "country": "GB",
+                "line1": "12 Rue du Faubourg Saint-Honoré",
+                "city": "Paris",
+                "postcode": "75008",
+                "country": "FR",
             },
             tender="card",
             amount=Decimal("135.00"),
