@@ -91,7 +91,7 @@ def test_an_associate_picks_packs_ships_and_counts_on_the_tablet(page: Page, sho
         page.get_by_role("link", name="Print the packing slip").click()
     slip = slip_info.value
     expect(slip.get_by_role("heading", level=1)).to_have_text("Packing slip")
-    expect(slip.locator("body")).to_contain_text("12 Piccadilly")
+    expect(slip.locator("body")).to_contain_text("12 Rue du Faubourg Saint-Honoré")
     shot(slip, "packing-slip")
     slip.close()
 
