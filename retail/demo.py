@@ -24,6 +24,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -34,6 +35,7 @@ from django.db import models
 from django.utils import timezone
 
 from retail import catalogue
+from retail.geography import country_served
 from retail.holidays import public_holidays
 from retail.models import (
     AttributeTranslation,
@@ -368,6 +370,16 @@ def store_specs(scale: str) -> list[StoreSpec]:
 def seed_stores(ctx: DemoContext) -> list[Store]:
     specs = store_specs(ctx.scale)
     ctx.step(f"Stores: {len(specs)} with opening hours")
+    outside = sorted({s.country for s in specs if not country_served(s.country)})
+    if outside:
+        ctx.write(
+            ctx.style.WARNING(
+                "  The demo network is in the euro area; these of its countries lie outside "
+                f"the countries served with AISLE_CURRENCY={settings.AISLE_CURRENCY}: "
+                f"{', '.join(outside)}. Seed it with AISLE_CURRENCY=EUR, or name them in "
+                "AISLE_COUNTRIES."
+            )
+        )
     stores = []
     bar = ctx.progress("stores", len(specs))
     for spec in specs:
