@@ -84,8 +84,8 @@ rows = []
 for i in range(N_SPLIT + 1):
     code = f"S{i + 1:02d}"
     store = Store.objects.get_or_create(code=code, defaults=dict(name=f"Drill store {i + 1}",
-        address_line1="1 Road", city="London", postcode="W1D 1AN", country="GB",
-        latitude=Decimal("51.5") + Decimal(i) / 100, longitude=Decimal("-0.14")))[0]
+        address_line1="1 Rue de Rivoli", city="Paris", postcode="75001", country="FR",
+        latitude=Decimal("48.86") + Decimal(i) / 100, longitude=Decimal("2.34")))[0]
     for day in range(7):
         store.opening_hours.get_or_create(weekday=day, defaults={"opens": "00:00", "closes": "23:59"})
     loc = StockLocation.objects.get_or_create(code=code, defaults=dict(name=code, kind="store",

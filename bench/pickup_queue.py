@@ -50,12 +50,12 @@ def seed(orders: int) -> None:
         code="S01",
         defaults={
             "name": "Bench store",
-            "address_line1": "1 High St",
-            "city": "London",
-            "postcode": "W1",
-            "country": "GB",
-            "latitude": Decimal("51.5"),
-            "longitude": Decimal("-0.14"),
+            "address_line1": "1 Rue de Rivoli",
+            "city": "Paris",
+            "postcode": "75001",
+            "country": "FR",
+            "latitude": Decimal("48.86"),
+            "longitude": Decimal("2.34"),
         },
     )
     for weekday in range(7):

@@ -31,8 +31,8 @@ from decimal import Decimal
 from inventory.models import StockLocation
 from inventory.services import stock_bulk_receive
 from retail.models import Category, Customer, Product, Store, Variant
-store = Store.objects.get_or_create(code="S01", defaults=dict(name="Bench store", address_line1="1 Road",
-    city="London", postcode="W1D 1AN", country="GB", latitude=51.5, longitude=-0.14))[0]
+store = Store.objects.get_or_create(code="S01", defaults=dict(name="Bench store", address_line1="1 Rue de Rivoli",
+    city="Paris", postcode="75001", country="FR", latitude=48.86, longitude=2.34))[0]
 for day in range(7):
     store.opening_hours.get_or_create(weekday=day, defaults={"opens": "00:00", "closes": "23:59"})
 loc = StockLocation.objects.get_or_create(code="S01", defaults=dict(name="S01", kind="store", store=store,

@@ -87,10 +87,10 @@ def seed(returns: int) -> None:
             if shelf
             else {
                 "name": "Bench",
-                "line1": "1 High St",
-                "city": "London",
-                "postcode": "W1D 1AN",
-                "country": "GB",
+                "line1": "1 Rue Montorgueil",
+                "city": "Paris",
+                "postcode": "75002",
+                "country": "FR",
             },
             tender=("card", "cash", "gift_card")[len(ref) % 3] if shelf else "card",
             amount=variant.price,

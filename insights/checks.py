@@ -16,7 +16,7 @@ def reporting_settings(app_configs=None, **kwargs):
             Error(
                 f"AISLE_REPORTING_TIME_ZONE {settings.AISLE_REPORTING_TIME_ZONE!r} is not a "
                 "known time zone.",
-                hint="Use a name such as Europe/London, or leave it empty for TIME_ZONE.",
+                hint="Use a name such as Europe/Paris, or leave it empty for TIME_ZONE.",
                 id="aisle.E101",
             )
         )

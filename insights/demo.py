@@ -39,6 +39,7 @@ import bisect
 import datetime as dt
 import itertools
 import math
+import re
 import time
 import uuid
 import zoneinfo
@@ -101,6 +102,11 @@ class Shop:
     pickup: bool
     hold_days: int
     speed: float  # how long this store takes to get a pickup ready, relative
+    # Where its customers live: deliveries go to its city (another number in its street).
+    street: str = ""
+    city: str = ""
+    postcode: str = ""
+    country: str = ""
 
 
 @dataclass(frozen=True)
@@ -236,6 +242,10 @@ def _shops() -> list[Shop]:
                 pickup=store.pickup_enabled,
                 hold_days=store.pickup_hold_days or 7,
                 speed=(0.6, 1.0, 1.5, 0.8, 1.25)[n % 5],
+                street=store.address_line1,
+                city=store.city,
+                postcode=store.postcode,
+                country=store.country,
             )
         )
     return shops
@@ -685,10 +695,10 @@ class History:
         shop = sale.shop or self.rng.choice(self.shops)
         return {
             "name": "Demo customer",
-            "line1": f"{self.rng.randint(1, 180)} High Street",
-            "city": shop.code,
-            "postcode": f"D{self.rng.randint(10, 99)} {self.rng.randint(1, 9)}AA",
-            "country": "GB",
+            "line1": re.sub(r"\d+", str(self.rng.randint(1, 180)), shop.street, count=1),
+            "city": shop.city,
+            "postcode": shop.postcode,
+            "country": shop.country,
         }
 
     def _hours(self, median: float, spread: float, cap: float) -> dt.timedelta:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from retail.models import Store, Variant, zone_named
-from retail.validators import validate_time_zone
+from retail.validators import validate_country_served, validate_time_zone
 
 
 class LocationKind(models.TextChoices):
@@ -67,7 +67,9 @@ class StockLocation(models.Model):
         validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
     )
     postcode = models.CharField(_("postcode"), max_length=20, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, validators=[validate_country_served]
+    )
     lead_time_days = models.PositiveSmallIntegerField(
         _("handling (working days)"),
         default=0,

@@ -24,6 +24,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -34,6 +35,8 @@ from django.db import models
 from django.utils import timezone
 
 from retail import catalogue
+from retail.geography import country_served
+from retail.holidays import public_holidays
 from retail.models import (
     AttributeTranslation,
     Category,
@@ -46,6 +49,7 @@ from retail.models import (
     Role,
     StaffProfile,
     Store,
+    StoreClosure,
     User,
     Variant,
 )
@@ -64,7 +68,7 @@ DEMO_CUSTOMER = {
     "customer_ref": "WEB-MEI-001",
     "name": "Mei Lin Chen",
     "email": "mei.chen@example.com",
-    "phone": "+447400900123",
+    "phone": "+33612900123",
 }
 
 # How much of everything each scale builds.
@@ -177,6 +181,7 @@ def hq_totp_code(at: float | None = None) -> str:
 
 def seed(ctx: DemoContext) -> None:
     stores = seed_stores(ctx)
+    seed_closures(ctx, stores)
     seed_catalog(ctx)
     seed_customers(ctx, stores)
     seed_staff(ctx, stores)
@@ -212,90 +217,123 @@ def _week(weekdays: tuple[str, str], saturday=None, sunday=None, late_thursday=N
     return hours
 
 
+# The network sits inside the euro area (`retail.geography`): four countries and two
+# time zones among the core stores, three among the large scale's.
 # fmt: off
 CORE_STORES = [
     StoreSpec(
-        "S01", "Aisle London Covent Garden", "12 Long Acre", "London", "WC2E 9LH", "GB",
-        "51.512200", "-0.124600", "Europe/London",
-        _week(("09:00", "20:00"), sunday=("12:00", "18:00"), late_thursday="21:00"),
-    ),
-    StoreSpec(
-        "S02", "Aisle Manchester King Street", "45 King Street", "Manchester", "M2 4LQ", "GB",
-        "53.481000", "-2.244600", "Europe/London",
-        _week(("09:30", "19:00"), sunday=("11:00", "17:00")),
-    ),
-    StoreSpec(
-        "S03", "Aisle Paris Le Marais", "18 Rue des Francs-Bourgeois", "Paris", "75003", "FR",
+        "S01", "Aisle Paris Le Marais", "18 Rue des Francs-Bourgeois", "Paris", "75003", "FR",
         "48.857600", "2.360100", "Europe/Paris",
+        _week(("10:00", "19:30"), sunday=("11:00", "19:00"), late_thursday="21:00"),
+    ),
+    StoreSpec(
+        "S02", "Aisle Lyon Presqu'île", "58 Rue de la République", "Lyon", "69002", "FR",
+        "45.762500", "4.835700", "Europe/Paris",
         _week(("10:00", "19:30"), saturday=("10:00", "20:00")),
     ),
     StoreSpec(
-        "S04", "Aisle Berlin Mitte", "Rosenthaler Straße 40", "Berlin", "10178", "DE",
+        "S03", "Aisle Berlin Mitte", "Rosenthaler Straße 40", "Berlin", "10178", "DE",
         "52.524600", "13.401600", "Europe/Berlin",
         _week(("10:00", "20:00")),
+    ),
+    StoreSpec(
+        "S04", "Aisle Amsterdam Kalverstraat", "Kalverstraat 98", "Amsterdam", "1012 PH", "NL",
+        "52.369900", "4.890900", "Europe/Amsterdam",
+        _week(("10:00", "19:00"), sunday=("12:00", "18:00"), late_thursday="21:00"),
         pickup_enabled=False,
     ),
     StoreSpec(
-        "S05", "Aisle New York SoHo", "110 Prince Street", "New York", "10012", "US",
-        "40.725000", "-73.999000", "America/New_York",
-        _week(("10:00", "21:00"), sunday=("11:00", "19:00")),
+        "S05", "Aisle Lisbon Baixa", "Rua Augusta 120", "Lisbon", "1100-053", "PT",
+        "38.710900", "-9.137600", "Europe/Lisbon",
+        _week(("10:00", "20:00"), sunday=("10:00", "20:00")),
         pickup_hold_days=10,
     ),
 ]
 # fmt: on
 
-# (city, country, time zone, lat, lon, postcode, street) for the large scale's S06…
+# (city, country, time zone, lat, lon, postcode, street) for the large scale's S06…:
+# euro-area cities in Western (Dublin, Porto), Central and Eastern European Time
+# (Helsinki, Tallinn, Riga, Vilnius, Athens, Nicosia). The first few lie within 30 km
+# of a core store (Versailles and Saint-Denis of Paris, Potsdam of Berlin, Haarlem of
+# Amsterdam), so "nearby" has real cases; Bonn lies as near Cologne.
 # fmt: off
 EXTRA_CITIES = [
-    ("Edinburgh", "GB", "Europe/London", "55.9533", "-3.1883", "EH2 2ER", "48 George Street"),
-    ("Birmingham", "GB", "Europe/London", "52.4797", "-1.8980", "B2 4QA", "21 New Street"),
-    ("Leeds", "GB", "Europe/London", "53.7997", "-1.5492", "LS1 6HD", "15 Briggate"),
-    ("Bristol", "GB", "Europe/London", "51.4545", "-2.5879", "BS1 3BD", "30 Broadmead"),
-    ("Glasgow", "GB", "Europe/London", "55.8609", "-4.2514", "G1 3BX", "110 Buchanan Street"),
-    ("Cardiff", "GB", "Europe/London", "51.4816", "-3.1791", "CF10 2BH", "40 Queen Street"),
-    ("Dublin", "IE", "Europe/Dublin", "53.3410", "-6.2603", "D02 VF65", "55 Grafton Street"),
-    ("Lyon", "FR", "Europe/Paris", "45.7640", "4.8357", "69002", "22 Rue de la République"),
-    ("Marseille", "FR", "Europe/Paris", "43.2965", "5.3698", "13001", "40 Rue Saint-Ferréol"),
-    ("Bordeaux", "FR", "Europe/Paris", "44.8378", "-0.5792", "33000", "75 Rue Sainte-Catherine"),
-    ("Nice", "FR", "Europe/Paris", "43.7102", "7.2620", "06000", "30 Avenue Jean Médecin"),
-    ("Munich", "DE", "Europe/Berlin", "48.1372", "11.5756", "80331", "Kaufingerstraße 12"),
-    ("Hamburg", "DE", "Europe/Berlin", "53.5511", "9.9937", "20095", "Mönckebergstraße 7"),
-    ("Cologne", "DE", "Europe/Berlin", "50.9375", "6.9603", "50667", "Schildergasse 40"),
-    ("Frankfurt", "DE", "Europe/Berlin", "50.1109", "8.6821", "60313", "Zeil 90"),
-    ("Düsseldorf", "DE", "Europe/Berlin", "51.2277", "6.7735", "40212", "Königsallee 60"),
-    ("Amsterdam", "NL", "Europe/Amsterdam", "52.3702", "4.8952", "1012 JS", "Kalverstraat 80"),
-    ("Rotterdam", "NL", "Europe/Amsterdam", "51.9225", "4.4792", "3012 AM", "Lijnbaan 50"),
-    ("Brussels", "BE", "Europe/Brussels", "50.8503", "4.3517", "1000", "Rue Neuve 30"),
-    ("Madrid", "ES", "Europe/Madrid", "40.4168", "-3.7038", "28013", "Calle de Preciados 20"),
-    ("Barcelona", "ES", "Europe/Madrid", "41.3874", "2.1686", "08002", "Portal de l'Àngel 15"),
-    ("Valencia", "ES", "Europe/Madrid", "39.4699", "-0.3763", "46004", "Calle de Colón 20"),
-    ("Lisbon", "PT", "Europe/Lisbon", "38.7223", "-9.1393", "1100-053", "Rua Augusta 120"),
-    ("Milan", "IT", "Europe/Rome", "45.4642", "9.1900", "20122", "Corso Vittorio Emanuele II 10"),
-    ("Rome", "IT", "Europe/Rome", "41.9028", "12.4964", "00187", "Via del Corso 200"),
-    ("Vienna", "AT", "Europe/Vienna", "48.2082", "16.3738", "1070", "Mariahilfer Straße 60"),
-    ("Zurich", "CH", "Europe/Zurich", "47.3769", "8.5417", "8001", "Bahnhofstrasse 50"),
-    ("Stockholm", "SE", "Europe/Stockholm", "59.3293", "18.0686", "111 57", "Drottninggatan 45"),
-    ("Oslo", "NO", "Europe/Oslo", "59.9139", "10.7522", "0159", "Karl Johans gate 20"),
-    ("Boston", "US", "America/New_York", "42.3601", "-71.0589", "02116", "300 Newbury Street"),
-    ("Miami", "US", "America/New_York", "25.7617", "-80.1918", "33131", "701 Brickell Avenue"),
-    ("Chicago", "US", "America/Chicago", "41.8781", "-87.6298", "60611", "600 N Michigan Ave"),
-    ("Denver", "US", "America/Denver", "39.7392", "-104.9903", "80202", "1600 Larimer Street"),
-    ("Los Angeles", "US", "America/Los_Angeles", "34.0522", "-118.2437", "90036", "189 The Grove"),
-    ("San Francisco", "US", "America/Los_Angeles", "37.7749", "-122.4194", "94108", "150 Post St"),
-    ("Seattle", "US", "America/Los_Angeles", "47.6062", "-122.3321", "98101", "1500 Pine Street"),
-    ("Toronto", "CA", "America/Toronto", "43.6532", "-79.3832", "M5B 2H1", "220 Yonge Street"),
-    ("Vancouver", "CA", "America/Vancouver", "49.2827", "-123.1207", "V6E 1B5", "1000 Robson St"),
-    ("Sydney", "AU", "Australia/Sydney", "-33.8688", "151.2093", "2000", "188 Pitt Street"),
-    ("Melbourne", "AU", "Australia/Melbourne", "-37.8136", "144.9631", "3000", "260 Bourke St"),
-    ("Tokyo", "JP", "Asia/Tokyo", "35.6762", "139.6503", "150-0001", "5-10 Jingumae"),
-    ("Osaka", "JP", "Asia/Tokyo", "34.6937", "135.5023", "542-0085", "2-3 Shinsaibashisuji"),
-    ("Singapore", "SG", "Asia/Singapore", "1.3048", "103.8318", "238801", "391 Orchard Road"),
-    ("Hong Kong", "HK", "Asia/Hong_Kong", "22.2783", "114.1747", "999077", "28 Queen's Road"),
-    ("Shanghai", "CN", "Asia/Shanghai", "31.2304", "121.4737", "200001", "100 Nanjing East Rd"),
+    ("Versailles", "FR", "Europe/Paris", "48.805500", "2.131000", "78000",
+     "12 Rue de la Paroisse"),
+    ("Potsdam", "DE", "Europe/Berlin", "52.399900", "13.055000", "14467",
+     "Brandenburger Straße 30"),
+    ("Haarlem", "NL", "Europe/Amsterdam", "52.379300", "4.634500", "2011 SJ",
+     "Grote Houtstraat 40"),
+    ("Saint-Denis", "FR", "Europe/Paris", "48.936100", "2.357400", "93200",
+     "20 Rue de la République"),
+    ("Porto", "PT", "Europe/Lisbon", "41.148500", "-8.606400", "4000-442",
+     "Rua de Santa Catarina 200"),
+    ("Dublin", "IE", "Europe/Dublin", "53.341000", "-6.260300", "D02 VF65",
+     "55 Grafton Street"),
+    ("Helsinki", "FI", "Europe/Helsinki", "60.169100", "24.944800", "00100",
+     "Aleksanterinkatu 40"),
+    ("Madrid", "ES", "Europe/Madrid", "40.418600", "-3.705300", "28013",
+     "Calle de Preciados 20"),
+    ("Milan", "IT", "Europe/Rome", "45.465200", "9.192400", "20122",
+     "Corso Vittorio Emanuele II 10"),
+    ("Brussels", "BE", "Europe/Brussels", "50.851700", "4.356100", "1000", "Rue Neuve 30"),
+    ("Vienna", "AT", "Europe/Vienna", "48.198900", "16.350500", "1070",
+     "Mariahilfer Straße 60"),
+    ("Athens", "GR", "Europe/Athens", "37.976200", "23.730300", "105 63", "Ermou 30"),
+    ("Munich", "DE", "Europe/Berlin", "48.137700", "11.572600", "80331",
+     "Kaufingerstraße 12"),
+    ("Marseille", "FR", "Europe/Paris", "43.294000", "5.378000", "13001",
+     "40 Rue Saint-Ferréol"),
+    ("Tallinn", "EE", "Europe/Tallinn", "59.436400", "24.748600", "10140", "Viru 10"),
+    ("Barcelona", "ES", "Europe/Madrid", "41.385700", "2.172400", "08002",
+     "Portal de l'Àngel 15"),
+    ("Rotterdam", "NL", "Europe/Amsterdam", "51.920300", "4.475500", "3012 EP", "Lijnbaan 50"),
+    ("Hamburg", "DE", "Europe/Berlin", "53.550600", "10.000400", "20095",
+     "Mönckebergstraße 7"),
+    ("Riga", "LV", "Europe/Riga", "56.953900", "24.117100", "LV-1050", "Brīvības iela 40"),
+    ("Rome", "IT", "Europe/Rome", "41.900800", "12.480600", "00187", "Via del Corso 200"),
+    ("Bordeaux", "FR", "Europe/Paris", "44.838900", "-0.573900", "33000",
+     "75 Rue Sainte-Catherine"),
+    ("Cologne", "DE", "Europe/Berlin", "50.936100", "6.953000", "50667", "Schildergasse 40"),
+    ("Vilnius", "LT", "Europe/Vilnius", "54.687100", "25.275000", "LT-01103",
+     "Gedimino prospektas 20"),
+    ("Antwerp", "BE", "Europe/Brussels", "51.218500", "4.409500", "2000", "Meir 50"),
+    ("Valencia", "ES", "Europe/Madrid", "39.470100", "-0.374000", "46004", "Calle de Colón 20"),
+    ("Cork", "IE", "Europe/Dublin", "51.899000", "-8.473800", "T12 X70A",
+     "80 St Patrick's Street"),
+    ("Florence", "IT", "Europe/Rome", "43.770800", "11.255500", "50122",
+     "Via dei Calzaiuoli 40"),
+    ("Frankfurt", "DE", "Europe/Berlin", "50.114800", "8.683100", "60313", "Zeil 90"),
+    ("Lille", "FR", "Europe/Paris", "50.636800", "3.064500", "59800", "30 Rue Neuve"),
+    ("Thessaloniki", "GR", "Europe/Athens", "40.632300", "22.944200", "546 23",
+     "Tsimiski 50"),
+    ("Luxembourg", "LU", "Europe/Luxembourg", "49.611500", "6.129500", "L-1660",
+     "Grand-Rue 30"),
+    ("Utrecht", "NL", "Europe/Amsterdam", "52.089700", "5.120000", "3511 AZ",
+     "Oudegracht 150"),
+    ("Bonn", "DE", "Europe/Berlin", "50.735400", "7.099500", "53111", "Sternstraße 40"),
+    ("Ljubljana", "SI", "Europe/Ljubljana", "46.051900", "14.503700", "1000",
+     "Čopova ulica 10"),
+    ("Seville", "ES", "Europe/Madrid", "37.391700", "-5.994500", "41004", "Calle Sierpes 40"),
+    ("Zagreb", "HR", "Europe/Zagreb", "45.813200", "15.972700", "10000", "Ilica 20"),
+    ("Nice", "FR", "Europe/Paris", "43.701000", "7.267300", "06000",
+     "30 Avenue Jean Médecin"),
+    ("Graz", "AT", "Europe/Vienna", "47.070700", "15.438900", "8010", "Herrengasse 10"),
+    ("Düsseldorf", "DE", "Europe/Berlin", "51.222400", "6.779900", "40212",
+     "Königsallee 60"),
+    ("Bratislava", "SK", "Europe/Bratislava", "48.147500", "17.108000", "811 06",
+     "Obchodná 30"),
+    ("Turin", "IT", "Europe/Rome", "45.068300", "7.682800", "10121", "Via Roma 100"),
+    ("Valletta", "MT", "Europe/Malta", "35.898100", "14.512500", "VLT 1117",
+     "Republic Street 100"),
+    ("Eindhoven", "NL", "Europe/Amsterdam", "51.439600", "5.478200", "5611 AS", "Demer 20"),
+    ("Nicosia", "CY", "Asia/Nicosia", "35.173000", "33.361300", "1011", "Ledra Street 100"),
+    ("Toulouse", "FR", "Europe/Paris", "43.602400", "1.443900", "31000",
+     "40 Rue d'Alsace-Lorraine"),
 ]
 # fmt: on
 # Countries where the demo stores keep Sundays closed.
-SUNDAY_CLOSED = {"DE", "AT", "CH", "NO"}
+SUNDAY_CLOSED = {"DE", "AT", "GR", "HR", "SK"}
 
 
 def store_specs(scale: str) -> list[StoreSpec]:
@@ -332,6 +370,16 @@ def store_specs(scale: str) -> list[StoreSpec]:
 def seed_stores(ctx: DemoContext) -> list[Store]:
     specs = store_specs(ctx.scale)
     ctx.step(f"Stores: {len(specs)} with opening hours")
+    outside = sorted({s.country for s in specs if not country_served(s.country)})
+    if outside:
+        ctx.write(
+            ctx.style.WARNING(
+                "  The demo network is in the euro area; these of its countries lie outside "
+                f"the countries served with AISLE_CURRENCY={settings.AISLE_CURRENCY}: "
+                f"{', '.join(outside)}. Seed it with AISLE_CURRENCY=EUR, or name them in "
+                "AISLE_COUNTRIES."
+            )
+        )
     stores = []
     bar = ctx.progress("stores", len(specs))
     for spec in specs:
@@ -365,6 +413,20 @@ def seed_stores(ctx: DemoContext) -> list[Store]:
         bar.advance()
     bar.finish()
     return stores
+
+
+def seed_closures(ctx: DemoContext, stores: list[Store]) -> None:
+    """Each store closes on its country's public holidays, this year and next. A day
+    HQ already closed keeps HQ's reason."""
+    this_year = timezone.localdate().year
+    rows = [
+        StoreClosure(store=store, date=day, reason=name)
+        for store in stores
+        for year in (this_year, this_year + 1)
+        for day, name in public_holidays(store.country, year)
+    ]
+    ctx.step(f"Store closures: {len(rows)} public holidays in {this_year} and {this_year + 1}")
+    StoreClosure.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
 
 
 # --- Catalog --------------------------------------------------------------------
@@ -799,20 +861,24 @@ NAMES = {
 # fmt: on
 # fmt: off
 NAME_POOL = {
-    "FR": "fr", "BE": "fr", "DE": "de", "AT": "de", "CH": "de", "ES": "es", "PT": "pt",
-    "IT": "it", "NL": "nl", "SE": "nordic", "NO": "nordic", "CN": "zh", "HK": "zh", "SG": "zh",
-    "JP": "ja",
+    "FR": "fr", "BE": "fr", "LU": "fr", "DE": "de", "AT": "de", "ES": "es", "PT": "pt",
+    "IT": "it", "NL": "nl", "FI": "nordic", "EE": "nordic",
 }
 # fmt: on
-# Mobile number ranges that `phonenumbers` accepts, each followed by six more digits.
+# Mobile number ranges that `phonenumbers` accepts, each followed by six more digits:
+# every euro-area country the demo network may have a store in.
 # fmt: off
 PHONE_PREFIX = {
-    "GB": "+447400", "IE": "+353851", "FR": "+33612", "DE": "+4915123", "NL": "+31612",
-    "BE": "+32470", "ES": "+34612", "PT": "+351912", "IT": "+393123", "AT": "+43664",
-    "CH": "+41791", "SE": "+46701", "NO": "+4741", "US": "+12125", "CA": "+14165",
-    "AU": "+61412", "JP": "+819012", "SG": "+6581", "HK": "+85261", "CN": "+8613912",
+    "FR": "+33612", "DE": "+4915123", "NL": "+31612", "PT": "+351912", "IE": "+353851",
+    "BE": "+32470", "LU": "+352621", "ES": "+34612", "IT": "+393123", "AT": "+43664",
+    "FI": "+358401", "EE": "+37251", "LV": "+37122", "LT": "+37061", "GR": "+306941",
+    "CY": "+35799", "MT": "+35679", "SI": "+38640", "HR": "+385912", "SK": "+421905",
 }
 # fmt: on
+# Online customers without a store live in the network's home country.
+HOME_COUNTRY = "FR"
+# Every sixteenth customer reads Aisle in Chinese, wherever they live.
+CHINESE_EVERY = 16
 TOP_SIZES = ("XS", "S", "M", "M", "L", "L", "XL")
 PREFERENCES = (
     "Prefers natural fibres.",
@@ -829,16 +895,18 @@ def ascii_slug(text: str) -> str:
     return "".join(ch for ch in folded.lower() if ch.isalnum())
 
 
-def person_name(rng: random.Random, country: str) -> tuple[str, str]:
-    pool = NAMES[NAME_POOL.get(country, "en")] if rng.random() < 0.85 else NAMES["en"]
+def person_name(rng: random.Random, country: str, pool_name: str = "") -> tuple[str, str]:
+    pool_name = pool_name or NAME_POOL.get(country, "en")
+    pool = NAMES[pool_name] if rng.random() < 0.85 else NAMES["en"]
     return rng.choice(pool[0]), rng.choice(pool[1])
 
 
 def demo_phone(country: str, index: int) -> str:
     """A valid mobile number for the country, different for every index below 500,000."""
-    phone = PHONE_PREFIX.get(country, PHONE_PREFIX["GB"]) + f"{index:06d}"
-    if "900123" in phone:  # leave the demo customer's digits to her alone
-        phone = PHONE_PREFIX.get(country, PHONE_PREFIX["GB"]) + f"{index + 500_000:06d}"
+    prefix = PHONE_PREFIX.get(country, PHONE_PREFIX[HOME_COUNTRY])
+    phone = prefix + f"{index:06d}"
+    if phone == DEMO_CUSTOMER["phone"]:  # leave the demo customer's number to her alone
+        phone = prefix + f"{index + 500_000:06d}"
     return phone
 
 
@@ -865,8 +933,9 @@ def customer_rows(
         pool = core if i <= SIZES["small"]["customers"] else stores
         walk_in = i % 8 == 0
         store = pool[i % len(pool)] if walk_in or rng.random() < 0.85 else None
-        country = store.country if store else "GB"
-        first, last = person_name(rng, country)
+        country = store.country if store else HOME_COUNTRY
+        chinese = i % CHINESE_EVERY == 5
+        first, last = person_name(rng, country, "zh" if chinese else "")
         tracking, tracking_at = _consent(rng, now, 0.7, 0.1)
         marketing, marketing_at = _consent(rng, now, 0.45, 0.1)
         has_email = not walk_in or rng.random() < 0.5
@@ -877,7 +946,7 @@ def customer_rows(
             email=f"{ascii_slug(first)}.{ascii_slug(last)}.{i}@{domain}" if has_email else "",
             phone=demo_phone(country, i) if walk_in or rng.random() < 0.8 else "",
             preferred_store=store,
-            language="zh-hans" if NAME_POOL.get(country) == "zh" else "en",
+            language="zh-hans" if chinese else "en",
             sizes=(
                 {
                     "top": rng.choice(TOP_SIZES),

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from retail.validators import validate_ean13, validate_time_zone
+from retail.validators import validate_country_served, validate_ean13, validate_time_zone
 
 
 class Role(models.TextChoices):
@@ -94,7 +94,10 @@ class Store(models.Model):
     country = models.CharField(
         _("country"),
         max_length=2,
-        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use the two-letter ISO code, e.g. GB."))],
+        validators=[
+            RegexValidator(r"^[A-Z]{2}$", _("Use the two-letter ISO code, e.g. FR.")),
+            validate_country_served,
+        ],
     )
     latitude = models.DecimalField(
         _("latitude"),
@@ -109,7 +112,7 @@ class Store(models.Model):
         validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
     )
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="Europe/London", validators=[validate_time_zone]
+        _("time zone"), max_length=64, default="Europe/Paris", validators=[validate_time_zone]
     )
     pickup_enabled = models.BooleanField(_("offers pickup"), default=True)
     pickup_hold_days = models.PositiveSmallIntegerField(

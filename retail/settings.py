@@ -225,6 +225,10 @@ USE_TZ = True
 
 # The one currency of the network; money is Decimal and sent as strings.
 AISLE_CURRENCY = env.str("AISLE_CURRENCY", default="EUR")
+# The countries the network serves (stores, stock locations, deliveries), as two-letter
+# ISO codes: AISLE_COUNTRIES=FR,DE,NL. Empty: every country that uses AISLE_CURRENCY
+# (retail/geography.py lists each currency's countries).
+AISLE_COUNTRIES = env.list("AISLE_COUNTRIES", default=[])
 # Insights date online orders (web, app, social) in this time zone; store and kiosk
 # sales in their store's. Default: the HQ's time zone (TIME_ZONE).
 AISLE_REPORTING_TIME_ZONE = env.str("AISLE_REPORTING_TIME_ZONE", default="") or TIME_ZONE

@@ -3,8 +3,11 @@
 import zoneinfo
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from retail.geography import configured_countries, country_served
 
 
 def ean13_check_digit(first12: str) -> int:
@@ -27,10 +30,34 @@ def validate_ean13(value: str) -> None:
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(
-            _("%(value)s is not a known time zone (for example Europe/London)."),
+            _("%(value)s is not a known time zone (for example Europe/Paris)."),
             code="time_zone",
             params={"value": value},
         )
+
+
+def validate_country_served(value: str) -> None:
+    """Refuse a country outside the network's (the currency's zone, or AISLE_COUNTRIES):
+    a store or a stock location there could not sell in the network's one currency."""
+    if not value or country_served(value):
+        return
+    if configured_countries():
+        raise ValidationError(
+            _(
+                "%(country)s is not one of the countries Aisle serves (%(countries)s); "
+                "add it to AISLE_COUNTRIES to serve it."
+            ),
+            code="country_not_served",
+            params={"country": value, "countries": ", ".join(sorted(configured_countries()))},
+        )
+    raise ValidationError(
+        _(
+            "Aisle sells in %(currency)s: %(country)s is outside its currency zone "
+            "(set AISLE_COUNTRIES to serve it)."
+        ),
+        code="country_not_served",
+        params={"country": value, "currency": settings.AISLE_CURRENCY},
+    )
 
 
 def normalise_phone(raw: str, region: str | None = None) -> str:

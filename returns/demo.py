@@ -236,9 +236,9 @@ def _delivered(ref, lines, customer, store):
                 address={
                     "name": customer.name,
                     "line1": "1 Demo Street",
-                    "city": store.city or "London",
-                    "postcode": store.postcode or "W1D 1AN",
-                    "country": store.country or "GB",
+                    "city": store.city or "Paris",
+                    "postcode": store.postcode or "75003",
+                    "country": store.country or "FR",
                 },
                 tender="card",
                 amount=total,

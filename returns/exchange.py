@@ -133,7 +133,7 @@ def clean_address(raw: dict | None) -> dict:
         )
     given["country"] = given["country"].upper()
     if len(given["country"]) != 2 or not given["country"].isalpha():
-        raise ExchangeRefused(_("The country is its two-letter code, e.g. GB."), field="address")
+        raise ExchangeRefused(_("The country is its two-letter code, e.g. FR."), field="address")
     return {k: v for k, v in given.items() if v}
 
 

@@ -80,12 +80,12 @@ def on_postgres() -> bool:
 
 @pytest.fixture
 def store(db):
-    return factories.StoreFactory(code="S01", name="London Oxford Street")
+    return factories.StoreFactory(code="S01", name="Paris Rivoli")
 
 
 @pytest.fixture
 def other_store(db):
-    return factories.StoreFactory(code="S02", name="Manchester Arndale")
+    return factories.StoreFactory(code="S02", name="Paris Opéra")
 
 
 @pytest.fixture

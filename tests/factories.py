@@ -35,14 +35,14 @@ class StoreFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"T{n:02d}")
-    name = factory.Faker("city")
-    address_line1 = factory.Faker("street_address")
-    city = factory.Faker("city")
-    postcode = "W1D 1AN"
-    country = "GB"
-    latitude = Decimal("51.515000")
-    longitude = Decimal("-0.141000")
-    time_zone = "Europe/London"
+    name = factory.Sequence(lambda n: f"Aisle Paris {n}")
+    address_line1 = factory.Sequence(lambda n: f"{n % 250 + 1} Rue de Rivoli")
+    city = "Paris"
+    postcode = "75001"
+    country = "FR"
+    latitude = Decimal("48.860600")
+    longitude = Decimal("2.340800")
+    time_zone = "Europe/Paris"
 
     @factory.post_generation
     def hours(self, create, extracted, **kwargs):
@@ -193,10 +193,11 @@ class StockLocationFactory(factory.django.DjangoModelFactory):
     ships_to_customers = True
     receives_transfers = True
     sellable_online = True
-    postcode = "MK1 1AA"
-    country = "GB"
-    latitude = Decimal("52.040600")
-    longitude = Decimal("-0.759400")
+    postcode = "95700"
+    country = "FR"
+    latitude = Decimal("49.004400")
+    longitude = Decimal("2.517000")
+    time_zone = "Europe/Paris"
     lead_time_days = 2
 
 

@@ -196,7 +196,7 @@ def shot(request) -> Callable[[Page, str], Path]:
 def pickup_world(live_server):
     """S01 with a jumper and a scarf on its shelf, a web customer, an API key to place
     orders with, an associate and a kiosk."""
-    store = factories.StoreFactory(code="S01", name="London Oxford Street")
+    store = factories.StoreFactory(code="S01", name="Paris Rivoli")
     shelf = factories.store_location(store)
     jumper = factories.VariantFactory(
         sku="JUMPER-NAVY-M", price=Decimal("59.90"), product__name="Merino crew jumper"

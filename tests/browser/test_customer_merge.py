@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 def people(db):
     hq = factories.StaffFactory(role="hq_admin", email="hq.merge@example.com")
     secret = factories.totp_activate(hq)
-    store = factories.StoreFactory(code="S01", name="London")
+    store = factories.StoreFactory(code="S01", name="Paris")
     stays = factories.CustomerFactory(
         name="Mei Lin Chen", email="mei@example.com", customer_ref="WEB-1", preferred_store=store
     )

@@ -2,8 +2,8 @@
 when 2): HQ after TOTP and a store manager open their dashboard, change the filters
 (the figures and the heading follow), open a figure's definition and download a CSV.
 
-The history, in the days before today (noon UTC, the same local day in London, Paris
-and the reporting time zone): S01 (London) sells 100.00 in store 1, 3, 5 and 20 days
+The history, in the days before today (noon UTC, the same local day in Lisbon, Paris
+and the reporting time zone): S01 (Lisbon) sells 100.00 in store 1, 3, 5 and 20 days
 ago and a web order collected there, 50.00, 4 days ago; S02 (Paris) sells 60.00 2 and
 25 days ago. Last 30 days: the network 570.00, S01 450.00 (400.00 in store), S02
 120.00; last 7 days: the network 410.00, S01 350.00, S02 60.00.
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def history(live_server, settings):
     settings.AISLE_CURRENCY = "EUR"
-    s01 = factories.StoreFactory(code="S01", name="London", country="GB")
+    s01 = factories.StoreFactory(code="S01", name="Lisbon", country="PT", time_zone="Europe/Lisbon")
     s02 = factories.StoreFactory(code="S02", name="Paris", country="FR", time_zone="Europe/Paris")
     variant = factories.VariantFactory(price=Decimal("100.00"))
     customer = factories.CustomerFactory()
@@ -129,7 +129,7 @@ def test_hq_filters_reads_a_definition_and_exports_in_english_and_chinese(page, 
     open_definition(page, "净收入")
     rows = download(page, "stores")
     assert rows[0] == ["门店", "名称", "净收入"]
-    assert rows[1:] == [["S01", "London", "350.00"], ["S02", "Paris", "60.00"]]
+    assert rows[1:] == [["S01", "Lisbon", "350.00"], ["S02", "Paris", "60.00"]]
     shot(page, "hq-chinese")
 
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def world(live_server):
-    store = factories.StoreFactory(code="S01", name="London Oxford Street")
+    store = factories.StoreFactory(code="S01", name="Paris Rivoli")
     parka = factories.VariantFactory(
         sku="PARKA-M",
         size="M",

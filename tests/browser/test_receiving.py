@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def parcel(live_server):
-    store = factories.StoreFactory(code="S01", name="London Oxford Street")
+    store = factories.StoreFactory(code="S01", name="Paris Rivoli")
     factories.store_location(store, receives_transfers=True)
     dc = factories.StockLocationFactory(code="DC1")
     coat = factories.VariantFactory(sku="COAT-M", price=Decimal("120.00"), colour="camel")

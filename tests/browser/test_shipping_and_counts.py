@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def parcel(live_server):
-    store = factories.StoreFactory(code="S01", name="London Oxford Street")
+    store = factories.StoreFactory(code="S01", name="Paris Rivoli")
     shelf = factories.store_location(store, ships_to_customers=True)
     coat = factories.VariantFactory(sku="COAT-M", price=Decimal("120.00"), colour="camel")
     hat = factories.VariantFactory(sku="HAT", price=Decimal("15.00"), size="One size")
@@ -38,10 +38,10 @@ def parcel(live_server):
             method="ship",
             address={
                 "name": "Ada Lovelace",
-                "line1": "12 Piccadilly",
-                "city": "London",
-                "postcode": "W1J 0DA",
-                "country": "GB",
+                "line1": "12 Rue du Faubourg Saint-Honoré",
+                "city": "Paris",
+                "postcode": "75008",
+                "country": "FR",
             },
             tender="card",
             amount=Decimal("135.00"),
@@ -91,7 +91,7 @@ def test_an_associate_picks_packs_ships_and_counts_on_the_tablet(page: Page, sho
         page.get_by_role("link", name="Print the packing slip").click()
     slip = slip_info.value
     expect(slip.get_by_role("heading", level=1)).to_have_text("Packing slip")
-    expect(slip.locator("body")).to_contain_text("12 Piccadilly")
+    expect(slip.locator("body")).to_contain_text("12 Rue du Faubourg Saint-Honoré")
     shot(slip, "packing-slip")
     slip.close()
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 ASSOCIATE = "associate.s01@demo.aisle"
 DEMO_PASSWORD = "aisle-demo"
 CUSTOMER = "Mei Lin Chen"
-PHONE = "07400 900123"  # the whole number (+44 7400 900123): contact searches need it all
+PHONE = "06 12 90 01 23"  # the whole number (+33 6 12 90 01 23): contact searches need it all
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ ATTACKER = "attacker@evil.test"
 
 @pytest.fixture
 def world(live_server):
-    store = factories.StoreFactory(code="S01", name="London Oxford Street")
+    store = factories.StoreFactory(code="S01", name="Paris Rivoli")
     associate = factories.StaffFactory(
         role="associate", home_store=store, email="associate@test.aisle"
     )

@@ -2,7 +2,7 @@
 the test, from the story told here).
 
 Stores: SH (Asia/Shanghai, UTC+8) and NY (America/New_York, UTC−5); online orders are
-dated in Europe/London (UTC in December). Shirts (tax 20 %): A 50.00, B 30.00; home
+dated in Europe/Lisbon (UTC in December). Shirts (tax 20 %): A 50.00, B 30.00; home
 (tax 10 %): lamp L 80.00. Associates: ann (SH), ben (NY). All times UTC unless said.
 
 - alice views A on the web 30 Nov 10:00; ann serves her at SH 1 Dec 10:00 (serving +
@@ -47,7 +47,7 @@ class World:
 
 @pytest.fixture(autouse=True)
 def _reporting_time_zone(settings):
-    settings.AISLE_REPORTING_TIME_ZONE = "Europe/London"
+    settings.AISLE_REPORTING_TIME_ZONE = "Europe/Lisbon"
     settings.AISLE_INSIGHTS_WINDOW_DAYS = 14
     settings.AISLE_CURRENCY = "EUR"
 

@@ -1,6 +1,6 @@
 """Finance's small hand-built history, made through the real services at the moments a
 test needs (`time_machine`), so payments, refunds and the store-credit ledger are
-what the shop writes. Online orders are dated in Europe/London (UTC in December, the
+what the shop writes. Online orders are dated in Europe/Lisbon (UTC in December, the
 insights conftest); NY is America/New_York (UTC−5), SH Asia/Shanghai (UTC+8).
 
 Shirt A 50.00 (tax 20 %), lamp L 80.00 (tax 10 %). Times UTC unless said.
@@ -34,7 +34,7 @@ from returns.services import LineAsk
 from tests import factories
 from tests.insights import factories as f
 
-ADDRESS = {"name": "Bob", "line1": "1 High St", "city": "London", "postcode": "W1D 1AN"}
+ADDRESS = {"name": "Bob", "line1": "1 Rue Montorgueil", "city": "Paris", "postcode": "75002"}
 
 
 @dataclass

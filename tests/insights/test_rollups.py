@@ -195,7 +195,7 @@ def test_a_late_return_reopens_only_its_day(world):
     receivers.return_changed(
         {"return_id": ret.pk, "order_id": world.orders[3].pk, "customer_id": ret.customer_id}
     )
-    today = now.astimezone(dt.UTC).date()  # the reporting time zone is London: UTC now
+    today = now.astimezone(dt.UTC).date()  # the reporting time zone is Lisbon: UTC now
     assert list(DirtyDay.objects.values_list("store_id", "day")) == [(None, today)]
     rollups.refresh_dirty()
     after = snapshot(SalesDay, OrderDay, RefundDay)
@@ -375,7 +375,7 @@ def test_a_pickup_collected_later_reopens_its_order_day_and_today(world):
     now = timezone.now()
     assert set(DirtyDay.objects.values_list("store_id", "day")) == {
         (world.sh.pk, dt.date(2026, 12, 2)),
-        (world.sh.pk, now.astimezone(dt.UTC).date()),  # London's today (the web order)
+        (world.sh.pk, now.astimezone(dt.UTC).date()),  # Lisbon's today (the web order)
         (world.sh.pk, now.astimezone(world.sh.tz).date()),  # Shanghai's today
     }
     rollups.refresh_dirty()

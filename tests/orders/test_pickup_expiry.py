@@ -18,9 +18,9 @@ from tests.orders.pickups import make_ready, network, place
 
 pytestmark = pytest.mark.django_db
 
-LONDON = zoneinfo.ZoneInfo("Europe/London")
-# A Monday morning in London; the test store opens 9:00-20:00 (Sundays 9:00-17:00).
-MONDAY_10 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=LONDON)
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+# A Monday morning in Paris; the test store opens 9:00-20:00 (Sundays 9:00-17:00).
+MONDAY_10 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=PARIS)
 
 
 def at(moment):
@@ -94,7 +94,7 @@ def test_reminder_waits_for_the_store_to_open(store, django_capture_on_commit_ca
     capture = django_capture_on_commit_callbacks
     net = network(store, shelf_units=3)
     # Made ready at 03:00 (a night shift): the hold ends next week at 03:00.
-    night = dt.datetime(2026, 3, 3, 3, 0, tzinfo=LONDON)
+    night = dt.datetime(2026, 3, 3, 3, 0, tzinfo=PARIS)
     with at(night):
         f = place(store, [(net["scarf"], 1)], ref="WEB-NIGHT").fulfillments.get()
         make_ready(f, store)

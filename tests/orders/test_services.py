@@ -218,10 +218,10 @@ def test_delivery_from_a_store_and_a_supplier(net, assert_ledger_reconciles):
             lines=[(net["jumper"], 1, Decimal("60.00")), (net["scarf"], 1, Decimal("20.00"))],
             address={
                 "name": "A",
-                "line1": "1 Road",
-                "city": "Manchester",
-                "postcode": "M1 1AE",
-                "country": "GB",
+                "line1": "1 Rue Mercière",
+                "city": "Lyon",
+                "postcode": "69002",
+                "country": "FR",
             },
         )
     )

@@ -21,10 +21,10 @@ pytestmark = pytest.mark.django_db
 
 ADDRESS = {
     "name": "Ada Lovelace",
-    "line1": "12 Piccadilly",
-    "city": "Manchester",
-    "postcode": "M1 1AA",
-    "country": "GB",
+    "line1": "12 Rue de la Charité",
+    "city": "Lyon",
+    "postcode": "69002",
+    "country": "FR",
 }
 
 
@@ -220,7 +220,7 @@ def test_ship_from_store_is_picked_packed_shipped_with_tracking_and_delivered(
     f.refresh_from_db()
     assert f.state == State.PACKED
     slip = c.get(reverse("ship:slip", args=[f.pk])).content.decode()
-    assert "Packing slip" in slip and "12 Piccadilly" in slip and "SCARF" in slip
+    assert "Packing slip" in slip and "12 Rue de la Charité" in slip and "SCARF" in slip
     # Shipping needs the carrier's tracking reference.
     no_ref = c.post(ship_url, {"tracking_ref": "  "})
     assert no_ref.status_code == 400

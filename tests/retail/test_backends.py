@@ -61,10 +61,10 @@ def test_a_changed_password_signs_other_sessions_out(client, associate):
 
 def test_a_renamed_home_store_shows_on_the_next_request(client, associate, store):
     client.force_login(associate)
-    assert "London Oxford Street" in client.get("/store/").content.decode()
-    store.name = "London Regent Street"
+    assert "Paris Rivoli" in client.get("/store/").content.decode()
+    store.name = "Paris Haussmann"
     store.save()
-    assert "London Regent Street" in client.get("/store/").content.decode()
+    assert "Paris Haussmann" in client.get("/store/").content.decode()
 
 
 def test_a_removed_authenticator_asks_hq_to_set_up_totp_again(client):

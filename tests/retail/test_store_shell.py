@@ -57,8 +57,8 @@ def test_unknown_or_foreign_store_code_is_refused_with_a_message(client, store, 
     [
         "Mei Lin",
         "MEI.CHEN@example.com",
-        "+44 7400 900123",
-        "07400 900123",
+        "+33 6 12 90 01 23",
+        "06 12 90 01 23",
         "WEB-MEI-001",
         "web-mei-001",
     ],
@@ -69,10 +69,10 @@ def test_customer_search_finds_by_name_whole_email_whole_phone_and_reference(
     mei = factories.CustomerFactory(
         name="Mei Lin Chen",
         email="mei.chen@example.com",
-        phone="+447400900123",
+        phone="+33612900123",
         customer_ref="WEB-MEI-001",
     )
-    factories.CustomerFactory(name="Someone Else", phone="+447700900555")
+    factories.CustomerFactory(name="Someone Else", phone="+33612900555")
     response = associate_client.get(reverse("retail:customer_search"), {"q": query})
     body = response.content.decode()
     assert reverse("retail:customer_detail", args=[mei.pk]) in body

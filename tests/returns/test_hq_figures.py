@@ -36,10 +36,10 @@ PERIOD = Period(dt.date(2026, 3, 5), dt.date(2026, 3, 11))
 NOW = dt.datetime(2026, 3, 15, 0, 0, tzinfo=UTC)
 ADDRESS = {
     "name": "Ada Lovelace",
-    "line1": "1 High St",
-    "city": "London",
-    "postcode": "W1D 1AN",
-    "country": "GB",
+    "line1": "1 Rue Montorgueil",
+    "city": "Paris",
+    "postcode": "75002",
+    "country": "FR",
 }
 
 

@@ -52,7 +52,7 @@ QUIET = {
 @pytest.fixture
 def net():
     n = world.network(units=40)
-    n["s3"] = factories.StoreFactory(code="S03", name="Aisle Leeds")
+    n["s3"] = factories.StoreFactory(code="S03", name="Aisle Lyon")
     n["shelf3"] = factories.store_location(n["s3"])
     tops = factories.CategoryFactory(code="tops-x", tax_rate=Decimal("20.00"))
     dresses = factories.CategoryFactory(code="dresses-x", tax_rate=Decimal("20.00"))

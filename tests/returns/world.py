@@ -12,10 +12,10 @@ from tests import factories
 
 ADDRESS = {
     "name": "Ada Lovelace",
-    "line1": "1 High St",
-    "city": "London",
-    "postcode": "W1D 1AN",
-    "country": "GB",
+    "line1": "1 Rue Montorgueil",
+    "city": "Paris",
+    "postcode": "75002",
+    "country": "FR",
 }
 
 

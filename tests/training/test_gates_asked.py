@@ -132,8 +132,8 @@ def shop(store):
 def home_cart(client, customer):
     client.post(reverse("cart:for_customer", kwargs={"pk": customer.pk}))
     client.post(reverse("cart:add"), {"sku": "JKT-1-L"})
-    address = {"name": "Mei", "line1": "1 High St", "city": "Leeds", "postcode": "LS1 1AA"}
-    client.post(reverse("cart:delivery"), {"delivery": "home", **address, "country": "gb"})
+    address = {"name": "Mei", "line1": "1 Rue Mercière", "city": "Lyon", "postcode": "69002"}
+    client.post(reverse("cart:delivery"), {"delivery": "home", **address, "country": "fr"})
     return client.post(reverse("cart:place"), {"tender": "cash"})
 
 

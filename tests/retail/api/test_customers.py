@@ -24,7 +24,7 @@ def test_put_creates_then_updates_keeping_left_out_fields(writer, store):
         {
             "name": "Mei Lin Chen",
             "email": "mei@example.com",
-            "phone": "07911 123456",
+            "phone": "06 12 34 56 78",
             "preferred_store": "S01",
             "consents": {"tracking": True, "marketing": False},
         },
@@ -32,7 +32,7 @@ def test_put_creates_then_updates_keeping_left_out_fields(writer, store):
     assert created.status_code == 201
     assert_matches_schema(created, "PUT", PATH)
     body = created.json()
-    assert body["phone"] == "+447911123456"
+    assert body["phone"] == "+33612345678"
     assert body["consents"]["tracking"]["given"] is True
     assert body["consents"]["tracking"]["at"]
 
@@ -43,7 +43,7 @@ def test_put_creates_then_updates_keeping_left_out_fields(writer, store):
     assert (body["name"], body["email"], body["phone"], body["preferred_store"]) == (
         "Mei Lin Chen",
         "mei.chen@example.com",
-        "+447911123456",
+        "+33612345678",
         "S01",
     )
     fetched = writer.get(URL)
