@@ -25,7 +25,7 @@ from inventory.sourcing import Address, Plan, SourcingRequest, plan_sourcing
 from orders import credit
 from orders.models import Order
 from orders.services import LineInput, OrderError, OrderInput, money, order_place
-from retail import messaging, postcodes
+from retail import geography, messaging, postcodes
 from retail import services as retail_services
 from retail.models import Customer, Store, User, Variant
 
@@ -194,6 +194,8 @@ def cart_set_delivery(
         given["country"] = given["country"].upper()
         if len(given["country"]) != 2 or not given["country"].isalpha():
             raise CartError(_("The country is its two-letter code, e.g. FR."))
+        if not geography.country_served(given["country"]):
+            raise CartError(geography.not_served_message(given["country"]))
         if not postcodes.well_formed(given["country"], given["postcode"]):
             raise CartError(
                 _("“%(postcode)s” is not a postcode in %(country)s (for example %(example)s).")

@@ -176,8 +176,9 @@ def distance_km(lat1, lon1, lat2, lon2) -> float:
 
 
 def postcode_area(postcode: str) -> str:
-    """The area part of a postcode: the leading letters of a British one (`W1D 1AN` →
-    `W`), else its first two characters (`75004` → `75`)."""
+    """The area part of a postcode: the leading letters of one that starts with letters
+    (Dublin's `D02 VF65` → `D`, Valletta's `VLT 1117` → `VLT`), else its first two
+    characters (`75004` → `75`, Paris)."""
     compact = postcode.strip().upper().replace(" ", "")
     letters = re.match(r"[A-Z]+", compact)
     return letters.group(0) if letters else compact[:2]

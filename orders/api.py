@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from orders import services
 from orders.models import Channel, Order
 from orders.shapes import load_order, order_shape
-from retail import access, postcodes
+from retail import access, geography, postcodes
 from retail import services as retail_services
 from retail.api.exceptions import ApiError
 from retail.api.fields import one_of_values, ref_field, ref_parameter
@@ -53,6 +53,8 @@ class AddressSerializer(serializers.Serializer):
         """An address sourcing can place: a country the network serves, a postcode of
         that country's shape."""
         country, postcode = attrs.get("country", ""), attrs.get("postcode", "")
+        if not geography.country_served(country):
+            raise serializers.ValidationError({"country": geography.not_served_message(country)})
         if not postcodes.well_formed(country, postcode):
             raise serializers.ValidationError(
                 {

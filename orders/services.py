@@ -44,6 +44,7 @@ from orders.models import (
     State,
 )
 from orders.shapes import load_order
+from retail import geography
 from retail.dates import when_text
 from retail.models import Customer, Store, User, Variant
 from retail.money import money_text
@@ -208,6 +209,10 @@ def _validate(data: OrderInput) -> None:
             errors["fulfillment.store"] = [_("This store does not offer pickup.")]
     if data.method == SourcingMethod.SHIP and not data.address:
         errors["fulfillment.address"] = [_("A delivery needs an address.")]
+    elif data.method == SourcingMethod.SHIP:
+        country = str(data.address.get("country", ""))
+        if not geography.country_served(country):
+            errors["fulfillment.address.country"] = [geography.not_served_message(country)]
     # A till sale, and a kiosk's guest reservation (paid at the counter, linked to the
     # customer there after an ID check), may have no customer.
     guest_reservation = data.pay_at_pickup and data.channel == "kiosk"

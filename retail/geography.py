@@ -13,6 +13,7 @@ common agreement).
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 
 def _codes(text: str) -> frozenset[str]:
@@ -84,3 +85,17 @@ def country_served(code: str) -> bool:
     """
     countries = network_countries()
     return not countries or (code or "").strip().upper() in countries
+
+
+def not_served_message(code: str) -> str:
+    """Why an address in `code` is refused, in the active language."""
+    named = configured_countries()
+    if named:
+        return gettext("The network does not deliver to %(country)s: it serves %(countries)s.") % {
+            "country": code or "—",
+            "countries": ", ".join(sorted(named)),
+        }
+    return gettext(
+        "The network does not deliver to %(country)s: it serves the countries of its "
+        "currency (%(currency)s)."
+    ) % {"country": code or "—", "currency": settings.AISLE_CURRENCY}
