@@ -363,25 +363,40 @@ def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
         if not remaining:
             return Plan(lines, remaining)
         options = _with_stock(_pickup_options(store, snapshot, now), remaining, snapshot)
-        for option, take, why in _choose(remaining, options, snapshot):
-            data = promise.reason(
-                why=why,
-                location=option.location,
-                ready_by=option.ready,
-                leg=option.leg,
-                km=option.km,
-                to_country=store.country,
-                units=sum(take.values()),
-                closed=_closed_until(store, week, now, option.ready),
-            )
-            lines.append(
-                PlanLine(option.location, Fulfilment.SHIP_TO_STORE, take, option.ready, data)
-            )
+        lines += _sourced(
+            remaining,
+            options,
+            snapshot,
+            to_country=store.country,
+            fulfilment=lambda _location: Fulfilment.SHIP_TO_STORE,
+            closed=lambda ready: _closed_until(store, week, now, ready),
+        )
         return Plan(lines, remaining)
 
     # Delivery to an address.
     address = request.address or Address()
     options = _with_stock(_delivery_options(address, snapshot, now), remaining, snapshot)
+    lines += _sourced(
+        remaining,
+        options,
+        snapshot,
+        to_country=address.country,
+        fulfilment=lambda location: DELIVERY_KINDS[location.kind],
+    )
+    return Plan(lines, remaining)
+
+
+def _sourced(
+    remaining: dict[int, int],
+    options: list[Option],
+    snapshot: Snapshot,
+    *,
+    to_country: str,
+    fulfilment,
+    closed=lambda _ready: [],
+) -> list[PlanLine]:
+    """The plan lines for what remains, each with why its source was chosen."""
+    lines = []
     for option, take, why in _choose(remaining, options, snapshot):
         data = promise.reason(
             why=why,
@@ -390,15 +405,14 @@ def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
             leg=option.leg,
             km=option.km,
             same_area=option.same_area,
-            to_country=address.country,
+            to_country=to_country,
             units=sum(take.values()),
+            closed=closed(option.ready),
         )
         lines.append(
-            PlanLine(
-                option.location, DELIVERY_KINDS[option.location.kind], take, option.ready, data
-            )
+            PlanLine(option.location, fulfilment(option.location), take, option.ready, data)
         )
-    return Plan(lines, remaining)
+    return lines
 
 
 def _with_stock(ranked: list[Option], remaining: dict[int, int], snapshot) -> list[Option]:
