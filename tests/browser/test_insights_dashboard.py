@@ -117,7 +117,7 @@ def test_hq_filters_reads_a_definition_and_exports_in_english_and_chinese(page, 
     open_definition(page, "Net revenue: what customers paid")
     shot(page, "hq-definition")
     rows = download(page, "revenue")
-    assert rows[0] == ["Day", "Store", "Total"]
+    assert rows[0] == ["Day", "Store (€)", "Total (€)"]
     assert len(rows) == 1 + 7 and ["60.00", "60.00"] in [r[1:] for r in rows]
 
     to_chinese(page)
@@ -128,7 +128,7 @@ def test_hq_filters_reads_a_definition_and_exports_in_english_and_chinese(page, 
     expect(revenue(page)).to_have_text("€410.00")  # the last 7 days, every store
     open_definition(page, "净收入")
     rows = download(page, "stores")
-    assert rows[0] == ["门店", "名称", "净收入"]
+    assert rows[0] == ["门店", "名称", "净收入 (€)"]
     assert rows[1:] == [["S01", "Lisbon", "350.00"], ["S02", "Paris", "60.00"]]
     shot(page, "hq-chinese")
 
@@ -150,7 +150,7 @@ def test_a_manager_filters_their_store_in_english_and_chinese(page, shot, histor
     expect(page.locator("#dashboard-period")).to_contain_text("Store")
     open_definition(page, "Net revenue")
     rows = download(page, "revenue")
-    assert rows[0] == ["Day", "Store", "Total"]
+    assert rows[0] == ["Day", "Store (€)", "Total (€)"]
     assert sum(float(r[2]) for r in rows[1:]) == 400.0
     shot(page, "manager-store-channel")
 

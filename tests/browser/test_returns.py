@@ -170,7 +170,7 @@ def test_a_manager_approves_a_big_return_and_both_screens_update(new_page, shot,
     clerk.get_by_role("button", name="Preview refund").click()
     expect(clerk.locator("#quote-refund")).to_have_text("€540.00")
     expect(clerk.locator("#approval-needed")).to_contain_text(
-        "The refund of 540.00 is above 500.00"
+        "The refund of €540.00 is above €500.00"
     )
     shot(clerk, "associate-preview-needs-approval")
     clerk.locator("#confirm-return").click()

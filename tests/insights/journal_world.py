@@ -34,7 +34,13 @@ from returns.services import LineAsk
 from tests import factories
 from tests.insights import factories as f
 
-ADDRESS = {"name": "Bob", "line1": "1 Rue Montorgueil", "city": "Paris", "postcode": "75002"}
+ADDRESS = {
+    "name": "Bob",
+    "line1": "1 Rue Montorgueil",
+    "city": "Paris",
+    "postcode": "75002",
+    "country": "FR",
+}
 
 
 @dataclass
