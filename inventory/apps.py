@@ -10,7 +10,7 @@ class InventoryConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory import catalog_index, network
-        from inventory.models import CarrierService, StockLocation
+        from inventory.models import CarrierService, SourcingSettings, StockLocation
         from retail.models import (
             AttributeTranslation,
             Category,
@@ -23,8 +23,17 @@ class InventoryConfig(AppConfig):
             Variant,
         )
 
-        # The cached network reloads when a location, a store or its hours change.
-        for model in (StockLocation, Store, OpeningHours, StoreClosure, CarrierService):
+        # The cached network reloads when a location, a store, its hours or closures, a
+        # carrier service or the sourcing settings change.
+        network_models = (
+            StockLocation,
+            Store,
+            OpeningHours,
+            StoreClosure,
+            CarrierService,
+            SourcingSettings,
+        )
+        for model in network_models:
             post_save.connect(network.bump, sender=model, dispatch_uid=f"network-{model.__name__}")
             post_delete.connect(
                 network.bump, sender=model, dispatch_uid=f"network-{model.__name__}-del"
