@@ -246,9 +246,14 @@ def _plan(data: OrderInput) -> Plan:
     )
 
 
+# A shelf pickup's promise moves with the clock (picked two opening hours from now):
+# placed a few minutes after it was shown, it is still the promise the customer heard.
+PROMISE_SLACK = dt.timedelta(minutes=15)
+
+
 def _check_promise(data: OrderInput, plan: Plan) -> None:
-    """No order that cannot be kept: every part has a date, and none later than the
-    promise the customer was shown (nor one already past)."""
+    """No order that cannot be kept: every part has a date, and none more than
+    `PROMISE_SLACK` later than the promise the customer was shown (nor one past)."""
     if data.method == SourcingMethod.CARRY_OUT:
         return
     if any(line.ready_by is None for line in plan.lines):
@@ -259,7 +264,7 @@ def _check_promise(data: OrderInput, plan: Plan) -> None:
         return
     promised = plan.promised_by
     now = timezone.now()
-    if data.quoted < now or (promised is not None and promised > data.quoted):
+    if data.quoted < now or (promised is not None and promised > data.quoted + PROMISE_SLACK):
         with timezone.override(data.store.tz if data.store else None):
             when = when_text(promised, "day_time") if promised else "—"
         raise PromiseChanged(

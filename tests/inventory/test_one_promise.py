@@ -156,3 +156,26 @@ def test_a_promise_already_past_is_not_placed(world, store):
     assert response.status_code == 400
     assert "The promise shown to the customer has changed" in response.content.decode()
     assert not Order.objects.exists()
+
+
+def test_a_shelf_promise_placed_minutes_later_still_stands(world, store):
+    """Picked two opening hours from now: the promise moves with the clock. Ten minutes
+    later it is still the one the customer heard; half an hour later it is not."""
+    tablet = _logged_in(factories.StaffFactory(role="associate", home_store=store))
+    customer = factories.CustomerFactory(email="jo@example.com")
+    with time_machine.travel(WEDNESDAY, tick=False):
+        tablet.post(reverse("cart:for_customer", kwargs={"pk": customer.pk}))
+        tablet.post(reverse("cart:add"), {"sku": "KNT-9-M"})
+        _source, shown = _cart_promise(tablet.get(reverse("cart:detail")).content.decode())
+    with time_machine.travel(WEDNESDAY + dt.timedelta(minutes=30), tick=False):
+        late = tablet.post(
+            reverse("cart:place"), {"tender": "card", "promised_by": shown.isoformat()}
+        )
+    assert late.status_code == 400 and not Order.objects.exists()
+    with time_machine.travel(WEDNESDAY + dt.timedelta(minutes=10), tick=False):
+        placed = tablet.post(
+            reverse("cart:place"), {"tender": "card", "promised_by": shown.isoformat()}
+        )
+    assert placed.status_code == 302
+    promised = Order.objects.get().fulfillments.get().promised_by
+    assert promised == shown + dt.timedelta(minutes=10)
