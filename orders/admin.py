@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from inventory.promise import explain
 from orders import services, webhooks
 from orders.models import (
     Fulfillment,
@@ -221,6 +222,7 @@ class FulfillmentAdmin(AisleModelAdmin):
         "pickup_store",
         "state",
         "ready_by",
+        "promised_by",
         "updated_at",
     )
     list_filter = ("method", "state", "pickup_store", "location__kind")
@@ -233,6 +235,9 @@ class FulfillmentAdmin(AisleModelAdmin):
         "pickup_store",
         "state",
         "ready_by",
+        "promised_by",
+        "promise_why",
+        "late_notice_at",
         "checked_in_at",
         "pickup_code",
         "ready_at",
@@ -243,7 +248,12 @@ class FulfillmentAdmin(AisleModelAdmin):
         "created_at",
         "updated_at",
     )
+    exclude = ("promise",)  # shown in words (`promise_why`)
     inlines = [FulfillmentLineInline]
+
+    @admin.display(description=_("why from there"))
+    def promise_why(self, obj: Fulfillment) -> str:
+        return " ".join(explain(obj.promise or {}))
 
     def has_add_permission(self, request):
         return False

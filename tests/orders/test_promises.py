@@ -118,3 +118,11 @@ def test_the_shipping_page_says_when_the_carrier_collects_and_why(world, store, 
     # Picked by 13:00 in Paris, the standard carrier collects at 16:00.
     assert 'id="ship-leaves">Wed 25 Nov 16:00' in html
     assert "the only location in the country with stock" in html
+
+
+def test_admin_shows_the_promise_read_only_in_words(world, store, hq_client):
+    f = _order(world, store, "pickup", "WEB-6")
+    html = hq_client.get(reverse("admin:orders_fulfillment_change", args=[f.pk])).content.decode()
+    assert "Why from there" in html
+    assert "the only location in the country with stock" in html
+    assert 'name="promised_by' not in html and 'name="promise"' not in html
