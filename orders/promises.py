@@ -1,11 +1,12 @@
 """Promises kept, or the customer told before the date passes.
 
 Every fulfilment records the promise it was placed with (`promised_by`, and why
-in `promise`). A pickup keeps it by being ready in time; a delivery by leaving
-with the carrier at the promised cut-off (`promise["leaves"]`). When that moment
-is near and the fulfilment is not there yet, or when re-sourcing moved its
-estimate (`ready_by`) past the promise, the customer is told once, before the
-date passes (Celery beat: `orders.tasks.promises_watch`).
+in `promise`). A pickup keeps it by being ready in time (a parcel for it received
+when the store opens on its day); a delivery by leaving with the carrier at the
+promised cut-off (`promise["leaves"]`). When such a moment passes and the
+fulfilment is not there, or when re-sourcing moved its estimate (`ready_by`) past
+the promise, the customer is told once, before the promised date passes (Celery
+beat: `orders.tasks.promises_watch`).
 """
 
 from __future__ import annotations
@@ -16,26 +17,33 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inventory.promise import RECEIVE_TIME
 from orders.models import Fulfillment, Method, State
 from orders.pickup.base import NotHere, _local, _locked
 from orders.services import _event
 from retail import catalogue
 from retail.messaging import message_send
 
-# Tell the customer this long before a promise would be missed.
-WARN_BEFORE = dt.timedelta(hours=4)
+# Picking the last units of a pickup takes minutes: one not ready this long before its
+# promise will not make it.
+READY_MARGIN = dt.timedelta(minutes=30)
 # Not yet where the promise needs it: ready for a pickup, shipped for a delivery.
 PICKUP_WAITING = frozenset({State.RESERVED, State.IN_TRANSIT, State.RECEIVED, State.PICKING})
 DELIVERY_WAITING = frozenset({State.RESERVED, State.PICKING, State.PACKED})
+NOT_ARRIVED = frozenset({State.RESERVED, State.IN_TRANSIT})
 PICKUPS = frozenset({Method.PICKUP, Method.SHIP_TO_STORE})
 
 
 def deadline(f: Fulfillment) -> dt.datetime | None:
-    """When the fulfilment must have reached its step for the promise to hold."""
+    """The moment by which the fulfilment must have reached its next step for the
+    promise to hold: a parcel for a pickup received when the store opens on its day,
+    a pickup ready shortly before its time, a delivery gone with its carrier."""
     if f.promised_by is None:
         return None
     if f.method in PICKUPS:
-        return f.promised_by
+        if f.method == Method.SHIP_TO_STORE and f.state in NOT_ARRIVED:
+            return f.promised_by - RECEIVE_TIME
+        return f.promised_by - READY_MARGIN
     leaves = (f.promise or {}).get("leaves")
     return dt.datetime.fromisoformat(leaves) if leaves else f.promised_by
 
@@ -46,7 +54,7 @@ def at_risk(f: Fulfillment, now: dt.datetime) -> bool:
     if f.state not in waiting or due is None or f.late_notice_at is not None:
         return False
     moved = f.ready_by is not None and f.ready_by > f.promised_by
-    return moved or now >= due - WARN_BEFORE
+    return moved or now >= due
 
 
 def promises_watch(now: dt.datetime | None = None) -> int:

@@ -60,13 +60,14 @@ def _watch(at: dt.datetime) -> int:
         return promises.promises_watch()
 
 
-def test_a_pickup_not_ready_four_hours_before_its_promise_is_told_once(world, store):
+def test_a_parcel_not_received_when_the_store_opens_on_its_day_is_told_once(world, store):
     f = _order(world, store, "pickup", "WEB-1")
     # Sent from the DC: leaves Wednesday 16:00, received Friday by 11:00 in Paris.
     assert f.promised_by == dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
-    assert _watch(f.promised_by - dt.timedelta(hours=4, minutes=1)) == 0
-    assert _watch(f.promised_by - dt.timedelta(hours=4)) == 1
-    assert _watch(f.promised_by - dt.timedelta(hours=1)) == 0  # once
+    opening = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)  # 09:00 in Paris
+    assert _watch(opening - dt.timedelta(minutes=1)) == 0
+    assert _watch(opening) == 1
+    assert _watch(opening + dt.timedelta(hours=1)) == 0  # once
     [message] = OutboundMessage.objects.filter(template="order_late")
     assert message.customer == world["customer"]
     assert message.context["promised"] == "2026-11-27 11:00"
@@ -74,6 +75,15 @@ def test_a_pickup_not_ready_four_hours_before_its_promise_is_told_once(world, st
     f.refresh_from_db()
     assert f.late_notice_at is not None
     assert OrderEvent.objects.filter(fulfillment=f, kind="promise_at_risk").count() == 1
+
+
+def test_a_shelf_pickup_is_told_only_if_not_ready_half_an_hour_before(world, store):
+    factories.give_stock(StockLocation.objects.get(store=store), world["coat"], 1)
+    f = _order(world, store, "pickup", "WEB-7")
+    assert (f.method, f.promised_by) == ("pickup", WEDNESDAY + dt.timedelta(hours=2))
+    assert _watch(WEDNESDAY + dt.timedelta(minutes=1)) == 0  # a new order is on track
+    assert _watch(f.promised_by - dt.timedelta(minutes=31)) == 0
+    assert _watch(f.promised_by - dt.timedelta(minutes=30)) == 1
 
 
 def test_a_pickup_ready_in_time_is_never_told(world, store):
@@ -87,8 +97,8 @@ def test_a_delivery_is_late_when_it_misses_its_carrier(world, store):
     f = _order(world, store, "ship", "WEB-3")
     leaves = dt.datetime.fromisoformat(f.promise["leaves"])
     assert leaves == dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)  # 16:00 in Paris
-    assert _watch(leaves - dt.timedelta(hours=5)) == 0
-    assert _watch(leaves - dt.timedelta(hours=3)) == 1
+    assert _watch(leaves - dt.timedelta(minutes=1)) == 0
+    assert _watch(leaves) == 1  # the carrier left without it
     [message] = OutboundMessage.objects.filter(template="order_late")
     assert message.context["pickup"] is False
 
