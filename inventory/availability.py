@@ -103,7 +103,15 @@ def network_availability(skus: list[str], store_code: str | None = None, now=Non
 
 def _ranking(here, snapshot) -> dict[str, tuple]:
     """location code -> its rank for a pickup at `here`: this store, then the store's
-    country before abroad, then nearest (by distance, else postcode area), then code."""
+    country before abroad, then nearest (by distance, else postcode area), then code.
+    Kept with the process's journeys (it changes only with the network)."""
+    key = ("ranking", here.pk)
+    if key not in snapshot.memo:
+        snapshot.memo[key] = _ranks(here, snapshot)
+    return snapshot.memo[key]
+
+
+def _ranks(here, snapshot) -> dict[str, tuple]:
     store = here.store
     ranks = {}
     for loc in snapshot.locations.values():

@@ -68,6 +68,12 @@ def _fresh() -> dict:
     return _loaded
 
 
+def network_parts() -> tuple[dict, dict, dict]:
+    """(locations, hours, carriers) checked against the version once (one cache read)."""
+    loaded = _fresh()
+    return loaded["locations"], loaded["hours"], loaded["carriers"]
+
+
 def network_version():
     """The version of the network this process holds (after `network()` was asked)."""
     return _loaded["version"]

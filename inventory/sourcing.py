@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 
 from inventory import promise
 from inventory.models import LocationKind, StockLevel, StockLocation
-from inventory.network import carriers, network, network_version
+from inventory.network import network_parts, network_version
 from inventory.promise import explain
 from retail.hours import closures_between
 from retail.models import Store
@@ -149,13 +149,14 @@ def whole_minute(moment: dt.datetime) -> dt.datetime:
 def load_snapshot(variant_ids) -> Snapshot:
     """The locations come from the process's cache of the network (`inventory.network`);
     one query reads the stock rows of these SKUs."""
-    locations, hours = network()
-    known = carriers()
+    locations, hours, known = network_parts()
     memo = _kept_journeys()
     locations = dict(locations)  # callers may leave some out
     available, on_hand_by_key = {}, {}
-    rows = StockLevel.objects.filter(variant_id__in=list(variant_ids)).values_list(
-        "location_id", "variant_id", "on_hand", "reserved", "safety_stock"
+    rows = (
+        StockLevel.objects.filter(variant_id__in=list(variant_ids))
+        .order_by()  # the model's ordering joins locations and the whole catalog
+        .values_list("location_id", "variant_id", "on_hand", "reserved", "safety_stock")
     )
     for loc, var, on_hand, reserved, safety in rows:
         if loc not in locations:
