@@ -16,10 +16,9 @@ from inventory.models import LocationKind
 from inventory.sourcing import (
     Method,
     SourcingRequest,
-    distance_km,
     load_snapshot,
+    nearness,
     plan_sourcing,
-    postcode_area,
 )
 from retail.models import Variant
 
@@ -115,14 +114,12 @@ def _ranks(here, snapshot) -> dict[str, tuple]:
     store = here.store
     ranks = {}
     for loc in snapshot.locations.values():
-        km = None
-        if loc.latitude is not None:
-            km = distance_km(store.latitude, store.longitude, loc.latitude, loc.longitude)
+        km, same_area = nearness(loc, store.latitude, store.longitude, store.postcode)
         ranks[loc.code] = (
             loc.pk != here.pk,
             loc.country != store.country,
             km if km is not None else math.inf,
-            postcode_area(loc.postcode) != postcode_area(store.postcode),
+            not same_area,
             loc.code,
         )
     return ranks

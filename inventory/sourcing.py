@@ -217,7 +217,7 @@ def _rank(option: Option):
     )
 
 
-def _where(location: StockLocation, lat, lon, postcode: str) -> tuple[float | None, bool]:
+def nearness(location: StockLocation, lat, lon, postcode: str) -> tuple[float | None, bool]:
     """(distance in km when both have coordinates, same postcode area)."""
     km = None
     if lat is not None and lon is not None and location.latitude is not None:
@@ -253,10 +253,7 @@ def _cover(
             break
         chosen.append((best, best_take))
         pool.remove(best)
-        for var, qty in best_take.items():
-            remaining[var] -= qty
-            if remaining[var] == 0:
-                del remaining[var]
+        _take_all(remaining, best_take)
     # One plan line per source, listed in the order of preference.
     return sorted(chosen, key=lambda pair: candidates.index(pair[0]))
 
@@ -439,7 +436,7 @@ def _pickup_options(store: Store, snapshot: Snapshot, now: dt.datetime) -> list[
             )
             if ready is None:
                 continue
-            km, same_area = _where(loc, store.latitude, store.longitude, store.postcode)
+            km, same_area = nearness(loc, store.latitude, store.longitude, store.postcode)
             options.append(Option(loc, ready, leg, km, same_area, loc.country != store.country))
         snapshot.memo[key] = sorted(options, key=_rank)
     return snapshot.memo[key]
@@ -467,7 +464,7 @@ def _delivery_options(address: Address, snapshot: Snapshot, now: dt.datetime) ->
             )
             if leg is None:
                 continue
-            km, same_area = _where(loc, address.lat, address.lon, address.postcode)
+            km, same_area = nearness(loc, address.lat, address.lon, address.postcode)
             abroad = bool(address.country and loc.country) and loc.country != address.country
             options.append(Option(loc, promise.delivered_by(loc, leg), leg, km, same_area, abroad))
         snapshot.memo[key] = sorted(options, key=_rank)
