@@ -26,17 +26,20 @@ class Week(dict):
 
 
 def week_hours(store: Store) -> Week:
-    """weekday -> (opens, closes), using prefetched `opening_hours` when present, with
-    the store's closures from today on."""
+    """weekday -> (opens, closes), using prefetched `opening_hours` (and `closures`)
+    when present, with the store's closures from yesterday on."""
     cache = getattr(store, "_prefetched_objects_cache", {})
     rows = cache.get("opening_hours")
     if rows is None:
         rows = OpeningHours.objects.filter(store=store)
-    closed = frozenset(
-        StoreClosure.objects.filter(
-            store=store, date__gte=store.local_now().date() - dt.timedelta(days=1)
-        ).values_list("date", flat=True)
-    )
+    since = store.local_now().date() - dt.timedelta(days=1)
+    closures = cache.get("closures")  # prefetched by a caller walking many stores
+    if closures is None:
+        closed = frozenset(
+            StoreClosure.objects.filter(store=store, date__gte=since).values_list("date", flat=True)
+        )
+    else:
+        closed = frozenset(c.date for c in closures if c.date >= since)
     return Week({row.weekday: (row.opens, row.closes) for row in rows}, closed=closed)
 
 

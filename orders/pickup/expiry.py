@@ -45,7 +45,7 @@ def pickups_remind(now: dt.datetime | None = None) -> int:
             hold_until__lte=now + REMIND_BEFORE,
         )
         .select_related("pickup_store")
-        .prefetch_related("pickup_store__opening_hours")
+        .prefetch_related("pickup_store__opening_hours", "pickup_store__closures")
     )
     sent = 0
     for f in due:
