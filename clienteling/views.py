@@ -141,54 +141,51 @@ def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "clienteling/panel.html#purchases", context)
 
 
-@area_required(Area.STORE)
-@require_POST
-@applied_once
-def note_add(request: HttpRequest, pk: int) -> HttpResponse:
+def _customer_form(request, pk: int, form_class, kind: str, save) -> HttpResponse:
+    """A form posted from the customer page: checked, saved once per nonce by
+    `save(store, customer, cleaned_data, key)`, refused in place, back to its section."""
     store, choose = store_or_choose(request)
     if choose:
         return choose
     customer = _customer(request, pk)
-    form = NoteForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         return _refuse(request, store, customer, form)
     try:
-        services.note_add(
-            customer=customer,
-            text=form.cleaned_data["text"],
-            by=request.user,
-            store=store,
-            key=_once_key("note", customer, form),
-        )
+        save(store, customer, form.cleaned_data, _once_key(kind, customer, form))
     except services.ClientelingError as exc:
         return _refuse(request, store, customer, form, str(exc))
-    return _back(customer, "#notes")
+    return _back(customer, f"#{kind}s")
+
+
+@area_required(Area.STORE)
+@require_POST
+@applied_once
+def note_add(request: HttpRequest, pk: int) -> HttpResponse:
+    def save(store, customer, data, key):
+        services.note_add(
+            customer=customer, text=data["text"], by=request.user, store=store, key=key
+        )
+
+    return _customer_form(request, pk, NoteForm, "note", save)
 
 
 @area_required(Area.STORE)
 @require_POST
 @applied_once
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
-    store, choose = store_or_choose(request)
-    if choose:
-        return choose
-    customer = _customer(request, pk)
-    form = TaskForm(request.POST)
-    if not form.is_valid():
-        return _refuse(request, store, customer, form)
-    try:
+    def save(store, customer, data, key):
         services.task_create(
             customer=customer,
             store=store,
-            title=form.cleaned_data["title"],
-            due_on=form.cleaned_data["due_on"],
+            title=data["title"],
+            due_on=data["due_on"],
             by=request.user,
             assigned_to=request.user,
-            key=_once_key("task", customer, form),
+            key=key,
         )
-    except services.ClientelingError as exc:
-        return _refuse(request, store, customer, form, str(exc))
-    return _back(customer, "#tasks")
+
+    return _customer_form(request, pk, TaskForm, "task", save)
 
 
 @area_required(Area.STORE)

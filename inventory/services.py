@@ -122,6 +122,33 @@ def _apply(
     return movement
 
 
+def _apply_each(
+    levels: dict,
+    requests: Sequence[StockRequest],
+    *,
+    kind: str,
+    on_hand: int = 0,
+    reserved: int = 0,
+    by: User | None,
+    reason: str,
+) -> list[StockMovement]:
+    """`_apply` for each request on its locked row; `on_hand` and `reserved` say which
+    way each moves by the request's quantity (1 in, -1 out, 0 unchanged)."""
+    return [
+        _apply(
+            levels[(r.location_id, r.variant_id)],
+            kind=kind,
+            quantity=r.quantity,
+            on_hand_delta=on_hand * r.quantity,
+            reserved_delta=reserved * r.quantity,
+            by=by,
+            reason=reason,
+            source=r.source,
+        )
+        for r in requests
+    ]
+
+
 def _record_replenished(level: StockLevel) -> None:
     from retail import outbox
 
@@ -228,18 +255,9 @@ def stock_reserve(
     short = [levels[key].variant.sku for key, qty in wanted.items() if levels[key].available < qty]
     if short:
         raise InsufficientStock(short)
-    return [
-        _apply(
-            levels[(r.location_id, r.variant_id)],
-            kind=MovementKind.RESERVATION,
-            quantity=r.quantity,
-            reserved_delta=r.quantity,
-            by=by,
-            reason=reason,
-            source=r.source,
-        )
-        for r in requests
-    ]
+    return _apply_each(
+        levels, requests, kind=MovementKind.RESERVATION, reserved=1, by=by, reason=reason
+    )
 
 
 @transaction.atomic
@@ -299,19 +317,15 @@ def stock_sell(
     if not from_reserved:
         for key, qty in wanted.items():
             _resolve_shortage(levels[key], levels[key].on_hand - qty, by, reason or _("till sale"))
-    return [
-        _apply(
-            levels[(r.location_id, r.variant_id)],
-            kind=MovementKind.SALE,
-            quantity=r.quantity,
-            on_hand_delta=-r.quantity,
-            reserved_delta=-r.quantity if from_reserved else 0,
-            by=by,
-            reason=reason,
-            source=r.source,
-        )
-        for r in requests
-    ]
+    return _apply_each(
+        levels,
+        requests,
+        kind=MovementKind.SALE,
+        on_hand=-1,
+        reserved=-1 if from_reserved else 0,
+        by=by,
+        reason=reason,
+    )
 
 
 @transaction.atomic
@@ -332,19 +346,15 @@ def stock_transfer_out(
     ]
     if short:
         raise InsufficientStock(short)
-    return [
-        _apply(
-            levels[(r.location_id, r.variant_id)],
-            kind=MovementKind.TRANSFER_OUT,
-            quantity=r.quantity,
-            on_hand_delta=-r.quantity,
-            reserved_delta=-r.quantity if from_reserved else 0,
-            by=by,
-            reason=reason,
-            source=r.source,
-        )
-        for r in requests
-    ]
+    return _apply_each(
+        levels,
+        requests,
+        kind=MovementKind.TRANSFER_OUT,
+        on_hand=-1,
+        reserved=-1 if from_reserved else 0,
+        by=by,
+        reason=reason,
+    )
 
 
 @transaction.atomic
@@ -356,19 +366,15 @@ def stock_transfer_in(
     for request in requests:
         _positive(request.quantity)
     levels = stock_levels_for_update((r.location_id, r.variant_id) for r in requests)
-    return [
-        _apply(
-            levels[(r.location_id, r.variant_id)],
-            kind=MovementKind.TRANSFER_IN,
-            quantity=r.quantity,
-            on_hand_delta=r.quantity,
-            reserved_delta=r.quantity if reserve else 0,
-            by=by,
-            reason=reason,
-            source=r.source,
-        )
-        for r in requests
-    ]
+    return _apply_each(
+        levels,
+        requests,
+        kind=MovementKind.TRANSFER_IN,
+        on_hand=1,
+        reserved=1 if reserve else 0,
+        by=by,
+        reason=reason,
+    )
 
 
 @transaction.atomic
@@ -499,56 +505,66 @@ def _lock_transfer(transfer: Transfer) -> Transfer:
     )
 
 
+def _transfer_step(transfer: Transfer, step: str, by: User | None) -> Transfer:
+    """One step of a transfer's life (ship, receive or cancel), under its row lock:
+    refused unless the transfer is in the state the step starts from, else the step's
+    ledger rows are written and the transfer moves on (stamped with the time)."""
+    transfer = _lock_transfer(transfer)
+    source, destination = transfer.from_location, transfer.to_location
+    if step == "ship":
+        expected, to, stamp = TransferState.REQUESTED, TransferState.IN_TRANSIT, "shipped_at"
+        refusal = _("Only a requested transfer can be shipped.")
+    elif step == "receive":
+        expected, to, stamp = TransferState.IN_TRANSIT, TransferState.RECEIVED, "received_at"
+        refusal = _("Only a transfer in transit can be received.")
+    else:
+        expected, to, stamp = TransferState.REQUESTED, TransferState.CANCELLED, ""
+        refusal = _("Only a requested transfer can be cancelled.")
+    if transfer.state != expected:
+        raise StockError(refusal)
+    if step == "ship":
+        stock_transfer_out(
+            requests=_transfer_requests(transfer, source),
+            by=by,
+            from_reserved=True,
+            reason=_("transfer to %(code)s") % {"code": destination.code},
+        )
+    elif step == "receive":
+        stock_transfer_in(
+            requests=_transfer_requests(transfer, destination),
+            by=by,
+            reserve=False,
+            reason=_("transfer from %(code)s") % {"code": source.code},
+        )
+    else:
+        stock_release(
+            requests=_transfer_requests(transfer, source), by=by, reason=_("transfer cancelled")
+        )
+    transfer.state = to
+    fields = ["state"]
+    if stamp:
+        setattr(transfer, stamp, timezone.now())
+        fields.append(stamp)
+    transfer.save(update_fields=fields)
+    return transfer
+
+
 @transaction.atomic
 def transfer_ship(*, transfer: Transfer, by: User | None) -> Transfer:
     """The units leave the source (transfer out, from their reservation)."""
-    transfer = _lock_transfer(transfer)
-    if transfer.state != TransferState.REQUESTED:
-        raise StockError(_("Only a requested transfer can be shipped."))
-    stock_transfer_out(
-        requests=_transfer_requests(transfer, transfer.from_location),
-        by=by,
-        from_reserved=True,
-        reason=_("transfer to %(code)s") % {"code": transfer.to_location.code},
-    )
-    transfer.state = TransferState.IN_TRANSIT
-    transfer.shipped_at = timezone.now()
-    transfer.save(update_fields=["state", "shipped_at"])
-    return transfer
+    return _transfer_step(transfer, "ship", by)
 
 
 @transaction.atomic
 def transfer_receive(*, transfer: Transfer, by: User | None) -> Transfer:
     """The units arrive at the destination (transfer in)."""
-    transfer = _lock_transfer(transfer)
-    if transfer.state != TransferState.IN_TRANSIT:
-        raise StockError(_("Only a transfer in transit can be received."))
-    stock_transfer_in(
-        requests=_transfer_requests(transfer, transfer.to_location),
-        by=by,
-        reserve=False,
-        reason=_("transfer from %(code)s") % {"code": transfer.from_location.code},
-    )
-    transfer.state = TransferState.RECEIVED
-    transfer.received_at = timezone.now()
-    transfer.save(update_fields=["state", "received_at"])
-    return transfer
+    return _transfer_step(transfer, "receive", by)
 
 
 @transaction.atomic
 def transfer_cancel(*, transfer: Transfer, by: User | None) -> Transfer:
     """A requested transfer is called off: its reservation at the source is released."""
-    transfer = _lock_transfer(transfer)
-    if transfer.state != TransferState.REQUESTED:
-        raise StockError(_("Only a requested transfer can be cancelled."))
-    stock_release(
-        requests=_transfer_requests(transfer, transfer.from_location),
-        by=by,
-        reason=_("transfer cancelled"),
-    )
-    transfer.state = TransferState.CANCELLED
-    transfer.save(update_fields=["state"])
-    return transfer
+    return _transfer_step(transfer, "cancel", by)
 
 
 # --- Returned units that cannot sell ------------------------------------------------------

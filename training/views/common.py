@@ -48,3 +48,31 @@ def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     for row in rows:
         writer.writerow([csv_safe(v) for v in row])
     return response
+
+
+def gaps_csv_response(filename: str, rows) -> HttpResponse:
+    """A person's skills gaps (`training.services.person_gaps`) as a CSV download."""
+    return csv_response(
+        filename,
+        [
+            _("Area"),
+            _("Skill"),
+            _("Required"),
+            _("Current"),
+            _("Self-assessed"),
+            _("Gap"),
+            _("Courses that close it"),
+        ],
+        (
+            [
+                r.skill.area.label,
+                r.skill.label,
+                r.required,
+                r.current,
+                "" if r.self_level is None else r.self_level,
+                r.gap,
+                "; ".join((c.text_for().title if c.text_for() else c.code) for c in r.courses),
+            ]
+            for r in rows
+        ),
+    )

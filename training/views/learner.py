@@ -32,7 +32,7 @@ from training.models import (
 from training.services.errors import NotAllowed, NotFound, TrainingError
 from training.services.learning import RENEWAL_WINDOW, attempts_used, courses_with_texts
 from training.services.levels import active_skills, current_levels
-from training.views.common import csv_response, current_store_or_choose, refuse
+from training.views.common import current_store_or_choose, gaps_csv_response, refuse
 
 CATALOG_PAGE = 12
 CERTIFICATES_PAGE = 20
@@ -530,28 +530,4 @@ def gate(request: HttpRequest, operation: str) -> HttpResponse:
 @area_required(Area.STORE)
 @require_GET
 def my_gaps_csv(request: HttpRequest) -> HttpResponse:
-    rows = services.person_gaps(user=request.user)
-    return csv_response(
-        "my-skills-gaps.csv",
-        [
-            _("Area"),
-            _("Skill"),
-            _("Required"),
-            _("Current"),
-            _("Self-assessed"),
-            _("Gap"),
-            _("Courses that close it"),
-        ],
-        (
-            [
-                r.skill.area.label,
-                r.skill.label,
-                r.required,
-                r.current,
-                "" if r.self_level is None else r.self_level,
-                r.gap,
-                "; ".join((c.text_for().title if c.text_for() else c.code) for c in r.courses),
-            ]
-            for r in rows
-        ),
-    )
+    return gaps_csv_response("my-skills-gaps.csv", services.person_gaps(user=request.user))

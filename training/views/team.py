@@ -23,7 +23,7 @@ from training.services.gaps import heatmap_rows_all, overdue_enrolments
 from training.services.learning import courses_with_texts
 from training.services.levels import active_skills, current_levels
 from training.services.pagecache import cached_pieces
-from training.views.common import csv_response, current_store_or_choose, refuse
+from training.views.common import csv_response, current_store_or_choose, gaps_csv_response, refuse
 
 MEMBER_HISTORY = 30
 MEMBER_ENROLMENTS = 20
@@ -113,6 +113,18 @@ def _member(request: HttpRequest, store, user_id: int) -> User:
     return person
 
 
+def _lead_member(request: HttpRequest, user_id: int):
+    """(store, person, None) for a manager opening a member of their team, else
+    (None, None, answer): the store to choose, or the refusal."""
+    store, answer = _lead(request)
+    if answer:
+        return None, None, answer
+    try:
+        return store, _member(request, store, user_id), None
+    except TrainingError as error:
+        return None, None, refuse(request, error, back=reverse("training:team"))
+
+
 def _member_page(request, store, person, *, forms=None, status=200) -> HttpResponse:
     forms = forms or {}
     skills = active_skills(with_descriptions=True)
@@ -161,27 +173,18 @@ def _member_page(request, store, person, *, forms=None, status=200) -> HttpRespo
 @area_required(Area.STORE)
 @require_GET
 def member(request: HttpRequest, user_id: int) -> HttpResponse:
-    store, answer = _lead(request)
+    store, person, answer = _lead_member(request, user_id)
     if answer:
         return answer
-    try:
-        person = _member(request, store, user_id)
-    except TrainingError as error:
-        return refuse(request, error, back=reverse("training:team"))
     return _member_page(request, store, person)
 
 
 @area_required(Area.STORE)
 @require_POST
 def member_assess(request: HttpRequest, user_id: int) -> HttpResponse:
-    store, answer = _lead(request)
+    store, person, answer = _lead_member(request, user_id)
     if answer:
         return answer
-    back = reverse("training:team")
-    try:
-        person = _member(request, store, user_id)
-    except TrainingError as error:
-        return refuse(request, error, back=back)
     skills = active_skills(with_descriptions=True)
     official = current_levels(user_ids=[person.pk], track=Track.OFFICIAL)
     form = AssessForm(
@@ -200,7 +203,7 @@ def member_assess(request: HttpRequest, user_id: int) -> HttpResponse:
             note=form.cleaned_data["note"],
         )
     except TrainingError as error:
-        return refuse(request, error, back=back)
+        return refuse(request, error, back=reverse("training:team"))
     messages.success(
         request,
         _("Assessment saved: %(n)s levels changed, the earlier ones kept in the history.")
@@ -212,14 +215,9 @@ def member_assess(request: HttpRequest, user_id: int) -> HttpResponse:
 @area_required(Area.STORE)
 @require_POST
 def member_assign(request: HttpRequest, user_id: int) -> HttpResponse:
-    store, answer = _lead(request)
+    store, person, answer = _lead_member(request, user_id)
     if answer:
         return answer
-    back = reverse("training:team")
-    try:
-        person = _member(request, store, user_id)
-    except TrainingError as error:
-        return refuse(request, error, back=back)
     form = AssignForm(request.POST, today=store.local_now().date())
     if not form.is_valid():
         return _member_page(request, store, person, forms={"assign": form}, status=400)
@@ -241,14 +239,9 @@ def member_assign(request: HttpRequest, user_id: int) -> HttpResponse:
 @area_required(Area.STORE)
 @require_POST
 def member_override(request: HttpRequest, user_id: int) -> HttpResponse:
-    store, answer = _lead(request)
+    store, person, answer = _lead_member(request, user_id)
     if answer:
         return answer
-    back = reverse("training:team")
-    try:
-        person = _member(request, store, user_id)
-    except TrainingError as error:
-        return refuse(request, error, back=back)
     form = OverrideForm(request.POST)
     if not form.is_valid():
         return _member_page(request, store, person, forms={"override": form}, status=400)
@@ -277,35 +270,7 @@ def member_override(request: HttpRequest, user_id: int) -> HttpResponse:
 @area_required(Area.STORE)
 @require_GET
 def member_csv(request: HttpRequest, user_id: int) -> HttpResponse:
-    store, answer = _lead(request)
+    _store, person, answer = _lead_member(request, user_id)
     if answer:
         return answer
-    try:
-        person = _member(request, store, user_id)
-    except TrainingError as error:
-        return refuse(request, error, back=reverse("training:team"))
-    rows = services.person_gaps(user=person)
-    return csv_response(
-        f"skills-gaps-{person.pk}.csv",
-        [
-            _("Area"),
-            _("Skill"),
-            _("Required"),
-            _("Current"),
-            _("Self-assessed"),
-            _("Gap"),
-            _("Courses that close it"),
-        ],
-        (
-            [
-                r.skill.area.label,
-                r.skill.label,
-                r.required,
-                r.current,
-                "" if r.self_level is None else r.self_level,
-                r.gap,
-                "; ".join((c.text_for().title if c.text_for() else c.code) for c in r.courses),
-            ]
-            for r in rows
-        ),
-    )
+    return gaps_csv_response(f"skills-gaps-{person.pk}.csv", services.person_gaps(user=person))
