@@ -23,6 +23,9 @@ class RetailConfig(AppConfig):
         # Roles are ensured after every migrate, so they survive test flushes too.
         post_migrate.connect(roles.ensure_role_groups, dispatch_uid="aisle_ensure_role_groups")
         services.register_customer_data()
+        from retail.imports import register_retail_kinds
+
+        register_retail_kinds()
         from retail import catalogue
         from retail.models import AttributeTranslation, CategoryTranslation, ProductTranslation
 

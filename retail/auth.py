@@ -51,18 +51,23 @@ class AisleAccountAdapter(DefaultAccountAdapter):
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
         ctx.update(context)
-        message = self.render_mail(template_prefix, email, ctx)
-        sealed = {
-            "subject": message.subject,
-            "body": message.body,
-            "from_email": message.from_email,
-            "to": list(message.to),
-            "html": next(
-                (c for c, kind in getattr(message, "alternatives", []) if kind == "text/html"),
-                None,
-            ),
-        }
-        outbox.enqueue_task("retail.auth.account_mail_deliver", kwargs={"sealed": seal(sealed)})
+        account_mail_enqueue(self.render_mail(template_prefix, email, ctx))
+
+
+def account_mail_enqueue(message: EmailMultiAlternatives) -> None:
+    """Send an account e-mail (it may hold a link that signs in) after commit, through
+    the outbox, stored sealed."""
+    sealed = {
+        "subject": message.subject,
+        "body": message.body,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "html": next(
+            (c for c, kind in getattr(message, "alternatives", []) if kind == "text/html"),
+            None,
+        ),
+    }
+    outbox.enqueue_task("retail.auth.account_mail_deliver", kwargs={"sealed": seal(sealed)})
 
 
 def account_mail_deliver(*, sealed: str) -> None:

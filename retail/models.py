@@ -856,6 +856,7 @@ class ApiClient(models.Model):
 # The webhook core's rows live in their own module; imported here so Django finds them.
 # The security limits' rows (`retail.limits`), likewise.
 from retail.action_models import AppliedAction  # noqa: E402, F401
+from retail.import_models import ImportJob, ImportState  # noqa: E402, F401
 from retail.limit_models import LimitHit  # noqa: E402, F401
 from retail.webhook_models import (  # noqa: E402, F401
     WebhookCircuit,

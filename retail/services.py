@@ -117,6 +117,104 @@ def staff_create(
     return user
 
 
+@transaction.atomic
+def staff_update(
+    *,
+    user: User,
+    role: Role | str,
+    home_store: Store | None,
+    other_stores: Iterable[Store] = (),
+    first_name: str | None = None,
+    last_name: str | None = None,
+    is_active: bool | None = None,
+    by: User | None = None,
+) -> dict[str, tuple[object, object]]:
+    """Make a staff member's role, stores, name and whether they may sign in what is
+    given (a name or `is_active` given as None is kept); a user without a staff
+    profile gets one. Returns what changed: field -> (old, new), with stores as their
+    codes. A staff member switched on again who never chose a password is invited."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    profile = StaffProfile.objects.filter(user=user).first()
+    changed: dict[str, tuple[object, object]] = {}
+    others = sorted({s.pk: s for s in other_stores if s != home_store}.values(), key=str)
+    for field, value in (
+        ("first_name", first_name),
+        ("last_name", last_name),
+        ("is_active", is_active),
+    ):
+        if value is not None and getattr(user, field) != value:
+            changed[field] = (getattr(user, field), value)
+            setattr(user, field, value)
+    if changed:
+        user.save(update_fields=list(changed))
+    if profile is None:
+        profile = StaffProfile.objects.create(user=user, role=role, home_store=home_store)
+        changed["role"] = (None, role)
+        if home_store is not None:
+            changed["home_store"] = (None, home_store.code)
+    else:
+        if profile.role != role:
+            changed["role"] = (profile.role, role)
+            profile.role = role
+        if profile.home_store_id != (home_store.pk if home_store else None):
+            changed["home_store"] = (
+                profile.home_store.code if profile.home_store_id else None,
+                home_store.code if home_store else None,
+            )
+            profile.home_store = home_store
+        if {"role", "home_store"} & set(changed):
+            profile.save(update_fields=["role", "home_store"])
+    old_others = sorted(profile.other_stores.all(), key=str)
+    if [s.pk for s in old_others] != [s.pk for s in others]:
+        changed["other_stores"] = (
+            " ".join(s.code for s in old_others),
+            " ".join(s.code for s in others),
+        )
+        profile.other_stores.set(others)
+    if "role" in changed or not user.groups.filter(name=role).exists():
+        roles.sync_user_with_role(user, role)
+    if changed:
+        audit_record(
+            actor=by, action="staff.update", target=user, detail={"fields": sorted(changed)}
+        )
+    if changed.get("is_active") == (False, True) and not user.has_usable_password():
+        staff_invite(user=user, by=by)
+    return changed
+
+
+def staff_invite(*, user: User, by: User | None) -> None:
+    """E-mail a staff member without a password a link to choose one: allauth's
+    password-reset link (valid `PASSWORD_RESET_TIMEOUT`; afterwards "Forgot your
+    password?" sends a new one, their address being verified). Sent after commit
+    through the outbox, never inline; the importer's language is the e-mail's."""
+    from allauth.account import app_settings as account_settings
+    from allauth.account.utils import user_pk_to_url_str
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.urls import reverse
+
+    from retail.auth import account_mail_enqueue
+    from retail.messaging import render_text
+
+    token = account_settings.PASSWORD_RESET_TOKEN_GENERATOR().make_token(user)
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": token},
+    )
+    context = {
+        "first_name": user.first_name or user.email,
+        "email": user.email,
+        "invite_url": settings.AISLE_SITE_URL.rstrip("/") + path,
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    subject = " ".join(render_text("account/email/staff_invite_subject.txt", context).split())
+    body = render_text("account/email/staff_invite_message.txt", context)
+    account_mail_enqueue(
+        EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    )
+    audit_record(actor=by, action="staff.invite", target=user)
+
+
 def mark_email_verified(user: User) -> None:
     """The address HQ gave an account counts as verified (its primary, for allauth):
     password resets go only to verified addresses (`retail.auth`)."""

@@ -493,3 +493,14 @@ CELERY_BEAT_SCHEDULE["retail-retention"] = {
 # Audit alerts (`/hq/audit/alerts/`): a staff member who opens more customer profiles
 # than this within one hour is listed for HQ to review.
 AISLE_AUDIT_VIEWS_PER_HOUR = env.int("AISLE_AUDIT_VIEWS_PER_HOUR", default=30)
+
+# --- Bulk imports and exports (`retail.imports`, README "Imports") ------------------
+# The largest file an import takes, in bytes (a larger one is refused by its size,
+# before anything is read). An XLSX file may unpack to ten times this.
+AISLE_IMPORT_MAX_BYTES = env.int("AISLE_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+# The Celery queue import jobs run on: a worker of its own with a long time limit
+# (README), so a 200,000-row file neither hits the default limit nor holds the workers
+# that e-mails and domain events need.
+AISLE_IMPORT_QUEUE = env.str("AISLE_IMPORT_QUEUE", default="imports")
+# The longest an import job may run, in seconds (its outbox lease follows it).
+AISLE_IMPORT_TIME_LIMIT = env.int("AISLE_IMPORT_TIME_LIMIT", default=3600)

@@ -4,6 +4,7 @@ The tasks call the outbox; the outbox publishes `outbox_run` by its name and nev
 imports this module."""
 
 from celery import shared_task
+from django.conf import settings
 
 from retail import outbox
 
@@ -23,3 +24,16 @@ def outbox_republish() -> int:
 def outbox_prune() -> int:
     """Beat: forget entries done long ago."""
     return outbox.prune()
+
+
+@shared_task(
+    name="retail.tasks.import_job_run",
+    ignore_result=True,
+    time_limit=settings.AISLE_IMPORT_TIME_LIMIT,
+)
+def import_job_run(job_id: int, apply: bool = False) -> None:
+    """Check (a dry run) or apply one import job; queued through the outbox on the
+    imports queue (`retail.imports.jobs`). A job already applied is left alone."""
+    from retail.imports import jobs
+
+    jobs.job_run(job_id=job_id, apply=apply)
