@@ -16,6 +16,7 @@ from inventory import services
 from inventory.models import (
     CarrierService,
     SourcingSettings,
+    StockFeed,
     StockLevel,
     StockLocation,
     StockMovement,
@@ -219,6 +220,28 @@ class StockMovementAdmin(AisleModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(StockFeed)
+class StockFeedAdmin(StockMovementAdmin):
+    """What the retailer's systems sent (API and stock imports); its lines are in the
+    ledger under the source `feed:<movement reference>`. Read-only."""
+
+    list_display = (
+        "created_at",
+        "movement_ref",
+        "kind",
+        "location",
+        "lines",
+        "changed",
+        "api_client",
+        "by",
+        "reason",
+    )
+    list_filter = ("kind", "location__kind", "location")
+    search_fields = ("movement_ref", "location__code", "reason")
+    date_hierarchy = "created_at"
+    list_select_related = ("location", "api_client", "by")
 
 
 class TransferLineInline(admin.TabularInline):

@@ -55,3 +55,7 @@ class InventoryConfig(AppConfig):
             post_delete.connect(
                 catalog_index.bump, sender=model, dispatch_uid=f"catalog-{model.__name__}-del"
             )
+        # Bulk writes of the catalog feed (API and imports) save no model: they say so.
+        from retail.catalog_feed import catalog_changed
+
+        catalog_changed.connect(catalog_index.bump, dispatch_uid="catalog-feed")

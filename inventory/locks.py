@@ -39,3 +39,22 @@ def stock_levels_for_update(keys: Iterable[Key]) -> dict[Key, StockLevel]:
         .select_for_update(of=("self",))
     )
     return {(row.location_id, row.variant_id): row for row in rows}
+
+
+def stock_levels_at_for_update(
+    location_id: int, variant_ids: Iterable[int]
+) -> dict[int, StockLevel]:
+    """The same for many SKUs at one location (a feed's batch of thousands of lines,
+    where one `IN` list reads better than thousands of OR-ed pairs), by variant id."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    rows = StockLevel.objects.filter(location_id=location_id, variant_id__in=ids)
+    existing = set(rows.values_list("variant_id", flat=True))
+    missing = [StockLevel(location_id=location_id, variant_id=v) for v in ids if v not in existing]
+    if missing:
+        StockLevel.objects.bulk_create(missing, ignore_conflicts=True)
+    locked = (
+        rows.select_related("variant", "location").order_by("pk").select_for_update(of=("self",))
+    )
+    return {row.variant_id: row for row in locked}

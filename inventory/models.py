@@ -225,6 +225,54 @@ class StockMovement(models.Model):
         raise PermissionError("The stock ledger is append-only.")
 
 
+class StockFeedKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    COUNT = "count", _("Count")
+
+
+class StockFeed(models.Model):
+    """One stock movement sent by the retailer's systems (the API's
+    `POST /api/v1/stock/movements/`, or a batch of a stock import): its reference makes
+    a resend harmless, its body's hash tells a resend from a conflict. Its lines are in
+    the ledger (`StockMovement.source` = `feed:<movement_ref>`)."""
+
+    movement_ref = models.CharField(_("movement reference"), max_length=64, unique=True)
+    location = models.ForeignKey(
+        StockLocation, on_delete=models.PROTECT, related_name="+", verbose_name=_("location")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=StockFeedKind.choices)
+    body_hash = models.CharField(_("body hash"), max_length=64)
+    lines = models.PositiveIntegerField(_("lines"))
+    changed = models.PositiveIntegerField(_("lines that changed stock"))
+    reason = models.CharField(_("why"), max_length=200, blank=True)
+    api_client = models.ForeignKey(
+        "retail.ApiClient",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API client"),
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock feed movement")
+        verbose_name_plural = _("stock feed movements")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.movement_ref
+
+
 class TransferState(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     IN_TRANSIT = "in_transit", _("In transit")

@@ -774,6 +774,8 @@ class Scope(models.TextChoices):
     ORDERS_READ = "orders:read", _("Read orders")
     ORDERS_WRITE = "orders:write", _("Create and cancel orders")
     AVAILABILITY_READ = "availability:read", _("Read availability")
+    CATALOG_WRITE = "catalog:write", _("Create and update products, variants and prices")
+    STOCK_WRITE = "stock:write", _("Record stock receipts, adjustments and counts")
 
 
 rate_validator = RegexValidator(

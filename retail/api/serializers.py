@@ -14,6 +14,15 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
+class IndexedErrorSerializer(serializers.Serializer):
+    """A refused batch: errors by item index, then field (`{"3": {"sku": ["..."]}}`), or by
+    field for the request itself (`{"location": ["..."]}`)."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(required=False)
+
+
 class ConsentInSerializer(serializers.Serializer):
     tracking = serializers.BooleanField(required=False)
     marketing = serializers.BooleanField(required=False)

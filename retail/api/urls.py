@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from retail.api import exceptions, views
+from retail.api import catalog, exceptions, views
 
 
 class PublicSchemaView(SpectacularAPIView):
@@ -27,6 +27,7 @@ urlpatterns = [
     path("schema/", PublicSchemaView.as_view(), name="schema"),
     path("docs/", PublicDocsView.as_view(url_name="api:schema"), name="docs"),
     path("customers/<str:customer_ref>/", views.CustomerView.as_view(), name="customer"),
+    path("products/<str:style_code>/", catalog.ProductView.as_view(), name="product"),
     path(
         "customers/<str:customer_ref>/export/",
         views.CustomerExportView.as_view(),
