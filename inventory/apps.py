@@ -59,3 +59,8 @@ class InventoryConfig(AppConfig):
         from retail.catalog_feed import catalog_changed
 
         catalog_changed.connect(catalog_index.bump, dispatch_uid="catalog-feed")
+        # Bulk imports of stock locations and stock; a stores file gives each store its
+        # stock location.
+        from inventory import imports
+
+        imports.register()

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.locks import Key, stock_levels_for_update
+from inventory.locks import Key, stock_levels_at_for_update, stock_levels_for_update
 from inventory.models import (
     LocationKind,
     MovementKind,
@@ -400,6 +400,29 @@ def stock_count(
     )
 
 
+@transaction.atomic
+def stock_safety_set_many(
+    *, location: StockLocation, values: Mapping[int, int]
+) -> dict[int, tuple[int, int]]:
+    """Safety stock for many SKUs at one location at once (variant id -> units; a
+    stock import's batch): a setting, not a movement. Returns what changed: variant id
+    -> (old, new)."""
+    if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in values.values()):
+        raise StockError(_("Safety stock is a whole number, zero or more."))
+    levels = stock_levels_at_for_update(location.pk, values)
+    now = timezone.now()
+    changed: dict[int, tuple[int, int]] = {}
+    touched = []
+    for variant_id, level in levels.items():
+        new = values[variant_id]
+        if level.safety_stock != new:
+            changed[variant_id] = (level.safety_stock, new)
+            level.safety_stock, level.updated_at = new, now
+            touched.append(level)
+    StockLevel.objects.bulk_update(touched, ["safety_stock", "updated_at"], batch_size=5000)
+    return changed
+
+
 def level_of(location: StockLocation, variant: Variant) -> StockLevel | None:
     return StockLevel.objects.filter(location=location, variant=variant).first()
 
@@ -587,3 +610,45 @@ def hold_location_for(location: StockLocation) -> StockLocation:
         },
     )
     return hold
+
+
+# --- A store's own stock location ------------------------------------------------------
+
+
+@transaction.atomic
+def store_location_ensure(*, store) -> tuple[StockLocation, bool]:
+    """A store's stock location (its code is the store's): created as the demo makes
+    them (receives transfers, ships nothing to customers, sellable online), or kept in
+    step with the store's name, address, coordinates and time zone. Returns (location,
+    created); refuses a code another location already has."""
+    location = StockLocation.objects.select_for_update().filter(store=store).first()
+    fields = {
+        "name": store.name,
+        "postcode": store.postcode,
+        "country": store.country,
+        "latitude": store.latitude,
+        "longitude": store.longitude,
+        "time_zone": store.time_zone,
+    }
+    if location is None:
+        if StockLocation.objects.filter(code=store.code).exists():
+            raise StockError(
+                _("The code %(code)s is already another stock location's.") % {"code": store.code}
+            )
+        location = StockLocation.objects.create(
+            code=store.code,
+            kind=LocationKind.STORE,
+            store=store,
+            receives_transfers=True,
+            ships_to_customers=False,
+            sellable_online=True,
+            lead_time_days=0,
+            **fields,
+        )
+        return location, True
+    changed = [name for name, value in fields.items() if getattr(location, name) != value]
+    if changed:
+        for name in changed:
+            setattr(location, name, fields[name])
+        location.save(update_fields=changed)
+    return location, False

@@ -31,9 +31,10 @@ from retail.imports.base import (  # noqa: F401
 
 def register_retail_kinds() -> None:
     """Called from `RetailConfig.ready()`."""
+    from retail.imports.catalog import CatalogKind
     from retail.imports.categories import CategoriesKind
     from retail.imports.staff import StaffKind
     from retail.imports.stores import StoresKind
 
-    for kind in (CategoriesKind, StoresKind, StaffKind):
+    for kind in (CatalogKind, CategoriesKind, StoresKind, StaffKind):
         register(kind)

@@ -8,7 +8,8 @@ spaces (`S01 S02`), the first being the home store; store staff need at least on
 A new person gets an account without a password and an e-mail inviting them to choose
 one (`retail.services.staff_invite`, sent after commit through the outbox): a file
 never carries a password. Kiosk accounts are devices, kept in admin: the file neither
-lists nor takes them. Empty name or `active` cells keep what Aisle has.
+lists nor takes them. An empty name cell makes the name empty; an empty `active` cell
+(or the column left out) keeps what Aisle has.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ NAME_MAX = User._meta.get_field("first_name").max_length
 @dataclass
 class StaffRow:
     email: str
-    first_name: str | None
-    last_name: str | None
+    first_name: str
+    last_name: str
     role: str
     stores: list[str]
     active: bool | None
@@ -78,7 +79,7 @@ class StaffKind(Kind):
         names = {}
         for column in ("first_name", "last_name"):
             try:
-                names[column] = cells.text(row.get(column, ""), max_length=NAME_MAX)
+                names[column] = cells.text(row.get(column, ""), max_length=NAME_MAX) or ""
             except cells.CellError as exc:
                 errors[column] = [exc.message]
         role = None
