@@ -83,6 +83,7 @@ def _enqueue(job: ImportJob, *, apply: bool) -> None:
 @transaction.atomic
 def import_job_check(*, job: ImportJob) -> None:
     """Queue a dry run of the job (again, after a refusal or when the data moved)."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.state in (ImportState.APPLYING, ImportState.APPLIED):
         raise ImportJobError(_("This import is already applied or being applied."))
     _enqueue(job, apply=False)
@@ -93,6 +94,7 @@ def import_job_apply(*, job: ImportJob, by) -> None:
     """Queue the job's apply (it validates the file again first)."""
     from retail.services import audit_record
 
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.state == ImportState.APPLIED:
         return
     if job.state not in (ImportState.CHECKED, ImportState.FAILED, ImportState.APPLYING):

@@ -204,7 +204,7 @@ def run(
 
     def refuse() -> Report:
         report.state = REFUSED
-        report.errors, report.error_count = errors.errors, errors.count
+        report.errors, report.error_count = dict(sorted(errors.errors.items())), errors.count
         report.forget_changes()
         return report
 

@@ -10,6 +10,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from retail.imports import base, formats, runner
 
@@ -35,7 +36,10 @@ class Command(BaseCommand):
                     count = runner.export(kind, out, fmt)
             except OSError as exc:
                 raise CommandError(str(exc), returncode=2) from None
-            self.stderr.write(_("Wrote %(n)s rows to %(file)s.") % {"n": count, "file": output})
+            self.stderr.write(
+                ngettext("Wrote %(n)s row to %(file)s.", "Wrote %(n)s rows to %(file)s.", count)
+                % {"n": count, "file": output}
+            )
             return
         if format == "xlsx":
             raise CommandError(_("Give a file (-o) to write XLSX."), returncode=2)

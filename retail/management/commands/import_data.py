@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from retail.imports import base, formats, runner
 
@@ -56,17 +57,23 @@ class Command(BaseCommand):
                 self.stdout.write(self._change_line(change))
         if dry_run:
             self.stdout.write(
-                _(
+                ngettext(
                     "Dry run of %(file)s: %(created)s to create, %(updated)s to update, "
-                    "%(unchanged)s unchanged (%(rows)s rows); nothing was applied."
+                    "%(unchanged)s unchanged (%(rows)s row); nothing was applied.",
+                    "Dry run of %(file)s: %(created)s to create, %(updated)s to update, "
+                    "%(unchanged)s unchanged (%(rows)s rows); nothing was applied.",
+                    report.rows,
                 )
                 % counts
             )
         else:
             self.stdout.write(
-                _(
+                ngettext(
                     "Imported %(file)s: %(created)s created, %(updated)s updated, "
-                    "%(unchanged)s unchanged (%(rows)s rows)."
+                    "%(unchanged)s unchanged (%(rows)s row).",
+                    "Imported %(file)s: %(created)s created, %(updated)s updated, "
+                    "%(unchanged)s unchanged (%(rows)s rows).",
+                    report.rows,
                 )
                 % counts
             )
@@ -124,17 +131,28 @@ class Command(BaseCommand):
             self.stderr.write(f"{where}: {message}")
         listed = sum(1 for _line in report.error_lines())
         if report.error_count > listed:
-            self.stderr.write(_("… and %(n)s more errors.") % {"n": report.error_count - listed})
+            more = report.error_count - listed
+            self.stderr.write(
+                ngettext("… and %(n)s more error.", "… and %(n)s more errors.", more) % {"n": more}
+            )
         if report.applied_rows:
             self.stdout.write(
-                _(
+                ngettext(
+                    "Refused: %(n)s error. The %(applied)s rows before it were applied; fix "
+                    "the file and import it again (what was applied is skipped).",
                     "Refused: %(n)s errors. The %(applied)s rows before them were applied; "
-                    "fix the file and import it again (what was applied is skipped)."
+                    "fix the file and import it again (what was applied is skipped).",
+                    report.error_count,
                 )
                 % {"n": report.error_count, "applied": report.applied_rows}
             )
         else:
             self.stdout.write(
-                _("Refused: %(n)s errors; nothing was applied.") % {"n": report.error_count}
+                ngettext(
+                    "Refused: %(n)s error; nothing was applied.",
+                    "Refused: %(n)s errors; nothing was applied.",
+                    report.error_count,
+                )
+                % {"n": report.error_count}
             )
         raise CommandError(_("The file was refused."), returncode=1)
