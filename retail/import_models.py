@@ -53,7 +53,7 @@ class ImportJob(models.Model):
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_done = models.PositiveIntegerField(_("rows done"), default=0)
     summary = models.JSONField(
-        _("summary"),
+        _("rows by outcome"),
         default=dict,
         blank=True,
         help_text=_("Rows created, updated and unchanged (by the dry run, then the apply)."),
