@@ -328,6 +328,8 @@ def may_see_media(request: HttpRequest, path: str) -> bool:
         return True
     if parts[0] == "returns":
         return may_enter(request, Area.STORE) or may_enter(request, Area.HQ)
+    if parts[0] == "imports":  # HQ's import files and their error reports (staff e-mails)
+        return may_enter(request, Area.HQ)
     return False
 
 

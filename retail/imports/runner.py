@@ -246,6 +246,7 @@ def _validate(kind: base.Kind, file: _File, errors: ErrorList, total: int, progr
     batch: list[Row] = []
     done = 0
     number_of_batches = 0
+    every = max(1, total // 100)
 
     def look_up():
         nonlocal batch, number_of_batches
@@ -253,8 +254,6 @@ def _validate(kind: base.Kind, file: _File, errors: ErrorList, total: int, progr
             number_of_batches += 1
             errors.add_all(kind.check(Batch(number=number_of_batches, rows=batch)))
             batch = []
-        if progress:
-            progress(done, total)
 
     for number, cells, problems, raw in file.rows():
         done += 1
@@ -288,9 +287,13 @@ def _validate(kind: base.Kind, file: _File, errors: ErrorList, total: int, progr
                 errors.add(number, column, message)
         if not found:
             batch.append(Row(number, item))
-        if len(batch) >= kind.check_batch_size or done % kind.check_batch_size == 0:
+        if len(batch) >= kind.check_batch_size:
             look_up()
+        if progress and done % every == 0:
+            progress(done, total)
     look_up()
+    if progress:
+        progress(done, total)
 
 
 def _batches(kind: base.Kind, file: _File, digest: str) -> Iterator[Batch]:

@@ -215,3 +215,14 @@ def test_hq_sees_imports_read_only_in_admin(hq_client, hq_user):
     assert page.status_code == 200
     assert b"-errors" in page.content  # the error report's link
     assert hq_client.get("/admin/retail/importjob/add/").status_code == 403
+
+
+def test_import_files_are_served_to_hq_only(hq_client, hq_user, client, associate, settings):
+    settings.AISLE_MEDIA_STORAGE = "local"
+    job = new_job(hq_user, BAD)
+    import_job_run(job.pk, apply=False)
+    job.refresh_from_db()
+    for url in (job.file.url, job.error_report.url):
+        assert hq_client.get(url).status_code == 200
+    client.force_login(associate)
+    assert client.get(job.error_report.url).status_code == 403
