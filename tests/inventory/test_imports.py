@@ -195,3 +195,86 @@ def test_a_new_store_gets_its_stock_location(tmp_path, world):
     )
     assert run("stock", stock).state == "applied"
     assert on_hand("S07", "SKU-0") == 3
+
+
+def test_a_batch_the_ledger_refuses_keeps_the_batches_before_it(tmp_path, world, monkeypatch):
+    """Stock is applied per batch: what the validation could not see (here its look-ups
+    are switched off) refuses that batch only, the batch before it stays applied, and
+    the fixed file changes nothing that was applied already."""
+    monkeypatch.setattr(StockKind, "batch_size", 2)
+    real_check = StockKind.check
+    monkeypatch.setattr(StockKind, "check", lambda self, batch: {})
+    rows = [["location", "sku", "quantity"], ["DC1", "SKU-0", "30"], ["DC1", "SKU-1", "31"]]
+    path = csv_file(tmp_path, [*rows, ["DC1", "GONE", "1"]], "first.csv")
+    monkeypatch.setattr(
+        "inventory.imports.StockKind.apply",
+        _apply_without_check(StockKind.apply),
+    )
+    report = run("stock", path)
+    assert report.state == "refused"
+    assert report.applied_rows == 2
+    assert report.errors == {4: {"sku": ["There is no SKU GONE."]}}
+    assert (on_hand("DC1", "SKU-0"), on_hand("DC1", "SKU-1")) == (30, 31)
+    monkeypatch.setattr(StockKind, "check", real_check)
+    assert run("stock", path).state == "refused"  # the validation sees it, before any batch
+    fixed = run("stock", csv_file(tmp_path, rows, "fixed.csv"))
+    assert fixed.summary() == {"created": 0, "updated": 0, "unchanged": 2}
+
+
+def _apply_without_check(apply):
+    def wrapped(self, batch, *, by, dry_run):
+        if self.locations is None:
+            self.locations = {loc.code: loc for loc in StockLocation.objects.all()}
+        from retail.models import Variant
+
+        self.variant_ids.update(
+            Variant.objects.filter(sku__in=[r.item.sku for r in batch]).values_list("sku", "pk")
+        )
+        return apply(self, batch, by=by, dry_run=dry_run)
+
+    return wrapped
+
+
+def test_the_same_locations_file_twice_changes_nothing(tmp_path, world):
+    path = csv_file(
+        tmp_path,
+        [
+            ["code", "name", "kind", "country", "time_zone", "latitude", "longitude"],
+            ["DC2", "Lyon DC", "dc", "fr", "Europe/Paris", "45.75", "4.85"],
+            ["SUP9", "Mill", "Supplier", "", "", "", ""],
+        ],
+    )
+    first = run("locations", path)
+    assert first.summary() == {"created": 2, "updated": 0, "unchanged": 0}, first.errors
+    assert StockLocation.objects.get(code="SUP9").kind == LocationKind.SUPPLIER
+    assert run("locations", path).summary() == {"created": 0, "updated": 0, "unchanged": 2}
+
+
+def test_running_the_same_stock_file_again_finishes_a_run_stopped_half_way(
+    tmp_path, world, monkeypatch, assert_ledger_reconciles
+):
+    from inventory import feed
+
+    monkeypatch.setattr(StockKind, "batch_size", 2)
+    path = csv_file(
+        tmp_path,
+        [["location", "sku", "quantity"], *(["DC1", f"SKU-{n}", str(40 + n)] for n in range(3))],
+    )
+    real = feed.stock_movement_apply
+
+    def dies_at_the_second_batch(**kwargs):
+        if kwargs["movement_ref"].endswith(":2"):
+            raise RuntimeError("the worker was killed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(feed, "stock_movement_apply", dies_at_the_second_batch)
+    with pytest.raises(RuntimeError):
+        run("stock", path)
+    assert on_hand("DC1", "SKU-0") == 40
+    assert not StockLevel.objects.filter(location__code="DC1", variant__sku="SKU-2").exists()
+    monkeypatch.setattr(feed, "stock_movement_apply", real)
+    report = run("stock", path)
+    assert report.summary() == {"created": 0, "updated": 1, "unchanged": 2}
+    assert on_hand("DC1", "SKU-2") == 42
+    assert StockFeed.objects.count() == 2
+    assert_ledger_reconciles()
