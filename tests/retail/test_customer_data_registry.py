@@ -61,6 +61,7 @@ NOT_CUSTOMER_DATA: dict[str, str] = {
     "retail.AttributeTranslation": "catalogue",
     "retail.OutboxEntry": "task names (payloads hold ids only)",
     "retail.ApiClient": "integration clients",
+    "retail.ImportJob": "HQ's import files (catalog, stores, staff, stock; no customers)",
     "inventory.StockLocation": "locations",
     "inventory.CarrierService": "carriers (a company name, not a person)",
     "training.SkillArea": "training catalogue",
