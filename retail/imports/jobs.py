@@ -39,6 +39,8 @@ from retail.imports import base, formats, runner
 logger = logging.getLogger(__name__)
 
 TASK = "retail.tasks.import_job_run"
+# States a task may take a job from at once.
+IDLE = (ImportState.UPLOADED, ImportState.CHECKED, ImportState.REFUSED, ImportState.FAILED)
 
 
 class ImportJobError(ValueError):
@@ -116,32 +118,11 @@ def _claim(job_id: int, *, apply: bool) -> ImportJob | None:
     being worked on by another task still within its time limit."""
     now = timezone.now()
     free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _time_limit())
-    if apply:
-        takes = (
-            Q(
-                state__in=(
-                    ImportState.UPLOADED,
-                    ImportState.CHECKED,
-                    ImportState.REFUSED,
-                    ImportState.FAILED,
-                )
-            )
-            | Q(state__in=(ImportState.APPLYING, ImportState.CHECKING)) & free
-        )
-        state = ImportState.APPLYING
-    else:
-        takes = (
-            Q(
-                state__in=(
-                    ImportState.UPLOADED,
-                    ImportState.CHECKED,
-                    ImportState.REFUSED,
-                    ImportState.FAILED,
-                )
-            )
-            | Q(state=ImportState.CHECKING) & free
-        )
-        state = ImportState.CHECKING
+    # An apply may also take over a check or an apply whose worker died; a check only a
+    # check. A job applied is never taken again.
+    busy = (ImportState.APPLYING, ImportState.CHECKING) if apply else (ImportState.CHECKING,)
+    takes = Q(state__in=IDLE) | (Q(state__in=busy) & free)
+    state = ImportState.APPLYING if apply else ImportState.CHECKING
     taken = ImportJob.objects.filter(takes, pk=job_id).update(
         state=state, step=ImportStep.WAITING, claimed_at=now, rows_done=0, failure=""
     )

@@ -163,10 +163,12 @@ class _File:
 
     def __init__(self, kind: base.Kind, table: formats.Table, header: list[str], index):
         self.kind, self.table, self.header, self.index = kind, table, header, index
-        self.named = set(index.values())
+        self.named = {i: name for name, i in index.items()}
 
     def cell_name(self, i: int) -> str:
-        name = self.header[i] if i < len(self.header) else ""
+        """The column of the cell at index i: the kind's name for it, else as the file
+        names it, else its letter."""
+        name = self.named.get(i) or (self.header[i] if i < len(self.header) else "")
         return name or get_column_letter(i + 1)
 
     def rows(self) -> Iterator[tuple[int, dict[str, str], dict[str, list[str]], list[str]]]:

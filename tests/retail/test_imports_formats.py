@@ -136,7 +136,12 @@ def test_xlsx_is_read_with_numbers_as_text(tmp_path):
 
 def test_a_formula_in_an_xlsx_cell_is_refused_by_row_and_column(tmp_path):
     path = xlsx_file(
-        tmp_path, [HEADER, ["knit", "Knitwear", None, 20], ["home", '=A2&"x"', None, "=10+10"]]
+        tmp_path,
+        [
+            ["Code", "Name", "name_zh", " Tax_Rate "],
+            ["knit", "Knitwear", None, 20],
+            ["home", '=A2&"x"', None, "=10+10"],
+        ],
     )
     report = run("categories", path)
     assert report.state == "refused"
