@@ -33,8 +33,9 @@ def order_cancelled(payload: dict) -> None:
 
 
 def stock_replenished(payload: dict) -> None:
-    """`stock_replenished` at a store: a follow-up for the store's customers who
-    wishlisted that SKU, or left the product in a cart and wear this size."""
+    """`stock_replenished` at a store (one SKU, `variant_id`, or many from a stock feed,
+    `variant_ids`): a follow-up for the store's customers who wishlisted that SKU, or
+    left the product in a cart and wear this size."""
     from inventory.models import StockLocation
 
     location = (
@@ -42,20 +43,30 @@ def stock_replenished(payload: dict) -> None:
         .filter(pk=payload.get("location_id"), store__isnull=False)
         .first()
     )
-    variant = Variant.objects.select_related("product").filter(pk=payload.get("variant_id")).first()
-    if location is None or variant is None:
+    ids = payload.get("variant_ids") or [payload.get("variant_id")]
+    if location is None or not ids:
         return
     store = location.store
     since = timezone.now() - LOOKBACK
+    asked = BrowsingEvent.objects.filter(
+        occurred_at__gte=since,
+        customer__preferred_store=store,
+        customer__tracking_consent=True,
+        customer__merged_into__isnull=True,
+        kind__in=(EventKind.WISHLIST_ADD, EventKind.ADD_TO_CART),
+    )
+    variants = Variant.objects.select_related("product").filter(pk__in=ids)
+    if len(ids) > 1:
+        # Only the SKUs whose product someone here wished for or left in a cart.
+        wanted = asked.filter(variant__product_id__in=variants.values("product_id"))
+        variants = variants.filter(product_id__in=wanted.values("variant__product_id"))
+    for variant in variants:
+        _replenished_tasks(store, location, variant, asked)
+
+
+def _replenished_tasks(store, location, variant, asked) -> None:
     interested = (
-        BrowsingEvent.objects.filter(
-            occurred_at__gte=since,
-            customer__preferred_store=store,
-            customer__tracking_consent=True,
-            customer__merged_into__isnull=True,
-            variant__product_id=variant.product_id,
-            kind__in=(EventKind.WISHLIST_ADD, EventKind.ADD_TO_CART),
-        )
+        asked.filter(variant__product_id=variant.product_id)
         .values("customer_id", "kind", "variant_id")
         .annotate(last=Max("occurred_at"))
         .order_by("-last")[: MAX_TASKS * 4]

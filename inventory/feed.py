@@ -38,7 +38,7 @@ from inventory.models import (
     StockLocation,
     StockMovement,
 )
-from inventory.services import _record_replenished, _resolve_shortage
+from inventory.services import _resolve_shortage
 from retail.models import AuditLog, Variant
 
 MAX_LINES = 5000
@@ -204,6 +204,28 @@ def _quantity_problem(kind: str, quantity) -> str:
     return ""
 
 
+REPLENISHED_PER_EVENT = 1000
+
+
+def _record_replenished_many(place: StockLocation, levels: list[StockLevel]) -> None:
+    """`stock_replenished` for the SKUs a feed made available again at one location, a
+    thousand SKUs per event (a first load of 200,000 lines is 200 events, not 200,000
+    tasks); receivers read `variant_ids` (a single move's event has `variant_id`)."""
+    from retail import outbox
+
+    for start in range(0, len(levels), REPLENISHED_PER_EVENT):
+        chunk = levels[start : start + REPLENISHED_PER_EVENT]
+        outbox.record_event(
+            "stock_replenished",
+            payload={
+                "location": place.code,
+                "location_id": place.pk,
+                "variant_ids": [level.variant_id for level in chunk],
+                "skus": [level.variant.sku for level in chunk],
+            },
+        )
+
+
 def _write(movement_ref, location, kind, lines, reason, digest, by, api_client) -> FeedResult:
     place, variants = _check(movement_ref, location, kind, lines)
     who = by if by is not None and getattr(by, "is_authenticated", False) else None
@@ -262,8 +284,7 @@ def _write(movement_ref, location, kind, lines, reason, digest, by, api_client) 
             replenished.append(level)
     StockLevel.objects.bulk_update(touched, ["on_hand", "updated_at"], batch_size=CHUNK)
     StockMovement.objects.bulk_create(movements, batch_size=CHUNK)
-    for level in replenished:
-        _record_replenished(level)
+    _record_replenished_many(place, replenished)
     feed = StockFeed.objects.create(
         movement_ref=movement_ref,
         location=place,

@@ -276,3 +276,25 @@ def test_a_double_tap_on_add_note_or_follow_up_saves_once(client, associate, pat
     assert fresh != nonce
     assert client.post(url, {**fields, "nonce": fresh}).status_code == 302
     assert model.objects.filter(customer=customer).count() == 2
+
+
+def test_a_stock_feed_sends_one_event_for_many_skus_and_follows_up_the_wished_one(
+    store, django_capture_on_commit_callbacks
+):
+    from inventory import feed
+    from retail.models import OutboxEntry
+
+    customer = factories.CustomerFactory(preferred_store=store, sizes={"top": "M"})
+    wished = factories.VariantFactory(size="M", product__name="Trench coat")
+    others = [factories.VariantFactory(size="M") for _ in range(3)]
+    BrowsingEventFactory(customer=customer, variant=wished, kind="wishlist_add")
+    factories.store_location(store)
+    lines = [feed.MovementLine(v.sku, 4) for v in [*others, wished]]
+    with django_capture_on_commit_callbacks(execute=True):
+        feed.stock_movement_apply(
+            movement_ref="ERP-9", location=store.code, kind="receipt", lines=lines
+        )
+    event = OutboxEntry.objects.get(name="stock_replenished", receiver="")
+    assert sorted(event.payload["variant_ids"]) == sorted(v.pk for v in [*others, wished])
+    task = FollowUpTask.objects.get()
+    assert task.source == f"stock_replenished:{store.code}:{wished.sku}"
