@@ -819,33 +819,7 @@ class WebhookDeliveryAdmin(RecordAdmin):
         return TemplateResponse(request, template, context)
 
 
-@admin.register(ImportJob)
-class ImportJobAdmin(RecordAdmin):
-    """Imports HQ uploaded: read-only here (the HQ import page uploads, checks and
-    applies them); each refused one links its error report."""
-
-    list_display = (
-        "file_name",
-        "kind_name",
-        "state",
-        "rows_total",
-        "error_count",
-        "created_by",
-        "created_at",
-    )
-    list_filter = ("kind", "state")
-    search_fields = ("file_name",)
-    date_hierarchy = "created_at"
-    list_select_related = ("created_by",)
-
-    @admin.display(description=_("kind"), ordering="kind")
-    def kind_name(self, obj):
-        from retail.imports import base
-
-        try:
-            return type(base.get(obj.kind)).verbose_name
-        except base.UnknownKind:
-            return obj.kind
-
-
 from retail import accounts_admin  # noqa: E402, F401 - second factors, without their secrets
+from retail.imports.admin import ImportJobAdmin  # noqa: E402 - uploads, dry runs, exports
+
+admin.site.register(ImportJob, ImportJobAdmin)

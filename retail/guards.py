@@ -27,7 +27,7 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.core.signals import request_started
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
@@ -133,6 +133,18 @@ def _body_is_small(request) -> bool:
     return 0 < length <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
+def max_request_bytes() -> int:
+    """No request is larger than the largest file HQ may import, plus room for its form."""
+    return getattr(settings, "AISLE_IMPORT_MAX_BYTES", 200 * 1024 * 1024) + 1024 * 1024
+
+
+def _body_is_huge(request) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > max_request_bytes()
+    except ValueError:
+        return False
+
+
 def _check_body(request, is_api: bool) -> None:
     if not _body_is_small(request):
         return
@@ -170,6 +182,8 @@ class BadBytesMiddleware:
 
     def __call__(self, request):
         is_api = request.path_info.startswith("/api/")
+        if _body_is_huge(request):
+            return self.too_large(is_api)
         try:
             check_request(request, is_api)
         except Found as found:
@@ -178,6 +192,15 @@ class BadBytesMiddleware:
                 raise BadRequest(f"{found.problem} in the {found.part}") from None
             return self.api_response(found)
         return self.get_response(request)
+
+    @staticmethod
+    def too_large(is_api: bool):
+        """Refused by its Content-Length, before anything reads (or stores) the body."""
+        limit = max_request_bytes() // (1024 * 1024)
+        message = _("The request is larger than %(n)s MB: nothing of it was read.") % {"n": limit}
+        if is_api:
+            return JsonResponse(error_body("too_large", message), status=413)
+        return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
 
     @staticmethod
     def api_response(found: Found) -> JsonResponse:

@@ -205,18 +205,6 @@ def test_a_job_reports_its_errors_in_its_uploaders_language(hq_user):
     assert job.errors["2"]["country"][0].startswith("请使用两位 ISO 国家代码")
 
 
-def test_hq_sees_imports_read_only_in_admin(hq_client, hq_user):
-    job = new_job(hq_user, BAD)
-    import_job_run(job.pk, apply=False)
-    listing = hq_client.get("/admin/retail/importjob/?state__exact=refused&q=categories")
-    assert listing.status_code == 200
-    assert b"categories.csv" in listing.content
-    page = hq_client.get(f"/admin/retail/importjob/{job.pk}/change/")
-    assert page.status_code == 200
-    assert b"-errors" in page.content  # the error report's link
-    assert hq_client.get("/admin/retail/importjob/add/").status_code == 403
-
-
 def test_import_files_are_served_to_hq_only(hq_client, hq_user, client, associate, settings):
     settings.AISLE_MEDIA_STORAGE = "local"
     job = new_job(hq_user, BAD)
