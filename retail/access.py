@@ -409,6 +409,19 @@ KIOSK_PATH_PREFIXES = (
 POLL_HEADER = "HTTP_X_AISLE_POLL"
 
 
+def poll_audience(request: HttpRequest) -> tuple[Store, str] | None:
+    """Whom a polled store fragment is drawn for, as far as its bytes go: (the current
+    store, the role), when the request may be answered from a copy shared by that
+    store's staff of that role (`retail.polls`): store staff in the store area, in a
+    store they may act in. None for anyone else (they get what the view answers)."""
+    if not may_enter(request, Area.STORE):
+        return None
+    store = current_store(request)
+    if store is None:
+        return None
+    return store, role_of(request.user)
+
+
 def may_open_path(user, path: str) -> bool:
     """May this signed-in user request `path` at all? Kiosk accounts reach only
     the kiosk (and `/`, which sends them there); everyone else is left to the views."""
