@@ -101,7 +101,10 @@ def store_ids_for(user) -> frozenset[int]:
             profile = _profile(user)
             ids = {profile.home_store_id} if profile.home_store_id else set()
             if role != Role.KIOSK:
-                ids |= set(profile.other_stores.values_list("pk", flat=True))
+                kept = getattr(user, "_aisle_other_stores", None)  # kept with the user
+                if kept is None:
+                    kept = profile.other_stores.values_list("pk", flat=True)
+                ids |= set(kept)
             ids = frozenset(ids)
         user._aisle_store_ids = ids
     return user._aisle_store_ids
@@ -211,7 +214,8 @@ def current_store(request: HttpRequest) -> Store | None:
         return profile.home_store
     allowed = store_ids_for(user)
     if chosen in allowed:
-        store = Store.objects.filter(pk=chosen).first()
+        kept = getattr(user, "_aisle_other_stores", None) or {}  # `retail.backends`
+        store = kept.get(chosen) or Store.objects.filter(pk=chosen).first()
     elif role_of(user) != Role.HQ_ADMIN:
         profile = _profile(user)
         if profile is not None and len(allowed) == 1 and profile.home_store_id in allowed:

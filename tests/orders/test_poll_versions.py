@@ -265,3 +265,21 @@ def test_with_the_cache_unreachable_polls_answer_200_without_a_validator(
         assert not answer.has_header("ETag")
         assert answer["Cache-Control"] == "private, no-cache"
     resilient._down_until.clear()
+
+
+def test_a_manager_working_in_their_other_store_polls_without_a_query(
+    manager, store, other_store, net, django_assert_num_queries
+):
+    from retail.access import STORE_SESSION_KEY
+
+    manager.staff_profile.other_stores.add(other_store)
+    client = Client()
+    client.force_login(manager)
+    session = client.session
+    session[STORE_SESSION_KEY] = other_store.pk
+    session.save()
+    client.get(QUEUE)
+    poll(client)
+    etag = poll(client)["ETag"]
+    with django_assert_num_queries(0):
+        assert poll(client, etag=etag).status_code == 304
