@@ -440,9 +440,9 @@ def _lock_order(order_id: int) -> Order:
 
 def pickups_changed(order: Order, fulfillment: Fulfillment | None = None) -> None:
     """What a store's pickup queue and home panel show changed: the fulfilment's
-    pickup store (and the order's store) see it on their next poll, once the
-    transaction commits (`retail.polls`). Every change of an order is an event, so
-    the event writers call this."""
+    pickup store (and the order's store) see it on their next poll; their versions
+    move now and again when the transaction commits (`retail.polls`). Every change of
+    an order is an event, so the event writers call this."""
     polls.changed(polls.PICKUPS, getattr(fulfillment, "pickup_store_id", None), order.store_id)
 
 

@@ -300,8 +300,9 @@ def _who(by: User | None) -> User | None:
 
 def returns_changed(ret: Return, *store_ids: int | None) -> None:
     """What the return's status part, and its stores' approval queue and home panel,
-    show changed: seen on their next poll once the transaction commits (`retail.polls`).
-    Every change of a return is an event, so `_event` calls this."""
+    show changed: seen on their next poll; their versions move now and again when the
+    transaction commits (`retail.polls`). Every change of a return is an event, so
+    `_event` calls this."""
     polls.changed(polls.RETURN, ret.pk)
     polls.changed(polls.RETURNS, ret.store_id, *store_ids)
 
