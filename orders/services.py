@@ -44,7 +44,7 @@ from orders.models import (
     State,
 )
 from orders.shapes import load_order
-from retail import geography
+from retail import geography, polls
 from retail.dates import when_text
 from retail.models import Customer, Store, User, Variant
 from retail.money import money_text
@@ -438,9 +438,18 @@ def _lock_order(order_id: int) -> Order:
     return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
 
 
+def pickups_changed(order: Order, fulfillment: Fulfillment | None = None) -> None:
+    """What a store's pickup queue and home panel show changed: the fulfilment's
+    pickup store (and the order's store) see it on their next poll; their versions
+    move now and again when the transaction commits (`retail.polls`). Every change of
+    an order is an event, so the event writers call this."""
+    polls.changed(polls.PICKUPS, getattr(fulfillment, "pickup_store_id", None), order.store_id)
+
+
 def _event(
     order, fulfillment, kind, from_state, to_state, by, reason, *, store=None, webhook=True
 ) -> OrderEvent:
+    pickups_changed(order, fulfillment)
     event = OrderEvent.objects.create(
         order=order,
         fulfillment=fulfillment,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from orders import credit, pickup, shipping
 from orders.models import State
 from orders.services import OrderError
-from retail import access
+from retail import access, polls
 from retail.access import Area, area_required
 from retail.once import applied_once
 from retail.views import store_or_choose
@@ -40,15 +41,17 @@ def _pickup(store, pk: int):
 
 @area_required(Area.STORE)
 @require_GET
+@polls.conditional(polls.PICKUPS, query=("show", "page"))
 def queue(request: HttpRequest) -> HttpResponse:
-    """The store's pickups by state; the list polls itself and keeps its filter and page."""
+    """The store's pickups by state; the list polls itself (every `AISLE_POLL_SECONDS`)
+    and keeps its filter and page. An unchanged list answers 304 (`retail.polls`)."""
     store, choose = store_or_choose(request)
     if choose:
         return choose
     show = request.GET.get("show", "")
     if show not in pickup.Bucket.ALL:
         show = ""
-    now = timezone.now()
+    now = polls.now(request)
     page = Paginator(pickup.pickup_queue(store, bucket=show, now=now), QUEUE_PAGE).get_page(
         request.GET.get("page")
     )
@@ -63,6 +66,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "tabs": _tabs(counts),
         "now": now,
         "poll_url": request.get_full_path(),
+        "poll_trigger": f"every {settings.AISLE_POLL_SECONDS}s",
     }
     template = "orders/queue.html"
     if request.htmx and not request.htmx.boosted:
@@ -84,12 +88,13 @@ def _tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
 
 @area_required(Area.STORE)
 @require_GET
+@polls.conditional(polls.PICKUPS)
 def panel(request: HttpRequest) -> HttpResponse:
     """The home screen's panel (an htmx fragment): today's pickups."""
     store, choose = store_or_choose(request)
     if choose:
         return choose
-    now = timezone.now()
+    now = polls.now(request)
     rows = list(pickup.pickup_queue(store, now=now)[:PANEL_ROWS])
     pickup.annotate_for_display(rows, now)
     context = {

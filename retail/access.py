@@ -101,7 +101,10 @@ def store_ids_for(user) -> frozenset[int]:
             profile = _profile(user)
             ids = {profile.home_store_id} if profile.home_store_id else set()
             if role != Role.KIOSK:
-                ids |= set(profile.other_stores.values_list("pk", flat=True))
+                kept = getattr(user, "_aisle_other_stores", None)  # kept with the user
+                if kept is None:
+                    kept = profile.other_stores.values_list("pk", flat=True)
+                ids |= set(kept)
             ids = frozenset(ids)
         user._aisle_store_ids = ids
     return user._aisle_store_ids
@@ -211,7 +214,8 @@ def current_store(request: HttpRequest) -> Store | None:
         return profile.home_store
     allowed = store_ids_for(user)
     if chosen in allowed:
-        store = Store.objects.filter(pk=chosen).first()
+        kept = getattr(user, "_aisle_other_stores", None) or {}  # `retail.backends`
+        store = kept.get(chosen) or Store.objects.filter(pk=chosen).first()
     elif role_of(user) != Role.HQ_ADMIN:
         profile = _profile(user)
         if profile is not None and len(allowed) == 1 and profile.home_store_id in allowed:
@@ -409,6 +413,19 @@ KIOSK_PATH_PREFIXES = (
 )
 # The header the polling fragments send (`hx-headers`): a poll is not activity.
 POLL_HEADER = "HTTP_X_AISLE_POLL"
+
+
+def poll_audience(request: HttpRequest) -> tuple[Store, str] | None:
+    """Whom a polled store fragment is drawn for, as far as its bytes go: (the current
+    store, the role), when the request may be answered from a copy shared by that
+    store's staff of that role (`retail.polls`): store staff in the store area, in a
+    store they may act in. None for anyone else (they get what the view answers)."""
+    if not may_enter(request, Area.STORE):
+        return None
+    store = current_store(request)
+    if store is None:
+        return None
+    return store, role_of(request.user)
 
 
 def may_open_path(user, path: str) -> bool:

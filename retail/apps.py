@@ -15,7 +15,7 @@ class RetailConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.mfa import signals as mfa_signals
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from retail import backends, checks, retention, roles, services, webhooks  # noqa: F401 - beat tasks
         from retail.models import StaffProfile, Store, User
@@ -45,6 +45,11 @@ class RetailConfig(AppConfig):
                     sender=model,
                     dispatch_uid=f"aisle_forget_{model.__name__}",
                 )
+        m2m_changed.connect(
+            backends.forget_stores_of,
+            sender=StaffProfile.other_stores.through,
+            dispatch_uid="aisle_forget_other_stores",
+        )
         from django.contrib.auth.signals import user_logged_in
 
         from retail import sessions

@@ -6,7 +6,8 @@ query with the user instead of three (`retail.access` reads the cached profile).
 With a shared cache (`settings.AISLE_SHARED_CACHE`), that user is kept there for a
 minute at most and dropped the moment it changes: any save or delete of the user or
 their profile forgets them (at once and again when the transaction commits), any
-change to a store forgets every kept user (a version key). So a password change, a
+change to a store forgets every kept user (a version key). A store manager's other
+stores are kept with them and forgotten when that list changes. So a password change, a
 switched-off account or a new role takes effect on the next request.
 """
 
@@ -44,6 +45,11 @@ def _load(user_id):
         user._aisle_has_totp = Authenticator.objects.filter(
             user_id=user.pk, type=Authenticator.Type.TOTP
         ).exists()
+    if settings.AISLE_SHARED_CACHE and role_of(user) in (Role.ASSOCIATE, Role.STORE_MANAGER):
+        # Kept with the user too: the other stores they act in (a manager of two
+        # stores), which every tablet request asks (`access.current_store`), so a poll
+        # in either store needs no query. Forgotten when they change (`forget_stores_of`).
+        user._aisle_other_stores = {s.pk: s for s in user.staff_profile.other_stores.all()}
     return user
 
 
@@ -66,6 +72,17 @@ def forget_user(sender, instance, **kwargs) -> None:
     key = _key(instance.pk if sender is get_user_model() else instance.user_id)
     cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key))
+
+
+def forget_stores_of(sender, instance, action, reverse, **kwargs) -> None:
+    """m2m_changed of a staff profile's other stores: drop the kept user (changed from
+    a store's side, every kept user)."""
+    if not action.startswith("post_"):
+        return
+    if reverse:
+        forget_all_users()
+    else:
+        forget_user(type(instance), instance)
 
 
 def forget_all_users(**kwargs) -> None:

@@ -18,3 +18,9 @@ task_failures = Counter(
 cache_errors = Counter(
     "aisle_cache_errors_total", "Calls the shared cache could not answer (Redis unreachable)."
 )
+poll_answers = Counter(
+    "aisle_poll_answers_total",
+    "Polled fragments by kind and answer: not_modified (304, no query), kept (a render "
+    "another tablet made), rendered, unversioned (no version known: a plain 200).",
+    ["kind", "answer"],
+)

@@ -6,9 +6,14 @@
   (a token in `Authorization`): pages and API answers carry personal data that no
   browser, shared computer or proxy may keep. A response marked `aisle_cacheable`
   (a catalogue picture, `retail.media`) keeps its own, private, caching.
-- Polling fragments (htmx GETs that are not boosted: the queue, a return's status)
-  send `private, no-cache` with an `ETag` instead, so a later change can answer an
-  unchanged poll with 304 (`If-None-Match`) without sending the data again.
+- Fragments fetched in place (htmx GETs that are not boosted: the polled queues, a
+  return's status, the home panels) send `private, no-cache` instead: the browser
+  may keep one only to revalidate it, so the next poll carries `If-None-Match`. The
+  polled fragments' validators come from `retail.polls` (a version per store, and a
+  304 without a query when nothing changed); with no version known they carry none
+  (`aisle_unversioned`). Other fragments get an ETag of their content. Their 304s keep
+  the same `Cache-Control`: a `no-store` on a 304 would make the browser drop the
+  copy it revalidated, and the next poll would come without a validator.
 """
 
 from __future__ import annotations
@@ -62,12 +67,16 @@ class SecurityHeadersMiddleware:
             return  # no personal data (a catalogue picture): its own Cache-Control stands
         if (
             is_poll(request)
-            and response.status_code == 200
+            and response.status_code in (200, 304)
             and not response.streaming
             and "no-store" not in response.get("Cache-Control", "")
         ):
             response["Cache-Control"] = REVALIDATE
-            if not response.has_header("ETag"):
+            if (
+                response.status_code == 200
+                and not response.has_header("ETag")
+                and not getattr(response, "aisle_unversioned", False)
+            ):
                 response["ETag"] = etag_for(response.content)
             return
         if "no-store" not in response.get("Cache-Control", ""):

@@ -7,6 +7,8 @@ that setting it does not exist (404). Series:
   request's time, labelled by the resolved view's name (never the raw path).
 - `aisle_task_failures_total{task}`: Celery tasks that raised, per task.
 - `aisle_cache_errors_total`: calls the shared cache could not answer.
+- `aisle_poll_answers_total{kind,answer}`: the tablets' polls (`retail.polls`) answered
+  304, from a kept render, rendered, or without a version.
 - Computed from the database at scrape time (`SOURCES`): the outbox's backlog
   (`aisle_outbox_entries{state}` for pending, published and failed entries),
   the age of its oldest waiting entry and the entries being retried, and

@@ -390,6 +390,11 @@ SESSION_COOKIE_AGE = 60 * 60 * 12
 AISLE_STAFF_IDLE_SECONDS = env.int("AISLE_STAFF_IDLE_SECONDS", default=30 * 60)
 AISLE_HQ_TOTP_IDLE_SECONDS = env.int("AISLE_HQ_TOTP_IDLE_SECONDS", default=10 * 60)
 AISLE_KIOSK_IDLE_SECONDS = env.int("AISLE_KIOSK_IDLE_SECONDS", default=120)
+# Polled fragments (`retail.polls`): the pickup queue polls every AISLE_POLL_SECONDS;
+# fragments showing relative times are drawn for the start of a step of
+# AISLE_POLL_TIME_STEP_SECONDS (a minute: "waiting 5 minutes"), part of their ETag.
+AISLE_POLL_SECONDS = env.int("AISLE_POLL_SECONDS", default=10)
+AISLE_POLL_TIME_STEP_SECONDS = env.int("AISLE_POLL_TIME_STEP_SECONDS", default=60)
 # Processes serving requests (gunicorn's WEB_CONCURRENCY). With more than one and
 # DEBUG off, a per-process cache would split the rate limits: `check` refuses it.
 AISLE_WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)

@@ -32,7 +32,7 @@ from orders import returning
 from orders.models import SUCCEEDED, FulfillmentLine, Order, OrderLine
 from orders.returning import NotReturnable
 from orders.services import OrderError, money
-from retail import access, outbox
+from retail import access, outbox, polls
 from retail.models import Customer, Store, User, Variant
 from retail.money import money_text
 from returns import policy
@@ -298,9 +298,19 @@ def _who(by: User | None) -> User | None:
     return by if by is not None and getattr(by, "is_authenticated", False) else None
 
 
+def returns_changed(ret: Return, *store_ids: int | None) -> None:
+    """What the return's status part, and its stores' approval queue and home panel,
+    show changed: seen on their next poll; their versions move now and again when the
+    transaction commits (`retail.polls`). Every change of a return is an event, so
+    `_event` calls this."""
+    polls.changed(polls.RETURN, ret.pk)
+    polls.changed(polls.RETURNS, ret.store_id, *store_ids)
+
+
 def _event(
     ret: Return, kind: str, from_state: str, to_state: str, *, by, store, reason=""
 ) -> ReturnEvent:
+    returns_changed(ret, store.pk if store is not None else None)
     event = ReturnEvent.objects.create(
         ret=ret,
         kind=kind,
@@ -786,6 +796,8 @@ def return_receive(
                     _("Choose what happens to the returned unit."), field="disposition"
                 )
     store = store or location.store
+    if ret.store_id != getattr(store, "pk", None):
+        returns_changed(ret)  # the store it leaves: a kiosk return no longer waits there
     ret.store = store
     if check_approval:
         ret.approval_reasons = with_signal_reason(ret.approval_reasons, ret.customer)

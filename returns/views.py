@@ -14,7 +14,6 @@ from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orders.models import Order, OrderLine
 from orders.returning import NotReturnable
-from retail import access
+from retail import access, polls
 from retail.access import Area, area_required
 from retail.money import money_text
 from retail.once import applied_once
@@ -391,8 +390,19 @@ def _detail(request, store, pk, *, status=200, partial=False, **extra):
     return render(request, template, context, status=status)
 
 
+def _status_part(request) -> bool:
+    return request.GET.get("part") == "status"
+
+
 @area_required(Area.STORE)
 @require_GET
+@polls.conditional(
+    polls.RETURN,
+    scope=lambda kwargs: kwargs["pk"],
+    query=("part",),
+    personal=True,  # its forms and whether this person may decide
+    only_if=_status_part,
+)
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     store, choose = store_or_choose(request)
     if choose:
@@ -549,9 +559,10 @@ def _waiting(store):
 
 @area_required(Area.STORE)
 @require_GET
+@polls.conditional(polls.RETURNS)
 def approvals(request: HttpRequest) -> HttpResponse:
-    """This store's returns waiting for a manager; the list refreshes itself. Associates
-    see it read-only."""
+    """This store's returns waiting for a manager; the list refreshes itself (304 while
+    nothing changed: `retail.polls`). Associates see it read-only."""
     store, choose = store_or_choose(request)
     if choose:
         return choose
@@ -562,7 +573,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "manager": access.is_manager(request.user),
             "poll_trigger": POLL,
-            "now": timezone.now(),
+            "now": polls.now(request),
         }
     )
     template = "returns/approvals.html"
@@ -573,6 +584,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.STORE)
 @require_GET
+@polls.conditional(polls.RETURNS)
 def panel(request: HttpRequest) -> HttpResponse:
     """The home screen's returns panel (htmx fragment): returns waiting for a manager
     here, and returns started at this store's kiosk waiting for the customer."""

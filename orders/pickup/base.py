@@ -108,6 +108,7 @@ def _log(
     from_state: str = "",
     to_state: str = "",
 ) -> OrderEvent:
+    services.pickups_changed(order, fulfillment)
     event = OrderEvent.objects.create(
         order=order,
         fulfillment=fulfillment,

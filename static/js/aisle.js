@@ -20,6 +20,8 @@
  *   the queue (after asking, when it is not empty).
  * - What must never queue (hand-over, refunds, returns: forms marked
  *   `data-needs-network`) says plainly that it needs the network, and offers to retry.
+ * - Polls that bring nothing new (the server's 304, the browser's kept copy) leave the
+ *   page as it is: nothing is swapped.
  * - Small behaviours that used to be inline handlers: `data-confirm` on a form asks
  *   first, `data-print` prints, `data-scan` forms empty and refocus their field after
  *   each scan, `data-clears="#id"` on a form empties that element when a field changes.
@@ -407,11 +409,34 @@
     true,
   );
 
+  // A poll (`X-Aisle-Poll`) that brings what its target shows already is not swapped:
+  // the server answered 304 and the browser gave back the copy it kept (or another
+  // tablet's render came back the same), so nothing is redrawn, focus and scroll stay.
+  // A bare 304 (no kept copy) is never swapped either: it would blank the list.
+  const lastPoll = new Map();
+
+  function samePoll(detail) {
+    const headers = (detail.requestConfig && detail.requestConfig.headers) || {};
+    if (headers["X-Aisle-Poll"] !== "1") return false;
+    const xhr = detail.xhr;
+    if (xhr.status === 304) return true;
+    if (xhr.status !== 200) return false;
+    const key = (detail.target && detail.target.id) || detail.elt;
+    const same = lastPoll.get(key) === xhr.responseText;
+    lastPoll.set(key, xhr.responseText);
+    return same;
+  }
+
   document.addEventListener("htmx:beforeSwap", (event) => {
     const detail = event.detail;
     const xhr = detail.xhr;
     const status = xhr.status;
     const text = xhr.responseText;
+    if (samePoll(detail)) {
+      detail.shouldSwap = false;
+      clearProblem();
+      return;
+    }
     if (isLoginPage(xhr.responseURL) || xhr.getResponseHeader("X-Aisle-Sign-In")) {
       detail.shouldSwap = false;
       const elt = detail.elt;

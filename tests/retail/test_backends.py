@@ -84,3 +84,26 @@ def test_a_removed_authenticator_asks_hq_to_set_up_totp_again(client):
     response = client.get(url)
     assert response.status_code == 302
     assert reverse("mfa_activate_totp") in response["Location"]
+
+
+def test_a_managers_other_stores_are_kept_with_them_and_forgotten_when_they_change(
+    client, manager, store, other_store
+):
+    """A manager of two stores works in either without a query for their stores; a
+    store taken from them takes effect on the next request."""
+    from retail.access import STORE_SESSION_KEY
+
+    manager.staff_profile.other_stores.add(other_store)
+    client.force_login(manager)
+    session = client.session
+    session[STORE_SESSION_KEY] = other_store.pk
+    session.save()
+    assert other_store.name in client.get("/store/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/store/").status_code == 200
+    assert not any(
+        '"retail_staffprofile_other_stores"' in q["sql"] for q in queries.captured_queries
+    )
+    manager.staff_profile.other_stores.remove(other_store)
+    html = client.get("/store/").content.decode()
+    assert store.name in html and other_store.name not in html  # back in their only store
