@@ -154,11 +154,12 @@ class ImportJobAdmin(RecordAdmin):
             request.GET.get("errors")
         )
         summary = job.summary or {}
+        kind_name = self.kind_name(job)
         context = self._context(
             request,
-            str(job),
+            f"{kind_name}: {job.file_name}",
             job=job,
-            kind_name=self.kind_name(job),
+            kind_name=kind_name,
             working=job.state in WORKING,
             summary=summary,
             to_change=summary.get("created", 0) + summary.get("updated", 0),
