@@ -39,6 +39,7 @@ from inventory.models import (
     StockMovement,
 )
 from inventory.services import _resolve_shortage
+from retail.bulk import bulk_set
 from retail.models import AuditLog, Variant
 
 MAX_LINES = 5000
@@ -282,7 +283,7 @@ def _write(movement_ref, location, kind, lines, reason, digest, by, api_client) 
         changes.append((index, line.sku, before, after))
         if was_available == 0 and level.available > 0:
             replenished.append(level)
-    StockLevel.objects.bulk_update(touched, ["on_hand", "updated_at"], batch_size=CHUNK)
+    bulk_set(touched, ["on_hand", "updated_at"])
     StockMovement.objects.bulk_create(movements, batch_size=CHUNK)
     _record_replenished_many(place, replenished)
     feed = StockFeed.objects.create(

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from retail import catalogue
+from retail.bulk import bulk_set
 from retail.models import (
     AuditLog,
     Category,
@@ -497,15 +498,13 @@ class _Writer:
         for p in changed.values():
             p.updated_at = self.now
         fields = [*self.changed_products, "updated_at"]
-        Product.objects.bulk_update(list(changed.values()), fields, batch_size=CHUNK)
+        bulk_set(list(changed.values()), fields)
         for outcome, variant in self.new_variants:
             variant.product_id = outcome.product.pk
         Variant.objects.bulk_create([v for _o, v in self.new_variants], batch_size=CHUNK)
         variants = {v.pk: v for vs in self.changed_variants.values() for v in vs}
         if variants:
-            Variant.objects.bulk_update(
-                list(variants.values()), list(self.changed_variants), batch_size=CHUNK
-            )
+            bulk_set(list(variants.values()), list(self.changed_variants))
         PriceChange.objects.bulk_create(
             [
                 PriceChange(variant_id=v.pk, price=v.price, at=self.now)
@@ -518,9 +517,7 @@ class _Writer:
         ProductTranslation.objects.bulk_create(
             [row for _o, row in self.new_translations], batch_size=CHUNK
         )
-        ProductTranslation.objects.bulk_update(
-            self.changed_translations, ["name", "description"], batch_size=CHUNK
-        )
+        bulk_set(self.changed_translations, ["name", "description"])
         self._audit()
         if any(o.changes for o in self.outcomes):
             transaction.on_commit(_announce)

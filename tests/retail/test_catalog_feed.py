@@ -81,3 +81,58 @@ def test_an_empty_barcode_clears_it_and_none_keeps_it(tops):
     )
     assert outcome[0].changes == {"variants.A-1.barcode": ("4006381333931", None)}
     assert Variant.objects.get(sku="A-1").barcode is None
+
+
+def test_an_update_writes_every_kind_of_field(tops):
+    knit = factories.CategoryFactory(code="knit", name="Knitwear")
+    catalog_apply(
+        [
+            ProductIn(
+                "A",
+                "Jumper",
+                "Tops",
+                [VariantIn("A-1", Decimal("5.00"), size="M", colour="Navy")],
+                translations={"zh-hans": {"name": "毛衣"}},
+                attributes={"material": "Wool"},
+            )
+        ]
+    )
+    catalog_apply(
+        [
+            ProductIn(
+                "A",
+                "Merino jumper",
+                "knit",
+                [
+                    VariantIn(
+                        "A-1",
+                        Decimal("7.50"),
+                        barcode="4006381333931",
+                        size="L",
+                        colour="",
+                        active=False,
+                    )
+                ],
+                translations={"zh-hans": {"name": "美利奴毛衣", "description": "细羊毛"}},
+                attributes={"material": "Merino", "gauge": 12},
+                active=False,
+            )
+        ]
+    )
+    product = Product.objects.get(style_code="A")
+    assert (product.name, product.category, product.attributes, product.active) == (
+        "Merino jumper",
+        knit,
+        {"material": "Merino", "gauge": 12},
+        False,
+    )
+    variant = Variant.objects.get(sku="A-1")
+    assert (variant.price, variant.barcode, variant.size, variant.colour, variant.active) == (
+        Decimal("7.50"),
+        "4006381333931",
+        "L",
+        "",
+        False,
+    )
+    translation = product.translations.get()
+    assert (translation.name, translation.description) == ("美利奴毛衣", "细羊毛")
