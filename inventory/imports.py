@@ -34,7 +34,16 @@ from django.utils.translation import gettext_lazy
 from inventory.models import LocationKind, StockLevel, StockLocation
 from retail import imports
 from retail.imports import cells
-from retail.imports.base import CREATED, UNCHANGED, UPDATED, Batch, Column, Kind, RowChange
+from retail.imports.base import (
+    CREATED,
+    UNCHANGED,
+    UPDATED,
+    Batch,
+    Column,
+    Kind,
+    RowChange,
+    row_updated,
+)
 from retail.models import Store, Variant
 
 # --- Locations ----------------------------------------------------------------------------
@@ -191,14 +200,10 @@ class LocationsKind(Kind):
                     setattr(location, field, new)
             if changed:
                 location.save(update_fields=list(changed))
-                audit_record(
-                    actor=by,
-                    action="stock_location.import_update",
-                    target=location,
-                    detail={"columns": sorted(changed)},
-                )
             changes.append(
-                RowChange(row.number, item.code, UPDATED if changed else UNCHANGED, changed)
+                row_updated(
+                    row, item.code, location, changed, by=by, action="stock_location.import_update"
+                )
             )
         return changes
 

@@ -97,6 +97,17 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+def row_updated(row: Row, label: str, target, changed: dict, *, by, action: str) -> RowChange:
+    """The change of a row that found its record: `updated` (and an audit row naming the
+    columns) when `changed` holds anything, else `unchanged`."""
+    if not changed:
+        return RowChange(row.number, label, UNCHANGED)
+    from retail.services import audit_record
+
+    audit_record(actor=by, action=action, target=target, detail={"columns": sorted(changed)})
+    return RowChange(row.number, label, UPDATED, changed)
+
+
 class RowErrors(Exception):
     """Raised by `apply` when it refuses rows: the batch's transaction is rolled back
     and the rows are reported by row and column."""

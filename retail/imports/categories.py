@@ -12,7 +12,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from retail.imports import cells
-from retail.imports.base import CREATED, UNCHANGED, UPDATED, Batch, Column, Kind, RowChange
+from retail.imports.base import (
+    CREATED,
+    Batch,
+    Column,
+    Kind,
+    RowChange,
+    row_updated,
+)
 from retail.models import Category, CategoryTranslation
 
 ZH = "zh-hans"
@@ -112,15 +119,10 @@ class CategoriesKind(Kind):
                 else:
                     translation.name = item.name_zh
                     translation.save(update_fields=["name"])
-            if changed:
-                audit_record(
-                    actor=by,
-                    action="category.import_update",
-                    target=category,
-                    detail={"columns": sorted(changed)},
-                )
             changes.append(
-                RowChange(row.number, item.code, UPDATED if changed else UNCHANGED, changed)
+                row_updated(
+                    row, item.code, category, changed, by=by, action="category.import_update"
+                )
             )
         return changes
 

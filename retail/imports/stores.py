@@ -28,7 +28,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from retail.imports import cells
-from retail.imports.base import CREATED, UNCHANGED, UPDATED, Batch, Column, Kind, RowChange
+from retail.imports.base import (
+    CREATED,
+    Batch,
+    Column,
+    Kind,
+    RowChange,
+    row_updated,
+)
 from retail.models import OpeningHours, Store
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -286,15 +293,8 @@ class StoresKind(Kind):
                 if old_week != item.hours:
                     changed["opening_hours"] = (week_text(old_week), week_text(item.hours))
                     _set_hours(store, rows, item.hours)
-            if changed:
-                audit_record(
-                    actor=by,
-                    action="store.import_update",
-                    target=store,
-                    detail={"columns": sorted(changed)},
-                )
             changes.append(
-                RowChange(row.number, item.code, UPDATED if changed else UNCHANGED, changed)
+                row_updated(row, item.code, store, changed, by=by, action="store.import_update")
             )
         return changes
 
