@@ -2,8 +2,11 @@
 one bulk write per batch.
 
 On PostgreSQL a batch is copied (`COPY`) into a per-connection temporary staging
-table, then moved with one `INSERT … SELECT … ON CONFLICT (event_id) DO NOTHING`,
-all in one transaction; on SQLite the same rows go in with one `executemany`.
+table, then moved with one statement: its event ids go into `clienteling_eventkey`
+(`INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING`) and the events whose id was
+new go into the partitioned events table, all in one transaction (the events table
+cannot hold a unique `event_id` itself: `clienteling.partitions`). On SQLite the
+same rows go in with one `executemany … ON CONFLICT (event_id) DO NOTHING`.
 The answer counts what was stored, what was already known (a resent `event_id`,
 also twice in one batch) and what was dropped (an unknown customer, or one
 without tracking consent).
@@ -379,10 +382,17 @@ def _write_postgres(rows: list[tuple]) -> int:
         with cursor.cursor.copy(f"COPY {STAGING} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+        # The key goes in first, in event_id order (two batches racing with the same
+        # ids wait for each other in one order, never deadlock); an event is stored
+        # only if its key was new. One statement, so exact under any concurrency.
         cursor.execute(
-            f"INSERT INTO clienteling_browsingevent ({', '.join(COLUMNS)}, received_at) "  # noqa: S608
+            "WITH fresh AS ("  # noqa: S608
+            f"INSERT INTO clienteling_eventkey (event_id, received_at) "
+            f"SELECT event_id, now() FROM {STAGING} ORDER BY event_id "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id) "
+            f"INSERT INTO clienteling_browsingevent ({', '.join(COLUMNS)}, received_at) "
             f"SELECT {', '.join(COLUMNS)}, now() FROM {STAGING} "
-            "ON CONFLICT (event_id) DO NOTHING"
+            "WHERE event_id IN (SELECT event_id FROM fresh)"
         )
         accepted = cursor.rowcount
         cursor.execute(f"TRUNCATE {STAGING}")

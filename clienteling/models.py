@@ -3,7 +3,9 @@ tasks, outreach and the item-to-item affinities behind recommendations.
 
 `BrowsingEvent` is the table that grows fastest: it is written in bulk by
 `clienteling.ingest` (COPY into a staging table, then one INSERT … ON CONFLICT on
-PostgreSQL) and purged by retention (`ClientelingSettings.retention_months`).
+PostgreSQL) and purged by retention (`ClientelingSettings.retention_months`). On
+PostgreSQL it is partitioned by month of `received_at` (`clienteling.partitions`,
+migration 0005) and `event_id` stays unique through `EventKey`.
 """
 
 from __future__ import annotations
@@ -46,7 +48,23 @@ class EventChannel(models.TextChoices):
 
 class BrowsingEvent(models.Model):
     """One thing a visitor did online. Stored only with tracking consent (or while
-    the visitor is anonymous); an unknown SKU keeps its text and no variant."""
+    the visitor is anonymous); an unknown SKU keeps its text and no variant.
+
+    On PostgreSQL the table is partitioned by RANGE on the month of `received_at`
+    (the time Aisle received the event; the client's `occurred_at` may lie in a month
+    already dropped), so the database differs from this state in two ways that
+    SQLite does not see:
+
+    - the primary key is `(id, received_at)`. Django keeps `id` as the pk: ids come
+      from one sequence, so `id` alone still names one row, and every query, `.delete()`,
+      `update()` and the customer-data registry keep working unchanged (a
+      `CompositePrimaryKey` would break `pk__in` lists of integers, admin, and every
+      caller that passes an id);
+    - `event_id` has no unique index (PostgreSQL wants the partition key in each
+      one): `EventKey` holds each stored event's id, written in the same statement
+      as the event. A later migration that alters `event_id` must say so on
+      PostgreSQL with `SeparateDatabaseAndState`.
+    """
 
     event_id = models.UUIDField(_("event id"), unique=True)
     occurred_at = models.DateTimeField(_("occurred"), db_index=True)
@@ -85,6 +103,25 @@ class BrowsingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+class EventKey(models.Model):
+    """The `event_id` of each stored browsing event and when it was received: on
+    PostgreSQL, the exact deduplication that the partitioned events table cannot hold
+    (`clienteling.ingest` inserts here with ON CONFLICT DO NOTHING RETURNING and stores
+    only the events whose key was new, in the same statement). Pruned with the
+    partitions by retention. Unused on SQLite, where the events table keeps its own
+    unique `event_id`."""
+
+    event_id = models.UUIDField(_("event id"), primary_key=True)
+    received_at = models.DateTimeField(_("received"))
+
+    class Meta:
+        verbose_name = _("event key")
+        verbose_name_plural = _("event keys")
+
+    def __str__(self) -> str:
+        return str(self.event_id)
 
 
 class VisitorLink(models.Model):

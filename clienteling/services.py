@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clienteling import attribution, cart, gates
+from clienteling import attribution, cart, gates, partitions
 from clienteling.models import (
     BrowsingEvent,
     ClientelingSettings,
@@ -87,8 +87,16 @@ def retention_cutoff(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def browsing_purge(now: dt.datetime | None = None) -> int:
-    """Delete every event older than the retention period, in bulk chunks."""
+    """Delete every event older than the retention period; the number deleted.
+
+    On PostgreSQL (partitioned by month received): whole months received before the
+    cutoff are dropped, the rows received before it in the month that straddles it
+    are deleted, and so are events that occurred before it (sent late); the event
+    keys received before it are forgotten (`clienteling.partitions.retention_apply`).
+    On SQLite: events that occurred before the cutoff are deleted in bulk chunks."""
     cutoff = retention_cutoff(now)
+    if partitions.partitioned():
+        return partitions.retention_apply(cutoff)["rows"]
     deleted = 0
     while True:
         with transaction.atomic():

@@ -1,4 +1,5 @@
-"""Clienteling's Celery tasks (beat): retention and the recommendation rebuild."""
+"""Clienteling's Celery tasks (beat): retention, the events' monthly partitions and the
+recommendation rebuild."""
 
 from celery import shared_task
 
@@ -9,6 +10,15 @@ def browsing_purge() -> int:
     from clienteling import services
 
     return services.browsing_purge()
+
+
+@shared_task(name="clienteling.tasks.browsing_partitions_ahead", ignore_result=True)
+def browsing_partitions_ahead() -> list[str]:
+    """Beat, daily: the events table's partitions for this month and the next ones
+    (PostgreSQL; idempotent, nothing on SQLite)."""
+    from clienteling import partitions
+
+    return partitions.partitions_create_ahead()
 
 
 @shared_task(

@@ -584,7 +584,8 @@ class History:
     # --- Writing ---
 
     def write(self) -> None:
-        from clienteling.models import BrowsingEvent, FollowUpTask, SellingSession
+        from clienteling import partitions
+        from clienteling.models import FollowUpTask, SellingSession
 
         if not self.shops or not self.items or self.dc is None:
             self.ctx.write("  no history: the stores, catalogue or DC are missing")
@@ -605,7 +606,7 @@ class History:
         bar.finish()
         SellingSession.objects.bulk_create(self.sessions, batch_size=5000)
         FollowUpTask.objects.bulk_create(self.tasks, batch_size=5000)
-        BrowsingEvent.objects.bulk_create(self.views, batch_size=5000, ignore_conflicts=True)
+        partitions.history_bulk_create(self.views, batch_size=5000)
         self.store_credit()
         self.credit_times()
         self.ctx.write("  " + ", ".join(f"{k}: {v:,}" for k, v in sorted(self.counts.items()) if v))

@@ -317,6 +317,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Clienteling: browsing past HQ's retention period goes nightly; recommendations
     # are rebuilt every six hours (never inside a request).
     "clienteling-browsing-purge": {"task": "clienteling.tasks.browsing_purge", "schedule": 86400.0},
+    # The events table's monthly partitions, made two months ahead (PostgreSQL).
+    "clienteling-browsing-partitions": {
+        "task": "clienteling.tasks.browsing_partitions_ahead",
+        "schedule": 86400.0,
+    },
     "clienteling-recommendations": {
         "task": "clienteling.tasks.recommendations_rebuild",
         "schedule": 21600.0,
