@@ -55,8 +55,12 @@ def _section(response) -> str:
 
 @pytest.mark.parametrize("size", [4, 60])
 def test_the_panel_runs_in_a_fixed_number_of_queries(
-    client, associate, store, size, django_assert_max_num_queries
+    client, associate, store, size, django_assert_max_num_queries, settings
 ):
+    # As deployed with Redis (one test process shares its locmem cache): sessions and the
+    # signed-in user are read from the cache, whatever database the suite runs on.
+    settings.AISLE_SHARED_CACHE = True
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     customer = factories.CustomerFactory(sizes={"top": "M"})
     _history(customer, store, size)
     recommendations.rebuild()
