@@ -9,11 +9,13 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve test lint format check-migrations messages clean help
+.PHONY: install run serve test test-pgbouncer restore-check lint format check-migrations messages clean help
 
 help:
 	@echo "make run    install, migrate, load demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make test   install and run lint-imports, ruff and the whole test suite"
+	@echo "make test-pgbouncer  orders, stock and webhook tests through PgBouncer (transaction mode)"
+	@echo "make restore-check   seed, pg_dump, pg_restore into a fresh database and check it"
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -45,6 +47,13 @@ check-migrations: install
 
 test: lint check-migrations
 	$(PY) -m pytest
+
+# PostgreSQL at PG_HOST:PG_PORT (127.0.0.1:5432) as PG_USER (postgres); Debian's pgbouncer.
+test-pgbouncer: install
+	bin/pgbouncer-test
+
+restore-check: install
+	bin/backup-restore-check
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -16,6 +16,7 @@ from clienteling.models import SalesCredit
 from orders.models import Channel
 from retail import access
 from retail.access import Area, area_required
+from retail.db_router import replica_reads
 from retail.views import store_or_choose
 
 PAGE = 25
@@ -72,6 +73,7 @@ def my_sales(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def hq_sales(request: HttpRequest) -> HttpResponse:
     """Influenced sales per store and associate, by channel (one grouped query)."""
     grouped = (

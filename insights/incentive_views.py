@@ -32,6 +32,7 @@ from insights.models import IncentiveWeights
 from retail import access
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream
+from retail.db_router import replica_reads
 from retail.forms import PeriodFilterForm
 from retail.models import Store, User
 from retail.money import money_heading
@@ -322,6 +323,7 @@ def _weights_url(weights: IncentiveWeights) -> str:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def network(request: HttpRequest) -> HttpResponse:
     form, scope = _hq_scope(request)
     weights = IncentiveWeights.current()
@@ -361,6 +363,7 @@ def network(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def network_csv(request: HttpRequest) -> HttpResponse:
     form, scope = _hq_scope(request)
     if scope is None:

@@ -23,6 +23,7 @@ from insights.kpis import Scope, revenue
 from retail import access
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream
+from retail.db_router import replica_reads
 from retail.forms import PeriodFilterForm
 from retail.models import Store
 from retail.views import store_or_choose
@@ -111,6 +112,7 @@ def _hq_form(request: HttpRequest) -> JournalFilterForm:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def hq_journal(request: HttpRequest) -> HttpResponse:
     form = _hq_form(request)
     if not form.is_valid():
@@ -120,6 +122,7 @@ def hq_journal(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def hq_journal_csv(request: HttpRequest) -> HttpResponse:
     form = _hq_form(request)
     if not form.is_valid():

@@ -20,6 +20,7 @@ from inventory import counts
 from inventory.models import StockLocation
 from retail import access
 from retail.access import Area, area_required
+from retail.db_router import replica_reads
 from retail.once import applied_once
 
 SESSION_KEY = "aisle_count_sheet"
@@ -185,6 +186,7 @@ def _no_location() -> str:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def hq_differences(request: HttpRequest) -> HttpResponse:
     """Count differences per store over the last days, and the latest count rows
     (of one store with ?store=CODE), in a fixed number of queries."""

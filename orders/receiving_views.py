@@ -20,6 +20,7 @@ from orders.models import ReceivingDiscrepancy
 from retail import access
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream
+from retail.db_router import replica_reads
 from retail.forms import PeriodFilterForm, day_start
 from retail.models import Store
 
@@ -90,6 +91,7 @@ def _refused(request: HttpRequest, form) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def hq_discrepancies(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     if not form.is_valid():
@@ -110,6 +112,7 @@ def hq_discrepancies(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def hq_discrepancies_csv(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     if not form.is_valid():

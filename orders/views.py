@@ -20,6 +20,7 @@ from orders.models import State
 from orders.services import OrderError
 from retail import access, polls
 from retail.access import Area, area_required
+from retail.db_router import replica_reads
 from retail.once import applied_once
 from retail.views import store_or_choose
 
@@ -448,6 +449,7 @@ def _duration(value: dt.timedelta) -> str:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def hq_pickups(request: HttpRequest) -> HttpResponse:
     """Per store: orders waiting, average time from order to ready, pickups not collected."""
     now = timezone.now()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from retail import access, audit
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream
+from retail.db_router import replica_reads
 from retail.forms import PeriodFilterForm, day_start
 from retail.models import AuditLog, Store, User
 
@@ -127,6 +128,7 @@ def _form(request: HttpRequest) -> AuditFilterForm:
 
 
 @area_required(Area.HQ)
+@replica_reads
 def audit_log(request: HttpRequest) -> HttpResponse:
     _guard(request)
     form = _form(request)
@@ -157,6 +159,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 @area_required(Area.HQ)
+@replica_reads
 def audit_csv(request: HttpRequest) -> HttpResponse:
     _guard(request)
     form = _form(request)
@@ -240,6 +243,7 @@ def unserved_views(since: dt.datetime) -> list[dict]:
 
 
 @area_required(Area.HQ)
+@replica_reads
 def audit_alerts(request: HttpRequest) -> HttpResponse:
     _guard(request)
     threshold = settings.AISLE_AUDIT_VIEWS_PER_HOUR

@@ -35,6 +35,7 @@ from retail import (
 )
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream
+from retail.db_router import replica_reads
 
 SEARCH_MIN = 3
 PAGE_SIZE = 25
@@ -209,6 +210,7 @@ CAMPAIGN_CSV = "aisle-customers-campaign.csv"
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def hq_customers_campaign_csv(request: HttpRequest) -> HttpResponse:
     """The listed customers (all pages) as a CSV for a campaign, streamed; by default only
     those who agreed to marketing. Audited: what was searched, the filters, how many."""

@@ -133,6 +133,42 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 
+# A read replica for HQ's dashboards, exports and listings (docs/scaling.md): with
+# DATABASE_REPLICA_URL set, the `replica` alias exists and the reads that HQ's pages
+# make inside `retail.db_router.reading_replica()` go to it; every other read, and
+# every write, stays on `default` (replica lag never reaches an order, stock or a
+# return). Unset, there is no alias and everything reads `default`. In tests the
+# alias mirrors `default` (Django's TEST MIRROR): the same test database.
+if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db_url_config(_replica_url),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": DATABASES["default"].get("CONN_HEALTH_CHECKS", False),
+        "TEST": {"MIRROR": "default"},
+    }
+# The alias `reading_replica()` sends reads to; empty: none (every read on `default`).
+AISLE_READ_REPLICA = "replica" if "replica" in DATABASES else ""
+DATABASE_ROUTERS = ["retail.db_router.ReplicaRouter"]
+
+# PgBouncer in transaction mode (DATABASE_POOLER=pgbouncer, docs/scaling.md): each
+# transaction may run on another server connection, so nothing may outlive one.
+# Server-side cursors (QuerySet.iterator() outside a transaction holds one WITH HOLD)
+# are off, and psycopg never prepares statements (a prepared statement lives on one
+# server connection). Aisle sets nothing session-wide (only `SET LOCAL`, inside a
+# transaction) and takes no session-level advisory lock; the time zone Django sets on
+# connecting is one PgBouncer tracks per client. Persistent connections stay on: a
+# kept connection to PgBouncer holds no server connection between transactions.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="").lower()
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("DATABASE_POOLER must be empty or 'pgbouncer'.")
+if DATABASE_POOLER == "pgbouncer":
+    for _database in DATABASES.values():
+        if _database["ENGINE"] == "django.db.backends.postgresql":
+            _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+            _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from retail import access, audit, customer_page, services
 from retail.access import Area, area_required
+from retail.db_router import replica_reads
 from retail.forms import CustomerSearchForm, StoreChoiceForm
 from retail.models import Role, StaffProfile, Store
 
@@ -135,6 +136,7 @@ def to_survivor(request: HttpRequest, customer, url_name: str) -> HttpResponse:
 
 
 @area_required(Area.HQ)
+@replica_reads
 def hq_overview(request: HttpRequest) -> HttpResponse:
     """Stores with their staff per role and customers, in a fixed number of queries."""
     page = Paginator(access.stores_for(request.user).order_by("code"), 50).get_page(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from orders.models import Channel
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream
+from retail.db_router import replica_reads
 from retail.models import Store
 from retail.money import money_cell, money_heading
 from returns import figures
@@ -379,6 +380,7 @@ def _refused(request: HttpRequest, form: PeriodForm) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def overview(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     if not form.is_valid():
@@ -404,6 +406,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def table_csv(request: HttpRequest, table: str) -> HttpResponse:
     build = TABLES.get(table)
     if build is None:

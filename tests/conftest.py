@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 import pytest
@@ -15,6 +16,24 @@ from tests import factories
 # that start a real worker (they switch this off themselves).
 celery_app.conf.task_always_eager = True
 celery_app.conf.task_eager_propagates = True
+
+
+def _replica_mirroring_default() -> None:
+    """A `replica` alias for the read-replica tests, mirroring `default` as Django's TEST
+    MIRROR does (the same test database, through a connection of its own). No read goes
+    there unless a test sets AISLE_READ_REPLICA (tests/retail/test_read_replica.py): a
+    replica connection cannot see what a test wrote in its still-open transaction."""
+    from django.conf import settings
+    from django.db import connections
+
+    if "replica" not in connections.settings:
+        replica = copy.deepcopy(connections.settings["default"])
+        replica["TEST"] = {**replica["TEST"], "MIRROR": "default"}
+        connections.settings["replica"] = replica
+    settings.AISLE_READ_REPLICA = ""
+
+
+_replica_mirroring_default()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -20,6 +20,7 @@ from insights.dashboard.tables import CHANNEL_LABELS, table_keys
 from retail import access
 from retail.access import Area, area_required
 from retail.csv_export import csv_stream
+from retail.db_router import replica_reads
 from retail.views import store_or_choose
 
 
@@ -121,6 +122,7 @@ def _hq_context() -> dict:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, board = _hq_board(request)
     return _page(request, form, board, **_hq_context())
@@ -128,6 +130,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def table_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in table_keys(network=True):
         raise Http404

@@ -121,3 +121,30 @@ def test_postgresql_connections_are_health_checked_by_default():
     assert _setting("DATABASES['default']['CONN_HEALTH_CHECKS']", **postgres) == "True"
     off = _setting("DATABASES['default']['CONN_HEALTH_CHECKS']", CONN_HEALTH_CHECKS="0", **postgres)
     assert off == "False"
+
+
+def test_a_replica_alias_exists_only_with_its_url_and_mirrors_default_in_tests():
+    postgres = {"DATABASE_URL": "postgres://aisle@127.0.0.1:5432/aisle"}
+    assert _setting("DATABASES.keys()", **postgres) == "dict_keys(['default'])"
+    assert _setting("AISLE_READ_REPLICA", **postgres) == ""
+    replica = {**postgres, "DATABASE_REPLICA_URL": "postgres://aisle@10.0.0.2:5432/aisle"}
+    assert _setting("DATABASES.keys()", **replica) == "dict_keys(['default', 'replica'])"
+    assert _setting("AISLE_READ_REPLICA", **replica) == "replica"
+    assert _setting("DATABASES['replica']['HOST']", **replica) == "10.0.0.2"
+    assert _setting("DATABASES['replica']['TEST']['MIRROR']", **replica) == "default"
+
+
+def test_behind_pgbouncer_no_server_side_cursors_and_no_prepared_statements():
+    pooled = {
+        "DATABASE_URL": "postgres://aisle@127.0.0.1:6432/aisle",
+        "DATABASE_REPLICA_URL": "postgres://aisle@127.0.0.1:6433/aisle",
+        "DATABASE_POOLER": "pgbouncer",
+    }
+    for alias in ("default", "replica"):
+        assert _setting(f"DATABASES['{alias}']['DISABLE_SERVER_SIDE_CURSORS']", **pooled) == "True"
+        assert _setting(f"DATABASES['{alias}']['OPTIONS']['prepare_threshold']", **pooled) == "None"
+    direct = {"DATABASE_URL": "postgres://aisle@127.0.0.1:5432/aisle"}
+    assert _setting("DATABASES['default'].get('DISABLE_SERVER_SIDE_CURSORS')", **direct) in (
+        "None",
+        "False",
+    )

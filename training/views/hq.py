@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from retail import access
 from retail.access import Area, area_required
+from retail.db_router import replica_reads
 from training import services
 from training.models import Enrolment, EnrolmentStatus
 from training.services.gaps import network_figures
@@ -29,6 +30,7 @@ FEEDBACK_PAGE = 20
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def network(request: HttpRequest) -> HttpResponse:
     page = request.GET.get("page") or "1"
     page = page if page.isdigit() and len(page) < 6 else "1"
@@ -47,6 +49,7 @@ def network(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def network_csv(request: HttpRequest) -> HttpResponse:
     first = services.network_view(page_number=1, per_page=500)
     views = [first] + [
@@ -81,6 +84,7 @@ def network_csv(request: HttpRequest) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def store(request: HttpRequest, code: str) -> HttpResponse:
     shop = get_object_or_404(access.stores_for(request.user), code=code)
     heatmap = services.store_heatmap(store=shop, page_number=request.GET.get("page"))
@@ -97,6 +101,7 @@ def store(request: HttpRequest, code: str) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def store_csv(request: HttpRequest, code: str) -> HttpResponse:
     shop = get_object_or_404(access.stores_for(request.user), code=code)
     return heatmap_csv(shop)
@@ -104,6 +109,7 @@ def store_csv(request: HttpRequest, code: str) -> HttpResponse:
 
 @area_required(Area.HQ)
 @require_GET
+@replica_reads
 def courses(request: HttpRequest) -> HttpResponse:
     """Every course with its enrolments, pass rate and rating; learners' feedback."""
     rows = list(
