@@ -17,7 +17,10 @@ for each):
 - the bare view of `bench/urls.py`, for scale.
 
 Each is measured `--rounds` times, alternating, after a warm-up; the medians
-count. Prints both rates and their ratio; exits 1 when the ratio is under 0.8.
+count. Prints both rates and their ratio. The ratio was once a goal (0.8, issue 13;
+0.64 measured with four workers) and was retired as one by issue 23: an authenticated
+request does more work than a refusal, and the store-day bench judges what matters.
+It is still printed, so a change that makes authentication dearer shows.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
 
-TARGET = 0.8
 PATH = "/api/v1/customers/NO-SUCH/"
 
 
@@ -91,11 +93,8 @@ def main() -> int:
     print(f"authenticated GET {PATH} (404): {medians['authenticated']:,.0f} requests/s")
     print(f"anonymous     GET {PATH} (401): {medians['anonymous']:,.0f} requests/s")
     print(f"bare view (same middleware, for scale): {medians['bare view']:,.0f} requests/s")
-    print(
-        f"ratio authenticated / anonymous: {ratio:.2f} "
-        f"(target ≥ {TARGET}: {'met' if ratio >= TARGET else 'MISSED'})"
-    )
-    return 0 if ratio >= TARGET else 1
+    print(f"ratio authenticated / anonymous: {ratio:.2f} (no longer a goal: issue 23)")
+    return 0
 
 
 def expect(url: str, headers: dict, status: int, code: str) -> None:
