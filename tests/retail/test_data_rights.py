@@ -44,10 +44,11 @@ def text_columns() -> list[tuple[str, str]]:
 def where_found(needle: str) -> set[tuple[str, str]]:
     hits = set()
     qn = connection.ops.quote_name
+    like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"  # SQLite's LIKE ignores case
     with connection.cursor() as cursor:
         for table, column in text_columns():
             cursor.execute(
-                f"SELECT 1 FROM {qn(table)} WHERE CAST({qn(column)} AS TEXT) ILIKE %s LIMIT 1",
+                f"SELECT 1 FROM {qn(table)} WHERE CAST({qn(column)} AS TEXT) {like} %s LIMIT 1",
                 [f"%{needle}%"],
             )
             if cursor.fetchone():

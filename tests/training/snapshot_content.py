@@ -3,6 +3,8 @@ the course files must keep producing (compared with `data/content_snapshot.json`
 
 from __future__ import annotations
 
+from django.db.models import F
+
 from training.models import (
     Course,
     LevelDescriptor,
@@ -70,9 +72,10 @@ def program_snapshot() -> dict:
             )
         ),
         "requirements": list(
-            Requirement.objects.order_by("skill__code", "role", "store__code").values_list(
-                "skill__code", "role", "store__code", "level"
-            )
+            # NULL stores last on every database (PostgreSQL's order, the snapshot's).
+            Requirement.objects.order_by(
+                "skill__code", "role", F("store__code").asc(nulls_last=True)
+            ).values_list("skill__code", "role", "store__code", "level")
         ),
         "rules": list(
             OperationRule.objects.order_by("operation").values_list(
