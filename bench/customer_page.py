@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/customer_page.py
 
-Builds (or with --reuse keeps) the database `aisle_bench_cl_large` with
+Builds (or with --reuse keeps) the database `aisle_bench_large` with
 `seed_demo --scale large` (1,000,000+ browsing events, 100,000 customers), picks
 the 20 customers with the longest browsing histories, logs the S01 associate in
 (a real session row) and, under gunicorn (2 workers, DEBUG=0, persistent
@@ -41,7 +41,7 @@ end
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--database", default="aisle_bench_cl_large")
+    parser.add_argument("--database", default="aisle_bench_large")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)

@@ -8,7 +8,7 @@ class ClientelingConfig(AppConfig):
     verbose_name = _("Clienteling")
 
     def ready(self) -> None:
-        from clienteling import customer_rights, services, views
+        from clienteling import customer_rights, profile, services, views
         from clienteling.audit_served import served_pairs as audit_served_pairs
         from retail import customer_data, customer_page, events, messaging, retention
         from retail.audit import register_served
@@ -21,7 +21,14 @@ class ClientelingConfig(AppConfig):
             export=customer_rights.export,
             erase=customer_rights.erase,
         )
-        customer_page.register("clienteling", render=views.customer_section)
+        customer_page.register(
+            "clienteling",
+            render=views.customer_section,
+            versions=profile.PANEL_VERSIONS,
+            stamps=(profile.AFFINITY_VERSION,),
+            seconds=profile.PANEL_SECONDS,
+            finish=views.customer_section_finish,
+        )
         retention.register_anonymous_purger(
             "clienteling.anonymous_browsing",
             purge=customer_rights.anonymous_purge,

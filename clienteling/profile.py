@@ -5,12 +5,10 @@ product cards come from the cache, stock from one query."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,50 +150,24 @@ def availability_words(variant, theirs: bool, stock: Stock) -> tuple[str, str]:
     return "bad", _("Out of stock in the network")
 
 
-def panel_cache_key(customer: Customer, store: Store, language: str, today: dt.date) -> str:
-    """A key that changes whenever what the panel shows could have changed: the
-    customer's browsing (count and latest time), orders (newest change), notes,
-    follow-ups (open ones, newest, last done), messages, profile (updated_at:
-    consents, merges) and the store's day. One query, each part on an index by
-    customer. (The affinities' rebuild is checked beside the cached panel: see
-    `cached_panel`.)"""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT COUNT(*) FROM clienteling_browsingevent WHERE customer_id = %(c)s),"
-            " (SELECT MAX(occurred_at) FROM clienteling_browsingevent WHERE customer_id = %(c)s),"
-            " (SELECT MAX(updated_at) FROM orders_order WHERE customer_id = %(c)s),"
-            " (SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM clienteling_note"
-            "  WHERE customer_id = %(c)s),"
-            " (SELECT COUNT(*) FILTER (WHERE state = %(open)s) || ':' || COALESCE(MAX(id), 0)"
-            "  || ':' || COALESCE(CAST(MAX(done_at) AS TEXT), '') FROM clienteling_followuptask"
-            "  WHERE customer_id = %(c)s),"
-            " (SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM clienteling_outreach"
-            "  WHERE customer_id = %(c)s)",
-            {"c": customer.pk, "open": TaskState.OPEN},
-        )
-        parts = cursor.fetchone()
-    stamp = "|".join(
-        [
-            *map(str, parts),
-            customer.updated_at.isoformat(),
-            today.isoformat(),
-        ]
-    )
-    digest = hashlib.sha256(stamp.encode()).hexdigest()[:32]
-    return f"aisle:c360:{customer.pk}:{store.pk}:{language}:{digest}"
-
-
-def cached_panel(key: str, render) -> str:
-    """The panel kept under `key`, or `render()` kept there: one round trip to the
-    cache, which brings the affinities' version along (a rebuild renews every panel)."""
-    found = cache.get_many([key, AFFINITY_VERSION])
-    version = found.get(AFFINITY_VERSION, 0)
-    kept = found.get(key)
-    if kept is not None and kept[0] == version:
-        return kept[1]
-    html = render()
-    cache.set(key, (version, html), PANEL_SECONDS)
-    return html
+#: What the customer page's 360 section shows changes only when one of these does (one
+#: query asks them all with the other sections', `retail.customer_page`): the customer's
+#: browsing (count and latest time), orders (newest change), notes, follow-ups (open
+#: ones, newest, last done) and messages; each on an index by customer. The affinities'
+#: rebuild renews it through `AFFINITY_VERSION`, the store's day and the profile's own
+#: changes through the page's key, stock moving through `PANEL_SECONDS`.
+PANEL_VERSIONS = (
+    "SELECT COUNT(*) FROM clienteling_browsingevent WHERE customer_id = %(c)s",
+    "SELECT MAX(occurred_at) FROM clienteling_browsingevent WHERE customer_id = %(c)s",
+    "SELECT MAX(updated_at) FROM orders_order WHERE customer_id = %(c)s",
+    "SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM clienteling_note"
+    " WHERE customer_id = %(c)s",
+    f"SELECT COUNT(*) FILTER (WHERE state = '{TaskState.OPEN.value}') || ':' ||"  # noqa: S608 - a constant
+    " COALESCE(MAX(id), 0) || ':' || COALESCE(CAST(MAX(done_at) AS TEXT), '')"
+    " FROM clienteling_followuptask WHERE customer_id = %(c)s",
+    "SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM clienteling_outreach"
+    " WHERE customer_id = %(c)s",
+)
 
 
 # --- The page --------------------------------------------------------------------------

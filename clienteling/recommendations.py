@@ -21,6 +21,7 @@ KEEP = 20
 BASKET_WEIGHT = 3
 LOOKBACK_DAYS = 180
 BROWSE_KINDS = ("product_view", "add_to_cart", "wishlist_add")
+WORK_MEM = "8MB"
 
 
 def _gap_condition() -> str:
@@ -110,7 +111,11 @@ def rebuild(now: dt.datetime | None = None) -> int:
     """  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+            # The backend's memory is bounded per sort or hash step (a handful in this
+            # plan); what does not fit spills to temporary files. Bench:
+            # bench/recommendations.py (whole job < 256 MB over a million events).
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            cursor.execute("SET LOCAL hash_mem_multiplier = 1")
         cursor.execute("DELETE FROM clienteling_productaffinity")
         cursor.execute(sql, params)
         kept = cursor.rowcount

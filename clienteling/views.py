@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clienteling import profile, services
@@ -73,22 +73,17 @@ NONCE_SLOT = "aisle-nonce-slot-7b9f2a"
 
 def customer_section(request: HttpRequest, customer, store) -> str:
     """The 360 view of a customer, a section of the customer page (registered in
-    `apps.py`; the page checks access and writes the audit row): journey, purchases,
-    recommendations, notes, follow-ups and outreach.
-
-    Rendered once and kept in the cache until the customer's browsing, orders,
-    profile, notes, follow-ups or messages change (one small query tells), the
-    affinities are rebuilt, the store's day turns, or a minute passes (stock moves):
-    a page view costs that one query however long the history."""
+    `apps.py` with the versions that say when it changed: the page checks access,
+    writes the audit row and keeps the render for every reader,
+    `retail.customer_page`): journey, purchases, recommendations, notes, follow-ups
+    and outreach. Holds nothing of its reader: `customer_section_finish` adds that."""
     with timezone.override(store.tz):
         today = store.local_now().date()
-        key = profile.panel_cache_key(customer, store, translation.get_language(), today)
-        html = profile.cached_panel(
-            key,
-            lambda: render_to_string(
-                "clienteling/panel.html", _panel_context(customer, store, today)
-            ),
-        )
+        return render_to_string("clienteling/panel.html", _panel_context(customer, store, today))
+
+
+def customer_section_finish(request: HttpRequest, html: str) -> str:
+    """The kept 360 section for this reader: their CSRF token and a fresh nonce."""
     return fragments.for_reader(request, html, **{NONCE_SLOT: uuid.uuid4().hex})
 
 

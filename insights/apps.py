@@ -21,7 +21,11 @@ class InsightsConfig(AppConfig):
 
         # The segment where lower apps' pages show it: a badge on the customer page,
         # a filter (and a CSV column) on HQ's customer list.
-        customer_page.register("insights_segment", render=segment_ui.customer_section)
+        customer_page.register(
+            "insights_segment",
+            render=segment_ui.customer_section,
+            seconds=segment_ui.BADGE_SECONDS,
+        )
         customer_filters.register(
             "segment",
             label=segment_ui.FILTER_LABEL,

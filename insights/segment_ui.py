@@ -4,10 +4,8 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
@@ -23,18 +21,13 @@ def customer_section(request, customer, store) -> SafeString:
     """The customer's channel-usage segment and why it applies; "not enough history yet"
     when they have none. The page has checked access and audited.
 
-    Kept in the cache for `BADGE_SECONDS` per customer and language (no query on a
-    hit): segments change only when the rollups are refreshed, every few minutes."""
-    key = f"insights:segment-badge:{customer.pk}:{translation.get_language()}"
-    html = cache.get(key)
-    if html is None:
-        found = segments.segment_for(customer)
-        definition = segments.DEFINITIONS[found.segment] if found else ""
-        html = render_to_string(
-            "insights/_segment_badge.html", {"found": found, "definition": definition}
-        )
-        cache.set(key, html, BADGE_SECONDS)
-    return SafeString(html)
+    Kept by the page for `BADGE_SECONDS` (`retail.customer_page`; no query on a hit):
+    segments change only when the rollups are refreshed, every few minutes."""
+    found = segments.segment_for(customer)
+    definition = segments.DEFINITIONS[found.segment] if found else ""
+    return render_to_string(
+        "insights/_segment_badge.html", {"found": found, "definition": definition}
+    )
 
 
 def segment_choices() -> list[tuple[str, object]]:

@@ -37,7 +37,12 @@ class OrdersConfig(AppConfig):
             erase=customer_rights.credit_erase,
             blocks=customer_rights.credit_blocks,
         )
-        customer_page.register("store_credit", render=credit_views.customer_section)
+        customer_page.register(
+            "store_credit",
+            render=credit_views.customer_section,
+            versions=credit_views.CUSTOMER_SECTION_VERSIONS,
+            seconds=credit_views.CUSTOMER_SECTION_SECONDS,
+        )
         # Retention: a customer who ordered is active.
         retention.register_activity("orders", customer_rights.active_since)
         # Order webhooks: the core drops the deliveries of an order that was deleted.

@@ -9,6 +9,14 @@ from django.utils.safestring import SafeString
 
 from orders import credit
 
+#: The section changes only with a new entry (the ledger is append-only); the page asks
+#: this in its one query and keeps the render (`retail.customer_page`).
+CUSTOMER_SECTION_VERSIONS = (
+    "SELECT MAX(e.id) FROM orders_storecreditentry e"
+    " JOIN orders_storecredit a ON a.id = e.account_id WHERE a.customer_id = %(c)s",
+)
+CUSTOMER_SECTION_SECONDS = 600
+
 
 def customer_section(request, customer, store) -> SafeString:
     """The balance and the latest entries, one query. The customer page has checked

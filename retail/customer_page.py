@@ -1,28 +1,120 @@
-"""Sections of the customer page that other apps contribute.
+"""Sections of the customer page that other apps contribute, rendered once and kept.
 
 The customer page (`retail.views.customer_detail`) belongs to the lowest layer, yet
 the apps above it know most about a customer (clienteling: the online journey,
 recommendations, notes). Each registers a section in its `AppConfig.ready`:
 
-    customer_page.register("clienteling", render=views.customer_section)
+    customer_page.register(
+        "clienteling",
+        render=views.customer_section,
+        versions=("SELECT MAX(updated_at) FROM orders_order WHERE customer_id = %(c)s",),
+        seconds=60,
+    )
 
 `render(request, customer, store)` returns the section's HTML (safe, from the app's
 own templates). The page renders every section in the same response, after its own
 access check and audit row, so one page view is one request.
+
+**Kept renders.** A section with `seconds` is rendered once for every reader and kept
+in the shared cache under a key made of what it shows: the answers of its `versions`
+(SQL scalar subqueries on `%(c)s`, the customer's id, each on an index by customer:
+they change whenever what the section shows could), the values of its `stamps`
+(shared-cache keys a rebuild renews, such as the recommendations'), the customer's
+own `updated_at` (profile, consents, merges), the store, the language and the
+store's day. A page view asks every section's versions in **one** query and every
+kept render in **one** cache round trip, however long the customer's history; what
+changed since is rendered again. `seconds` bounds what no version sees (stock moving
+on the shelves). A kept render holds nothing of its reader: a section with forms
+renders `retail.fragments.CSRF_SLOT` as its token and gives each reader theirs in
+`finish(request, html)`. With the cache unreachable every section is rendered.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from django.utils.safestring import SafeString
+from django.core.cache import cache
+from django.db import connection
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
 
-_sections: dict[str, Callable[..., SafeString]] = {}
+KEY_PREFIX = "aisle:customer-section"
 
 
-def register(label: str, *, render: Callable[..., SafeString]) -> None:
-    _sections[label] = render
+@dataclass(frozen=True)
+class Section:
+    label: str
+    render: Callable[..., str]
+    versions: tuple[str, ...] = ()
+    stamps: tuple[str, ...] = ()
+    seconds: int = 0
+    finish: Callable[..., str] | None = None
+
+
+_sections: dict[str, Section] = {}
+
+
+def register(
+    label: str,
+    *,
+    render: Callable[..., str],
+    versions: tuple[str, ...] = (),
+    stamps: tuple[str, ...] = (),
+    seconds: int = 0,
+    finish: Callable[..., str] | None = None,
+) -> None:
+    _sections[label] = Section(label, render, tuple(versions), tuple(stamps), seconds, finish)
 
 
 def render_sections(request, customer, store) -> list[SafeString]:
-    return [render(request, customer, store) for render in _sections.values()]
+    sections = list(_sections.values())
+    kept = [s for s in sections if s.seconds]
+    keys = _keys(kept, customer, store)
+    stamps = sorted({stamp for s in kept for stamp in s.stamps})
+    found = cache.get_many([*keys.values(), *stamps]) if kept else {}
+    fresh = {}
+    out = []
+    for section in sections:
+        html = None
+        if section.seconds:
+            stamp_values = tuple(found.get(stamp) for stamp in section.stamps)
+            entry = found.get(keys[section.label])
+            if entry is not None and entry[0] == stamp_values:
+                html = entry[1]
+            else:
+                html = str(section.render(request, customer, store))
+                fresh[section] = (stamp_values, html)
+        else:
+            html = section.render(request, customer, store)
+        if section.finish is not None:
+            html = section.finish(request, html)
+        out.append(mark_safe(html))  # noqa: S308 - the apps' own templates' output
+    for section, entry in fresh.items():
+        cache.set(keys[section.label], entry, section.seconds)
+    return out
+
+
+def _keys(kept: list[Section], customer, store) -> dict[str, str]:
+    """Each kept section's key, from one query asking every section's versions."""
+    subqueries = [(s.label, sql) for s in kept for sql in s.versions]
+    answers: list = []
+    if subqueries:
+        select = ", ".join(f"({sql})" for _label, sql in subqueries)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {select}", {"c": customer.pk})
+            answers = list(cursor.fetchone())
+    parts: dict[str, list[str]] = {s.label: [] for s in kept}
+    for (label, _sql), answer in zip(subqueries, answers, strict=True):
+        parts[label].append(str(answer))
+    common = [
+        customer.updated_at.isoformat() if customer.updated_at else "",
+        translation.get_language() or "",
+        store.local_now().date().isoformat(),
+    ]
+    keys = {}
+    for section in kept:
+        digest = hashlib.sha256("|".join([*parts[section.label], *common]).encode()).hexdigest()
+        keys[section.label] = f"{KEY_PREFIX}:{section.label}:{customer.pk}:{store.pk}:{digest[:32]}"
+    return keys

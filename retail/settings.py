@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "retail.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header, on every answer (error pages and refusals too).
-    "csp.middleware.CSPMiddleware",
+    "retail.headers.ContentPolicyMiddleware",
     "retail.guards.BadBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

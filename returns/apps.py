@@ -36,7 +36,12 @@ class ReturnsConfig(AppConfig):
             erase=customers.exceptions_erase,
         )
         # The customer page's returns section: returnable orders and returns.
-        customer_page.register("returns", render=views.customer_section)
+        customer_page.register(
+            "returns",
+            render=views.customer_section,
+            versions=views.CUSTOMER_SECTION_VERSIONS,
+            seconds=views.CUSTOMER_SECTION_SECONDS,
+        )
         # HQ's audit alerts ask where a customer was served.
         register_served("returns", audit_served_pairs)
         # The abuse signals' tallies: kept by the order and return events, merged and

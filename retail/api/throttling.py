@@ -21,7 +21,9 @@ class ClientRateThrottle(BaseThrottle):
         seconds = PERIODS[period]
         window = int(time.time() // seconds)
         key = f"aisle:api-rate:{client.pk}:{seconds}:{window}"
-        if cache.add(key, 1, timeout=seconds + 1):
+        if hasattr(cache, "hit"):  # Redis: one round trip
+            count = cache.hit(key, seconds + 1)
+        elif cache.add(key, 1, timeout=seconds + 1):
             count = 1
         else:
             try:

@@ -65,6 +65,9 @@ def test_an_unchanged_queue_answers_304_without_a_query(
     assert again["ETag"] == etag
     assert again["Cache-Control"] == "private, no-cache"
     assert "HX-Request" in again["Vary"]
+    # No body, so no policy to build for it: the browser keeps the one it revalidated.
+    assert "Content-Security-Policy" in first
+    assert "Content-Security-Policy" not in again
 
 
 def test_a_new_pickup_a_state_change_and_a_check_in_each_render_the_next_poll(

@@ -3,11 +3,14 @@ cache pointed at a closed port) the API, the tablet and the login keep working."
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import uuid
 
 import pytest
 import redis
+import time_machine
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCacheClient
 from django.urls import reverse
@@ -190,4 +193,50 @@ def test_one_redis_client_serves_every_call_and_comes_back_after_an_outage(setti
     assert cache.get("aisle:test:kept") == 1
     assert backend._cache.get_client() is client
     cache.delete("aisle:test:kept")
+    _forget_outages()
+
+
+def test_a_counter_hit_counts_and_expires_in_one_round_trip(settings):
+    """The API's rate limit counts with `hit`: set-if-absent with its lifetime and
+    increment, pipelined, instead of add, exists and incr."""
+    _forget_outages()
+    settings.CACHES = cache_settings("redis://127.0.0.1:6379/12")
+    backend = caches["default"]
+    key = f"aisle:test:hits:{uuid.uuid4().hex}"
+    sent = []
+    client = backend._cache.get_client(write=True)
+    original = client.connection_pool.get_connection
+
+    def counting(*args, **kwargs):
+        sent.append(1)
+        return original(*args, **kwargs)
+
+    client.connection_pool.get_connection = counting
+    try:
+        assert [cache.hit(key, 5) for _ in range(3)] == [1, 2, 3]
+    finally:
+        client.connection_pool.get_connection = original
+    assert len(sent) == 3  # one connection use (one round trip) per hit
+    assert cache.get(key) == 3
+    assert 0 < client.ttl(backend.make_and_validate_key(key)) <= 5
+    cache.delete(key)
+    _forget_outages()
+
+
+def test_a_counter_hit_with_redis_unreachable_counts_one(dead_cache):
+    assert dead_cache.hit("aisle:test:hits", 5) == 1
+
+
+def test_the_api_rate_limit_counts_in_redis(settings, db, client):
+    """With Redis as the cache the limit still refuses the request past the rate."""
+    _forget_outages()
+    settings.CACHES = cache_settings("redis://127.0.0.1:6379/12")
+    cache.clear()
+    _row, key = factories.api_client("customers:read", rate="3/m")
+    headers = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    with time_machine.travel(dt.datetime(2026, 12, 4, 10, 0, 0, tzinfo=dt.UTC), tick=False):
+        answers = [client.get("/api/v1/customers/NO-SUCH/", **headers) for _ in range(4)]
+    assert [a.status_code for a in answers] == [404, 404, 404, 429]
+    assert answers[-1].json()["code"] == "throttled"
+    cache.clear()
     _forget_outages()
