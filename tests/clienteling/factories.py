@@ -99,6 +99,8 @@ def skilled(user, skill, level):
     )
 
 
-def associate_at(store, **work):
+def associate_at(store, *, first_name=None, last_name=None, **work):
     """A new associate of the store, working there (see `works`)."""
-    return works(factories.StaffFactory(role="associate", home_store=store), store, **work)
+    names = {k: v for k, v in (("first_name", first_name), ("last_name", last_name)) if v}
+    person = factories.StaffFactory(role="associate", home_store=store, **names)
+    return works(person, store, **work)
