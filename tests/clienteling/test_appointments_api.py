@@ -18,6 +18,7 @@ from retail import services as retail_services
 from retail.models import WebhookDelivery
 from tests import factories
 from tests.clienteling.factories import TopicFactory, associate_at, offer
+from tests.retail.api.schema import assert_matches_schema
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = dt.date(2030, 3, 4)
@@ -100,6 +101,7 @@ def test_topics_lists_what_the_store_offers(api, store, other_store, topic):
         "store": "S01",
         "topics": [{"code": "fitting", "name": "Fitting", "minutes": 60}],
     }
+    assert_matches_schema(response, "GET", f"{URL}topics/")
 
 
 def test_topics_of_an_unknown_store_is_a_validation_error(api, db):
@@ -116,6 +118,7 @@ def test_slots_are_listed_in_the_store_s_time_zone_with_their_capacity(api, stor
     response = api.get(f"{URL}slots/", store="S01", topic="fitting", **{"from": "2030-03-04"})
 
     assert response.status_code == 200
+    assert_matches_schema(response, "GET", f"{URL}slots/")
     data = response.json()
     assert (data["store"], data["topic"]) == ("S01", "fitting")
     monday = [s for s in data["slots"] if s["start"].startswith("2030-03-04")]
@@ -146,6 +149,7 @@ def test_bad_slot_queries_are_validation_errors(api, store, topic, params):
 
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
+    assert_matches_schema(response, "GET", f"{URL}slots/")
 
 
 def test_the_slots_of_a_week_take_a_fixed_number_of_queries(
@@ -193,7 +197,10 @@ def test_booking_answers_201_with_the_appointment(api, store, topic, customer, a
         "note": "Wedding suit",
         "created_at": data["created_at"],
     }
-    assert api.get(f"{URL}WEB-A1/").json() == data
+    assert_matches_schema(response, "POST", URL)
+    read = api.get(f"{URL}WEB-A1/")
+    assert read.json() == data
+    assert_matches_schema(read, "GET", URL + "{appointment_ref}/")
 
 
 def test_the_same_body_again_is_200_and_another_body_409(api, store, topic, customer, ann):
@@ -206,6 +213,8 @@ def test_the_same_body_again_is_200_and_another_body_409(api, store, topic, cust
     assert again.json() == first.json()
     assert other.status_code == 409
     assert other.json()["code"] == "appointment_ref_conflict"
+    for response in (again, other):
+        assert_matches_schema(response, "POST", URL)
     assert Appointment.objects.count() == 1
 
 
@@ -225,6 +234,7 @@ def test_a_start_that_is_not_a_free_listed_slot_is_409(
     assert response.status_code == 409
     assert response.json()["code"] == "slot_unavailable"
     assert response.json()["reason"] == reason
+    assert_matches_schema(response, "POST", URL)
     assert not Appointment.objects.exists()
 
 
@@ -293,6 +303,7 @@ def test_cancel_frees_the_slot_and_what_was_set_aside(
     again = api.post(f"{URL}WEB-A1/cancel/")
 
     assert response.status_code == 200
+    assert_matches_schema(response, "POST", URL + "{appointment_ref}/cancel/")
     assert response.json()["state"] == "cancelled"
     assert response.json()["set_asides"][0]["state"] == "released"
     assert again.status_code == 200
@@ -309,6 +320,7 @@ def test_cancel_after_the_start_is_409(api, store, topic, customer, ann):
 
     assert response.status_code == 409
     assert response.json()["code"] == "not_cancellable"
+    assert_matches_schema(response, "POST", URL + "{appointment_ref}/cancel/")
 
 
 # --- Webhooks -----------------------------------------------------------------------------
