@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -218,6 +218,24 @@ def _reserve(
     return rows
 
 
+def _conflict() -> AppointmentError:
+    return AppointmentError(
+        "appointment_ref_conflict",
+        _("An appointment with this reference was booked with other details."),
+    )
+
+
+def _replay(appointment_ref: str, fingerprint: str) -> Appointment | None:
+    """The appointment already booked with this reference by the same request, or
+    None when there is none; another request's raises `appointment_ref_conflict`."""
+    existing = Appointment.objects.filter(appointment_ref=appointment_ref).first()
+    if existing is None:
+        return None
+    if fingerprint and existing.fingerprint == fingerprint:
+        return existing
+    raise _conflict()
+
+
 @transaction.atomic
 def appointment_book(
     *,
@@ -242,14 +260,9 @@ def appointment_book(
     slot start, during every associate's break or with nobody free
     (`slot_unavailable`, with its `reason`), items to set aside the store cannot hold
     (`insufficient_stock` with `skus`)."""
-    existing = Appointment.objects.filter(appointment_ref=appointment_ref).first()
+    existing = _replay(appointment_ref, fingerprint)
     if existing is not None:
-        if fingerprint and existing.fingerprint == fingerprint:
-            return existing, False
-        raise AppointmentError(
-            "appointment_ref_conflict",
-            _("An appointment with this reference was booked with other details."),
-        )
+        return existing, False
     if customer is None:
         raise AppointmentInvalid({"customer_ref": [_("Unknown customer.")]})
     if not is_offered(topic, store):
@@ -269,25 +282,37 @@ def appointment_book(
     # took someone has committed by the time the lock is ours.
     locks.staff_for_update(calendar.shifts)
     calendar = slotting.load_calendar(store, topic, start, end, associate_ids=calendar.shifts)
+    # The same request sent twice at once: the second waited for the first's lock.
+    existing = _replay(appointment_ref, fingerprint)
+    if existing is not None:
+        return existing, False
     free = slotting.free_at(calendar, start)
     if not free:
         raise _refuse_slot(slotting.explain(calendar, start, now=now))
     associate_id = _fewest_that_day(store, free, start)
-    appointment = Appointment.objects.create(
-        appointment_ref=appointment_ref,
-        customer=customer,
-        store=store,
-        topic=topic,
-        associate_id=associate_id,
-        start=start,
-        end=end,
-        busy_until=end + dt.timedelta(minutes=topic.buffer_minutes),
-        code=_new_code(),
-        note=note,
-        source=source,
-        api_client=api_client,
-        fingerprint=fingerprint,
-    )
+    try:
+        with transaction.atomic():
+            appointment = Appointment.objects.create(
+                appointment_ref=appointment_ref,
+                customer=customer,
+                store=store,
+                topic=topic,
+                associate_id=associate_id,
+                start=start,
+                end=end,
+                busy_until=end + dt.timedelta(minutes=topic.buffer_minutes),
+                code=_new_code(),
+                note=note,
+                source=source,
+                api_client=api_client,
+                fingerprint=fingerprint,
+            )
+    except IntegrityError:
+        # The same reference booked meanwhile through other associates' locks.
+        existing = _replay(appointment_ref, fingerprint)
+        if existing is None:
+            raise
+        return existing, False
     if items:
         try:
             _reserve(appointment, items, by)

@@ -387,6 +387,46 @@ def test_a_merge_moves_appointments_to_the_survivor(api, store, topic, customer,
 THREADS = 20
 
 
+def race(key, bodies):
+    """POST each body from its own thread at once; (status, code) of each answer."""
+    statuses, errors = [], []
+    barrier = threading.Barrier(len(bodies))
+
+    def worker(data):
+        try:
+            barrier.wait()
+            response = Api(key).post(URL, data)
+            code = response.json().get("code", "") if response.status_code >= 400 else ""
+            statuses.append((response.status_code, code))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(data,)) for data in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    return statuses
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_booking_sent_many_times_at_once_books_once():
+    store = factories.StoreFactory(code="S01")
+    offer(TopicFactory(code="fitting", minutes=60), store)
+    associate_at(store, starts=(10, 0), ends=(12, 0))
+    factories.CustomerFactory(customer_ref="WEB-C1")
+    _client, key = factories.api_client("appointments:write", rate="100000/s")
+
+    statuses = race(key, [body()] * THREADS)
+
+    assert sorted(statuses) == [(200, "")] * (THREADS - 1) + [(201, "")]
+    assert Appointment.objects.count() == 1
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_for_the_last_slot_exactly_one_books_it():
@@ -396,33 +436,12 @@ def test_racing_for_the_last_slot_exactly_one_books_it():
     for i in range(THREADS):
         factories.CustomerFactory(customer_ref=f"WEB-C{i}")
     _client, key = factories.api_client("appointments:write", rate="100000/s")
-    statuses, errors = [], []
-    barrier = threading.Barrier(THREADS)
 
-    def worker(i):
-        try:
-            barrier.wait()
-            response = Api(key).post(
-                URL, body(appointment_ref=f"WEB-A{i}", customer_ref=f"WEB-C{i}")
-            )
-            statuses.append(
-                (
-                    response.status_code,
-                    response.json()["code"] if response.status_code != 201 else "",
-                )
-            )
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    statuses = race(
+        key,
+        [body(appointment_ref=f"WEB-A{i}", customer_ref=f"WEB-C{i}") for i in range(THREADS)],
+    )
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-
-    assert errors == []
-    assert sorted(statuses).count((201, "")) == 1
+    assert statuses.count((201, "")) == 1
     assert statuses.count((409, "slot_unavailable")) == THREADS - 1
     assert Appointment.objects.count() == 1
