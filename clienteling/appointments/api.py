@@ -10,7 +10,12 @@ from collections import Counter
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,6 +43,22 @@ def _store(code: str, field: str = "store") -> Store:
     return store
 
 
+DAY_SCHEMA = {
+    "type": "string",
+    "format": "date",
+    "maxLength": 10,
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+}
+
+
+@extend_schema_field(DAY_SCHEMA)
+class DayField(serializers.DateField):
+    """A store day, YYYY-MM-DD (stated with its length and pattern in the schema)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=["iso-8601"], **kwargs)
+
+
 class StoreQuerySerializer(serializers.Serializer):
     store = serializers.CharField(max_length=16, help_text="A store's code.")
 
@@ -49,7 +70,7 @@ class SlotsQuerySerializer(StoreQuerySerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["from"] = serializers.DateField(
+        fields["from"] = DayField(
             required=False,
             help_text="The first store day (YYYY-MM-DD, within a year of today); default "
             "today in the store's time zone.",
