@@ -122,7 +122,8 @@ def load_calendar(
     """The calendar of `store` for `topic` between two moments (6 queries at most,
     whatever the range). `associate_ids` narrows it to those people."""
     tz = store.tz
-    opening = week_hours(store)  # 2 queries: hours and closures
+    # 2 queries: hours and closures; a closed store (`is_open` off) has no hours at all.
+    opening = week_hours(store) if store.is_open else Week()
     rows = WorkingHours.objects.filter(store=store, associate__is_active=True)
     if associate_ids is not None:
         rows = rows.filter(associate_id__in=list(associate_ids))

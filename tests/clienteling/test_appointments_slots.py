@@ -124,6 +124,16 @@ def test_a_closure_day_has_no_slots(store, topic):
     assert {s.start.date() for s in found} == {MONDAY + dt.timedelta(days=1)}
 
 
+def test_a_closed_store_has_no_slots(store, topic):
+    associate_at(store, starts=(9, 0), ends=(11, 0))
+    store.is_open = False
+    store.save(update_fields=["is_open"])
+
+    found = services.store_slots(store=store, topic=topic, first_day=MONDAY, days=7, now=BEFORE)
+
+    assert found == []
+
+
 def test_capacity_counts_the_free_qualified_associates(store, topic):
     associate_at(store, starts=(9, 0), ends=(11, 0))
     associate_at(store, starts=(9, 0), ends=(11, 0))
