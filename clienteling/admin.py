@@ -85,3 +85,7 @@ class CartAdmin(ReadOnly):
     list_filter = ("state", "store")
     search_fields = ("order_ref", "associate__email")
     list_select_related = ("store", "associate", "customer")
+
+
+# Appointments keep their admin in their own package.
+from clienteling.appointments import admin as appointments_admin  # noqa: E402, F401

@@ -9,8 +9,13 @@ class ClientelingConfig(AppConfig):
 
     def ready(self) -> None:
         from clienteling import customer_rights, profile, services, views
+        from clienteling.appointments import customer_rights as appointment_rights
+        from clienteling.appointments import services as appointments
+        from clienteling.appointments import webhooks as appointment_webhooks
         from clienteling.audit_served import served_pairs as audit_served_pairs
+        from inventory.services import register_shortage_handler
         from retail import customer_data, customer_page, events, messaging, retention
+        from retail import webhooks as webhook_core
         from retail.audit import register_served
 
         customer_data.register(
@@ -20,6 +25,20 @@ class ClientelingConfig(AppConfig):
             count=services.count_customer,
             export=customer_rights.export,
             erase=customer_rights.erase,
+        )
+        customer_data.register(
+            "clienteling.appointments",
+            title=_("Appointments"),
+            merge=appointment_rights.merge,
+            count=appointment_rights.count,
+            export=appointment_rights.export,
+            erase=appointment_rights.erase,
+            blocks=appointment_rights.blocks,
+        )
+        # Items set aside for appointments give way to a till sale or a count, once.
+        register_shortage_handler(appointments.handle_stock_shortage)
+        webhook_core.register_subject(
+            appointment_webhooks.SUBJECT, exists=appointment_webhooks.appointment_exists
         )
         customer_page.register(
             "clienteling",

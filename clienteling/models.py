@@ -441,3 +441,19 @@ class SalesCredit(models.Model):
         from orders.models import Channel
 
         return str(dict(Channel.choices).get(self.channel, self.channel))
+
+
+# Appointments (issue #24) keep their models in their own package.
+from clienteling.appointments.models import (  # noqa: E402, F401
+    Appointment,
+    AppointmentEvent,
+    AppointmentSource,
+    AppointmentState,
+    ExceptionKind,
+    SetAside,
+    SetAsideState,
+    Topic,
+    TopicOffering,
+    WorkingException,
+    WorkingHours,
+)

@@ -32,3 +32,12 @@ def recommendations_rebuild() -> int:
     from clienteling import recommendations
 
     return recommendations.rebuild()
+
+
+@shared_task(name="clienteling.tasks.appointments_release_ended", ignore_result=True)
+def appointments_release_ended() -> int:
+    """Beat, every five minutes: units set aside for appointments that have ended go
+    back to the shelf (idempotent: each is released once)."""
+    from clienteling.appointments import services
+
+    return services.appointments_release_ended()

@@ -1,7 +1,8 @@
-"""Row locks on stock, taken in one fixed order (by pk) so that nothing deadlocks.
+"""Row locks, taken in one fixed order (by pk) so that nothing deadlocks.
 
 Every service that changes stock figures locks its `StockLevel` rows here
-first; availability is checked only while the lock is held.
+first; availability is checked only while the lock is held. Bookings lock the
+associates whose time they take (`staff_for_update`) the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from operator import or_
 from django.db.models import Q
 
 from inventory.models import StockLevel
+from retail.models import User
 
 Key = tuple[int, int]  # (location_id, variant_id)
 
@@ -58,3 +60,19 @@ def stock_levels_at_for_update(
         rows.select_related("variant", "location").order_by("pk").select_for_update(of=("self",))
     )
     return {row.variant_id: row for row in locked}
+
+
+def staff_for_update(user_ids: Iterable[int]) -> list[int]:
+    """Lock staff accounts' rows in pk order and return the ids locked: a booking
+    (`clienteling.appointments`) locks every associate it might assign, then checks
+    who is free while the lock is held, so one associate is never booked twice for
+    the same time. Must run inside a transaction."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    return list(
+        User.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )

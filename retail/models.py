@@ -776,6 +776,8 @@ class Scope(models.TextChoices):
     AVAILABILITY_READ = "availability:read", _("Read availability")
     CATALOG_WRITE = "catalog:write", _("Create and update products, variants and prices")
     STOCK_WRITE = "stock:write", _("Record stock receipts, adjustments and counts")
+    APPOINTMENTS_READ = "appointments:read", _("Read appointments and bookable slots")
+    APPOINTMENTS_WRITE = "appointments:write", _("Book and cancel appointments")
 
 
 rate_validator = RegexValidator(

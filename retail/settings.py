@@ -362,6 +362,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "clienteling.tasks.recommendations_rebuild",
         "schedule": 21600.0,
     },
+    # Appointments that have ended give back what was set aside for them (catches up).
+    "clienteling-appointments-ended": {
+        "task": "clienteling.tasks.appointments_release_ended",
+        "schedule": 300.0,
+    },
     # Pickups: the reminder a day before the hold ends, then expiry (catches up).
     "orders-pickups-sweep": {"task": "orders.tasks.pickups_sweep", "schedule": 900.0},
     "orders-promises-watch": {"task": "orders.tasks.promises_watch", "schedule": 900.0},

@@ -293,6 +293,35 @@ class World:
     users: dict
 
 
+def _appointment(store, customer):
+    """A topic, an associate's hours and an exception, and a booking (issue #24)."""
+    import datetime as dt
+
+    from clienteling.appointments import services as appointments
+    from clienteling.models import WorkingException
+    from tests.clienteling.factories import TopicFactory, associate_at, offer
+
+    topic = offer(TopicFactory(code="fitting"), store)
+    ann = associate_at(store)
+    tomorrow = store.local_now().date() + dt.timedelta(days=1)
+    WorkingException.objects.create(
+        associate=ann,
+        kind="leave",
+        starts_on=tomorrow,
+        ends_on=tomorrow,
+        starts=dt.time(16),
+        ends=dt.time(17),
+    )
+    appointments.appointment_book(
+        appointment_ref="WEB-A1",
+        customer=customer,
+        store=store,
+        topic=topic,
+        start=dt.datetime.combine(tomorrow, dt.time(10), tzinfo=store.tz),
+        source="api",
+    )
+
+
 @pytest.fixture
 def world(db):
     store = factories.StoreFactory(code="S01")
@@ -327,6 +356,7 @@ def world(db):
     factories.ProductTranslationFactory(product=variant.product)
     factories.CategoryTranslationFactory(category=variant.product.category)
     factories.AttributeTranslationFactory()
+    _appointment(store, customer)
 
     users = {
         "associate": factories.StaffFactory(role="associate", home_store=store),

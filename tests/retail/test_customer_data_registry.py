@@ -32,6 +32,8 @@ COVERAGE: dict[str, str | None] = {
     "clienteling.Outreach": "clienteling",
     "clienteling.Cart": "clienteling",
     "clienteling.SellingSession": "clienteling",
+    # Appointments (issue #24): a booked one blocks an erasure.
+    "clienteling.Appointment": "clienteling.appointments",
     "returns.Return": "returns",
     "returns.PolicyException": "returns.policy_exceptions",
     # Insights' per-customer rollups (figures derived from orders and browsing).
@@ -66,6 +68,7 @@ NOT_CUSTOMER_DATA: dict[str, str] = {
     "inventory.CarrierService": "carriers (a company name, not a person)",
     "training.SkillArea": "training catalogue",
     "training.Skill": "training catalogue",
+    "clienteling.Topic": "appointment topics (what can be booked)",
     "training.CertificationReminder": "reminders to staff",
 }
 
