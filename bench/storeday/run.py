@@ -161,7 +161,7 @@ def report(result: dict, queries: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--database", default="aisle_bench_storeday")
+    parser.add_argument("--database", default="aisle_bench_large")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     parser.add_argument("--scale", default="large", choices=["small", "large"])
     parser.add_argument("--start", type=int, default=50)
