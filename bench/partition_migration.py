@@ -14,6 +14,10 @@ each on its own connection, try every 20 ms:
 
 Prints the migration's wall time and, for each probe, the longest it waited (the
 time that kind of statement was locked out), then the partitions made.
+
+With `--copy-of aisle_bench_large` it measures on the large demo's own events
+instead: the database is copied (`CREATE DATABASE … TEMPLATE`), the copy migrated back
+to clienteling 0004, and the probes read the customer with the most events.
 """
 
 from __future__ import annotations
@@ -62,26 +66,56 @@ def probe(url: str, sql: str, stop: threading.Event, worst: list[float]) -> None
             time.sleep(0.02)
 
 
+def copy_database(server_url: str, template: str, name: str) -> str:
+    """(Re)create `name` as a copy of the database `template`; returns its URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(server_url)
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
 def main() -> int:
     import psycopg
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", default="aisle_bench_partitions")
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--copy-of",
+        help="measure on a copy of this seeded database (e.g. aisle_bench_large: the large "
+        "demo's events) instead of generated rows; the copy is migrated back first",
+    )
     args = parser.parse_args()
 
     server = harness.require_postgres("bench/partition_migration.py")
-    db = harness.fresh_database(server, args.database)
-    env = harness.environment(db)
-    harness.manage(env, "migrate", "--no-input")
-    harness.manage(env, "migrate", "clienteling", "0004", "--no-input")
-    with psycopg.connect(db, autocommit=True) as conn:
-        conn.execute(CUSTOMERS)
+    if args.copy_of:
+        db = copy_database(server, args.copy_of, args.database)
+        env = harness.environment(db)
         started = time.monotonic()
-        conn.execute(GENERATE, {"rows": args.rows})
+        harness.manage(env, "migrate", "clienteling", "0004", "--no-input")
+        print(f"{args.copy_of} copied and migrated back in {time.monotonic() - started:.1f} s")
+    else:
+        db = harness.fresh_database(server, args.database)
+        env = harness.environment(db)
+        harness.manage(env, "migrate", "--no-input")
+        harness.manage(env, "migrate", "clienteling", "0004", "--no-input")
+    with psycopg.connect(db, autocommit=True) as conn:
+        if not args.copy_of:
+            conn.execute(CUSTOMERS)
+            started = time.monotonic()
+            conn.execute(GENERATE, {"rows": args.rows})
+            print(f"{args.rows:,} events generated in {time.monotonic() - started:.1f} s")
         conn.execute("VACUUM ANALYZE clienteling_browsingevent")
-        print(f"{args.rows:,} events generated in {time.monotonic() - started:.1f} s", flush=True)
-        customer = conn.execute("SELECT min(id) FROM retail_customer").fetchone()[0]
+        args.rows = conn.execute("SELECT count(*) FROM clienteling_browsingevent").fetchone()[0]
+        customer = conn.execute(
+            "SELECT customer_id FROM clienteling_browsingevent WHERE customer_id IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()[0]
 
     stop = threading.Event()
     write_worst, read_worst = [0.0], [0.0]

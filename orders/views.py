@@ -57,7 +57,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     pickup.annotate_for_display(page.object_list, now)
-    counts = pickup.queue_counts(store, now=now)
+    counts = _counts(store)
     context = {
         "store": store,
         "nav": "pickups",
@@ -101,10 +101,23 @@ def panel(request: HttpRequest) -> HttpResponse:
     context = {
         "store": store,
         "rows": rows,
-        "tabs": _tabs(pickup.queue_counts(store, now=now)),
+        "tabs": _tabs(_counts(store)),
         "now": now,
     }
     return render(request, "orders/panel.html", context)
+
+
+def _counts(store) -> dict[str, int]:
+    """The queue's counts per tab, drawn once per change and time step for every tablet
+    of the store (`retail.polls.kept_value`): building that query cost the full page
+    more than its rows."""
+    return polls.kept_value(
+        polls.PICKUPS,
+        store.pk,
+        "counts",
+        lambda at: pickup.queue_counts(store, now=at),
+        store_id=store.pk,
+    )
 
 
 # --- One pickup: pick, short, ready -----------------------------------------------------

@@ -86,6 +86,29 @@ def _step(store_id: int) -> tuple[int, dt.datetime]:
     return number, dt.datetime.fromtimestamp(start, tz=dt.UTC)
 
 
+def kept_value(kind: str, scope, name: str, compute: Callable[[dt.datetime], object], *, store_id):
+    """`compute(at)` for the start of the store's current time step, kept in the shared
+    cache under the kind's version for `scope`: what every tablet of the store draws
+    alike (the queue's counts, say) is drawn once per change and step, however many
+    open the page. No version known (no shared cache, one emptied or unreachable):
+    computed for now, not kept."""
+    if not settings.AISLE_SHARED_CACHE:
+        return compute(timezone.now())
+    key = version_key(kind, scope)
+    found = versions.known([key, STORES_VERSION])
+    if found is None:
+        return compute(timezone.now())
+    step, start = _step(store_id)
+    parts = [kind, str(scope), name, found[key], found[STORES_VERSION], str(step)]
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    kept_key = f"aisle:poll:value:{digest}"
+    value = cache.get(kept_key)
+    if value is None:
+        value = compute(start)
+        cache.set(kept_key, value, int(settings.AISLE_POLL_TIME_STEP_SECONDS) + KEPT_MARGIN)
+    return value
+
+
 def _is_fragment_get(request) -> bool:
     """An htmx GET in place (a poll, a panel's load), not a boosted page."""
     return (

@@ -23,6 +23,53 @@ def _session(user) -> str:
     return client.cookies["sessionid"].value
 
 
+OPEN_PICKUPS = 8
+
+
+def _open_pickups(store, stocked: list[tuple[str, str]], customers: list[int]) -> None:
+    """Give the store `OPEN_PICKUPS` pickups to pick, placed through the real services
+    where the demo left it fewer: each store's associates scan their own pickups (the
+    demo opens pickups in a few stores only, and a hundred virtual stores scanning those
+    few would wait on each other's row locks, which no real network does). Idempotent:
+    the refs are fixed per store."""
+    from decimal import Decimal
+
+    from orders import services
+    from orders.models import Fulfillment, Order
+    from retail.models import Customer, Variant
+
+    have = Fulfillment.objects.filter(pickup_store=store, state__in=("reserved", "picking")).count()
+    if have >= OPEN_PICKUPS or len(stocked) < 2 or not customers:
+        return
+    variants = {
+        v.sku: v
+        for v in Variant.objects.filter(
+            sku__in=[sku for sku, _p in stocked], active=True, product__active=True
+        )
+    }
+    skus = [sku for sku, _p in stocked if sku in variants]
+    if len(skus) < 2:
+        return
+    for n in range(OPEN_PICKUPS - have):
+        ref = f"STOREDAY-{store.code}-{n}"
+        if Order.objects.filter(order_ref=ref).exists():
+            continue
+        a, b = variants[skus[n % len(skus)]], variants[skus[(n + 1) % len(skus)]]
+        services.order_place(
+            services.OrderInput(
+                order_ref=ref,
+                channel="web",
+                customer=Customer.objects.get(pk=customers[n % len(customers)]),
+                lines=[services.LineInput(a, 1, a.price), services.LineInput(b, 1, b.price)],
+                method="pickup",
+                store=store,
+                tender="card",
+                amount=Decimal(a.price) + Decimal(b.price),
+                fingerprint=ref,
+            )
+        )
+
+
 def write(path: str, *, base: str, key: str) -> None:
     from inventory.models import StockLevel
     from orders.models import Fulfillment, FulfillmentLine
@@ -35,17 +82,6 @@ def write(path: str, *, base: str, key: str) -> None:
         kiosk = staff.filter(role=Role.KIOSK).select_related("user").first()
         if associate is None or kiosk is None:
             continue
-        pickups = list(
-            Fulfillment.objects.filter(
-                pickup_store=store, state__in=("reserved", "picking", "ready")
-            ).values_list("pk", flat=True)[:20]
-        )
-        scans = [
-            (line.fulfillment_id, line.order_line.variant.barcode or line.order_line.variant.sku)
-            for line in FulfillmentLine.objects.filter(
-                fulfillment__pickup_store=store, fulfillment__state__in=("reserved", "picking")
-            ).select_related("order_line__variant")[:20]
-        ]
         stocked = [
             (sku, f"{price:.2f}")
             for sku, price in StockLevel.objects.filter(
@@ -57,6 +93,18 @@ def write(path: str, *, base: str, key: str) -> None:
             .order_by("pk")
             .values_list("pk", flat=True)[:50]
         )
+        _open_pickups(store, stocked, customers)
+        pickups = list(
+            Fulfillment.objects.filter(
+                pickup_store=store, state__in=("reserved", "picking", "ready")
+            ).values_list("pk", flat=True)[:20]
+        )
+        scans = [
+            (line.fulfillment_id, line.order_line.variant.barcode or line.order_line.variant.sku)
+            for line in FulfillmentLine.objects.filter(
+                fulfillment__pickup_store=store, fulfillment__state__in=("reserved", "picking")
+            ).select_related("order_line__variant")[:20]
+        ]
         if not (pickups and scans and stocked and customers):
             continue
         stores.append(

@@ -286,3 +286,32 @@ def test_a_manager_working_in_their_other_store_polls_without_a_query(
     etag = poll(client)["ETag"]
     with django_assert_num_queries(0):
         assert poll(client, etag=etag).status_code == 304
+
+
+def test_the_queues_counts_are_drawn_once_per_change_for_every_tablet(
+    associate, store, net, django_capture_on_commit_callbacks
+):
+    """The full page's tab counts are one heavy query to build: kept under the queue's
+    version, so a second tablet opening the page does not draw them again, and a new
+    pickup (a version bump) shows in them at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    place(store, [(net["jumper"], 1)], ref="WEB-1")
+    tablet(associate)  # drew the counts
+    other = factories.StaffFactory(role="associate", home_store=store)
+    second = Client()
+    second.force_login(other)
+    second.get(QUEUE)  # its session and user kept
+    with CaptureQueriesContext(connection) as kept:
+        page = second.get(QUEUE)
+    assert 'data-count="total">1<' in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        place(store, [(net["jumper"], 1)], ref="WEB-2")
+    with CaptureQueriesContext(connection) as drawn:
+        page = second.get(QUEUE)
+    assert 'data-count="total">2<' in page.content.decode()
+    assert len(drawn) == len(kept) + 1  # the counts, drawn again once
+    with CaptureQueriesContext(connection) as again:
+        second.get(QUEUE)
+    assert len(again) == len(kept)
