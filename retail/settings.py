@@ -418,7 +418,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for a choice set the API uses in several places.
-    "ENUM_NAME_OVERRIDES": {"RefundToEnum": ["original", "store_credit"]},
+    "ENUM_NAME_OVERRIDES": {
+        "RefundToEnum": ["original", "store_credit"],
+        # A return's state kept its name when appointments brought other "state" sets.
+        "StateEnum": ["requested", "awaiting_approval", "completed", "refused", "cancelled"],
+    },
 }
 
 # --- Security -------------------------------------------------------------
