@@ -207,7 +207,10 @@ def main() -> int:
         env,
         "from retail.models import ApiClient; "
         f"ApiClient.objects.filter(name='storeday-{os.getpid()}').update(webhook_url='{receiver}', "
-        "webhook_secret='bench-secret')",
+        "webhook_secret='bench-secret'); "
+        # An earlier run's client would still get every webhook, at a receiver long gone.
+        "ApiClient.objects.filter(name__startswith='storeday-').exclude("
+        f"name='storeday-{os.getpid()}').update(is_active=False, webhook_url='')",
     )
     folder = Path(tempfile.mkdtemp(prefix="storeday-"))
     config = folder / "config.json"
