@@ -192,8 +192,14 @@ def _query_counts(client, urls) -> dict[str, int]:
 
 
 def test_queue_panel_order_page_and_fragments_run_in_the_same_queries_at_two_sizes(
-    tablet, store, net
+    tablet, store, net, monkeypatch
 ):
+    from retail import polls
+
+    # One time step throughout: a step turning between two measurements would draw
+    # what is kept per step (the queue's counts) again in one of them.
+    fixed = polls.time.time()
+    monkeypatch.setattr(polls.time, "time", lambda: fixed)
     made = orders_at(store, net, 3)
     f, ready = made[0], made[1]
 

@@ -289,7 +289,7 @@ def test_a_manager_working_in_their_other_store_polls_without_a_query(
 
 
 def test_the_queues_counts_are_drawn_once_per_change_for_every_tablet(
-    associate, store, net, django_capture_on_commit_callbacks
+    associate, store, net, django_capture_on_commit_callbacks, monkeypatch
 ):
     """The full page's tab counts are one heavy query to build: kept under the queue's
     version, so a second tablet opening the page does not draw them again, and a new
@@ -297,6 +297,9 @@ def test_the_queues_counts_are_drawn_once_per_change_for_every_tablet(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    # One time step throughout: a step turning mid-test would draw the counts again.
+    fixed = polls.time.time()
+    monkeypatch.setattr(polls.time, "time", lambda: fixed)
     place(store, [(net["jumper"], 1)], ref="WEB-1")
     tablet(associate)  # drew the counts
     other = factories.StaffFactory(role="associate", home_store=store)
