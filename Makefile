@@ -45,8 +45,13 @@ lint: install
 check-migrations: install
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Two passes: everything but the browser tests on two processes (pytest-xdist, a test
+# file per process at a time, each with its own test database and Redis databases:
+# tests/parallel.py), then the browser tests in one process (one server, one browser).
+TEST_PROCESSES ?= 2
 test: lint check-migrations
-	$(PY) -m pytest
+	$(PY) -m pytest -p tests.parallel -n $(TEST_PROCESSES) --dist loadfile --ignore=tests/browser
+	$(PY) -m pytest tests/browser
 
 # PostgreSQL at PG_HOST:PG_PORT (127.0.0.1:5432) as PG_USER (postgres); Debian's pgbouncer.
 test-pgbouncer: install

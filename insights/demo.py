@@ -171,11 +171,9 @@ def _analyze() -> None:
     """Fresh planner statistics before the rollups read the history back: it was
     written in this transaction, which autovacuum cannot see, so without this the
     day-by-day queries are planned for tables as they were before the history."""
-    from django.db import connection
+    from retail.bulk import analyze_tables
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    analyze_tables()
 
 
 def _tallies(ctx: DemoContext) -> None:

@@ -49,3 +49,19 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+
+
+def analyze_tables() -> None:
+    """Fresh planner statistics for Aisle's own tables after a bulk load (PostgreSQL;
+    nothing elsewhere). Named tables only: a bare `ANALYZE` also samples the catalogs
+    every database shares (`pg_authid`, `pg_database`, …) and keeps a lock on them
+    until the transaction ends, which stalls a bare `ANALYZE` in any other database
+    (another seed, a parallel test run) for as long."""
+    if connection.vendor != "postgresql":
+        return
+    tables = connection.introspection.django_table_names(only_existing=True)
+    if not tables:
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(quote(name) for name in sorted(tables)))

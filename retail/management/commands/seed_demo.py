@@ -14,9 +14,10 @@ from allauth.mfa import app_settings as mfa_settings
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from retail.bulk import analyze_tables
 from retail.demo import (
     DEMO_PASSWORD,
     HQ_EMAIL,
@@ -77,10 +78,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 module.seed(ctx)
             self.stdout.write(f"  done in {time.monotonic() - step_started:.1f} s")
-        if connection.vendor == "postgresql":
-            # Fresh planner statistics after a bulk load, so the first queries use the indexes.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        # Fresh planner statistics after a bulk load, so the first queries use the indexes.
+        analyze_tables()
         self.stdout.write(
             self.style.SUCCESS(f"Demo network ready in {time.monotonic() - started:.1f} s.")
         )
