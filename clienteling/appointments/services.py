@@ -635,8 +635,10 @@ def qr_payload(appointment: Appointment) -> str:
 
 
 def looks_like_appointment(text: str) -> bool:
-    """Is this what a customer typed or scanned for an appointment (not a pickup)?"""
-    text = _clean_scan(text).upper()
+    """Is this what a customer typed or scanned for an appointment: its QR, or six
+    characters of its alphabet with a letter (a pickup code is six digits, an order
+    reference has a dash)?"""
+    text = "".join(str(text or "").split()).upper()
     return text.startswith(f"{QR_PREFIX}:") or bool(CODE_RE.match(text) and not text.isdigit())
 
 

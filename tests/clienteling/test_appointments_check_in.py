@@ -161,3 +161,17 @@ def test_an_open_appointments_code_is_unique_at_its_store(store, other_store, bo
     twin.pk, twin.store, twin.appointment_ref = None, store, "WEB-TWIN-2"
     twin.save()  # a cancelled appointment's code is free again
     assert Appointment.objects.filter(code=booked.code).count() == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "appointment"),
+    [
+        ("AISLEAPT1:1:ACDEFG:0123456789abcdef0123", True),
+        ("acd efg", True),
+        ("346797", False),  # six digits: a pickup code
+        ("WEB-347", False),  # an order reference
+        ("AISLE1:1:123456:0123456789abcdef0123", False),  # a pickup's QR
+    ],
+)
+def test_the_kiosk_tells_an_appointment_from_a_pickup(text, appointment):
+    assert services.looks_like_appointment(text) is appointment

@@ -258,3 +258,17 @@ def test_a_rating_link_expires(client, completed):
     assert response.status_code == 410
     completed.refresh_from_db()
     assert completed.rating is None
+
+
+def test_the_rating_is_in_the_customers_export_and_its_comment_goes_with_erasure(
+    client, completed, customer
+):
+    from clienteling.appointments import customer_rights
+
+    client.post(rate_url(completed), {"rating": "5", "comment": "Mei was delighted"})
+
+    [row] = customer_rights.export(customer)
+    assert (row["rating"], row["rating_comment"]) == (5, "Mei was delighted")
+    customer_rights.erase(customer)
+    completed.refresh_from_db()
+    assert (completed.customer, completed.rating, completed.rating_comment) == (None, 5, "")
