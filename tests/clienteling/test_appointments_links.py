@@ -62,8 +62,10 @@ def test_the_link_shows_the_appointment_and_the_free_times_to_move_to(
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Fitting" in html and "10:00" in html and "Ann" in html and "Lee-Smith" not in html
-    assert 'value="2030-03-04T11:00:00+01:00"' in html  # a free slot, in store time
+    details = html[html.index('id="appointment-details"') :]
+    assert "Fitting" in html and "Ann" in html and "Lee-Smith" not in html
+    assert "10:00–11:00" in details[: details.index("</dl>")]  # store time, not UTC
+    assert 'value="2030-03-04T11:00:00+01:00" required> 11:00–12:00' in html  # a free slot
     assert 'value="2030-03-04T10:00:00+01:00"' not in html  # its own
     assert response["Cache-Control"] == "no-store"
     assert AppointmentEvent.objects.filter(appointment=appointment).count() == 1  # GET: nothing
