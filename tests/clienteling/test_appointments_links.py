@@ -274,3 +274,50 @@ def test_the_rating_is_in_the_customers_export_and_its_comment_goes_with_erasure
     customer_rights.erase(customer)
     completed.refresh_from_db()
     assert (completed.customer, completed.rating, completed.rating_comment) == (None, 5, "")
+
+
+# --- Moving under concurrency (PostgreSQL) -----------------------------------------------------
+
+THREADS = 20
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_many_customers_moving_into_the_last_slot_at_once_exactly_one_gets_it(
+    store, topic, customer, ann
+):
+    import threading
+
+    from django.db import connections
+
+    mine = [
+        book(store, topic, customer, at(10, day=MONDAY + dt.timedelta(days=n + 1)), ref=f"M-{n}")
+        for n in range(THREADS)
+    ]
+    target = at(10)  # Ann's, free: every customer wants it
+    outcomes, errors = [], []
+    barrier = threading.Barrier(THREADS)
+
+    def move(pk):
+        try:
+            barrier.wait()
+            services.appointment_reschedule(
+                appointment=Appointment.objects.get(pk=pk), start=target, by=None
+            )
+            outcomes.append("moved")
+        except AppointmentError as exc:
+            outcomes.append(exc.code)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=move, args=(a.pk,)) for a in mine]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert errors == []
+    assert sorted(outcomes) == ["moved"] + ["slot_unavailable"] * (THREADS - 1)
+    assert Appointment.objects.filter(start=target, state="booked").count() == 1
