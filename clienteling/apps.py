@@ -61,5 +61,7 @@ class ClientelingConfig(AppConfig):
         events.register("stock_replenished", "clienteling.receivers.stock_replenished")
         events.register("order_placed", "clienteling.receivers.order_placed")
         events.register("order_cancelled", "clienteling.receivers.order_cancelled")
+        # The customer's appointment e-mails (confirmation, move, cancellation, thanks).
+        events.register("appointment_changed", "clienteling.appointments.mail.appointment_mail")
         # HQ's audit alerts ask where a customer was served.
         register_served("clienteling", audit_served_pairs)

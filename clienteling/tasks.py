@@ -41,3 +41,12 @@ def appointments_release_ended() -> int:
     from clienteling.appointments import services
 
     return services.appointments_release_ended()
+
+
+@shared_task(name="clienteling.tasks.appointments_remind", ignore_result=True)
+def appointments_remind() -> int:
+    """Beat, every ten minutes: the customers' reminders the day before their
+    appointment, inside the store's opening hours (each once)."""
+    from clienteling.appointments import mail
+
+    return mail.appointments_remind()

@@ -6,6 +6,7 @@ app_name = "kiosk"
 urlpatterns = [
     path("", views.kiosk_home, name="home"),
     path("check-in/", views.check_in, name="check_in"),
+    path("appointment/", views.appointment_check_in, name="appointment_check_in"),
     path("aisle/", views.aisle_search, name="aisle"),
     path("aisle/<str:style_code>/", views.aisle_product, name="aisle_product"),
     path("aisle/<str:style_code>/reserve/", views.reserve, name="reserve"),

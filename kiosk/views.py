@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from clienteling.appointments import services as appointments
+from clienteling.appointments.services import AppointmentError
 from inventory import aisle
 from kiosk import proof, services
 from orders import pickup
@@ -36,6 +38,8 @@ def check_in(request: HttpRequest) -> HttpResponse:
     store = access.current_store(request)
     if store is None:
         return render(request, "kiosk/home.html", {"store": None}, status=403)
+    if appointments.looks_like_appointment(request.POST.get("code", "")):
+        return _appointment_check_in(request, store)  # an appointment's code or QR
     try:
         f = pickup.pickup_check_in(store=store, text=request.POST.get("code", ""), by=request.user)
     except OrderError as exc:
@@ -43,6 +47,40 @@ def check_in(request: HttpRequest) -> HttpResponse:
         return render(request, "kiosk/home.html", context, status=exc.status)
     first_name = f.order.customer.first_name if f.order.customer else ""
     return render(request, "kiosk/checked_in.html", {"store": store, "first_name": first_name})
+
+
+@area_required(Area.KIOSK)
+@require_POST
+def appointment_check_in(request: HttpRequest) -> HttpResponse:
+    """The customer checks in for an appointment with its code (typed, or the QR from
+    the confirmation read by the kiosk's scanner): only at the appointment's store, on
+    the day, from half an hour before. The assigned associate is told; the kiosk shows
+    the customer's and the associate's first names only."""
+    store = access.current_store(request)
+    if store is None:
+        return render(request, "kiosk/home.html", {"store": None}, status=403)
+    return _appointment_check_in(request, store)
+
+
+def _appointment_check_in(request: HttpRequest, store) -> HttpResponse:
+    try:
+        appointment = appointments.appointment_check_in(
+            store=store, text=request.POST.get("code", ""), by=request.user
+        )
+    except AppointmentError as exc:
+        errors = exc.extra.get("errors") or {}
+        message = next(iter(errors.values()), [exc.detail])[0]
+        context = {"store": store, "appointment_message": message}
+        return render(request, "kiosk/home.html", context, status=exc.status)
+    tz = store.tz
+    context = {
+        "store": store,
+        "first_name": appointment.customer.first_name if appointment.customer else "",
+        "associate": (appointment.associate.first_name or "").strip(),
+        "topic": appointment.topic.label,
+        "time": appointment.start.astimezone(tz).strftime("%H:%M"),
+    }
+    return render(request, "kiosk/appointment_checked_in.html", context)
 
 
 # --- Reserve and collect: the endless aisle for customers themselves -------------------

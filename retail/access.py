@@ -300,8 +300,6 @@ PUBLIC_PROBES = frozenset({"healthz", "readyz"})
 # exempt, logged and never stored, so a forged report changes nothing).
 PUBLIC_REPORTS = frozenset({"csp_report"})
 CSP_REPORT_PATH = "/csp-report/"
-# Pages anyone may open without signing in: the unsubscribe link of a marketing e-mail
-# (its signed token is the only key; it changes one consent, once).
 #: Uploaded media anyone signed in may see (kiosks too): the catalogue's and the
 #: courses' pictures. Everything else (return photos) is for staff of a store or HQ.
 CATALOGUE_MEDIA = frozenset({"products", "training"})
@@ -337,7 +335,20 @@ def may_see_media(request: HttpRequest, path: str) -> bool:
     return False
 
 
-PUBLIC_PAGES = frozenset({"unsubscribe"})
+# Pages anyone may open without signing in: the unsubscribe link of a marketing e-mail
+# (its signed token is the only key; it changes one consent, once), and the signed
+# links of a customer's appointment e-mails (`clienteling.appointments.links`: the
+# token names one appointment; each POST cancels, moves or rates it).
+PUBLIC_PAGES = frozenset(
+    {
+        "unsubscribe",
+        # An appointment e-mail's signed links: see, cancel or move it; rate the visit.
+        "appointment_links:manage",
+        "appointment_links:cancel",
+        "appointment_links:reschedule",
+        "appointment_links:rate",
+    }
+)
 
 # What the browser itself fetches for the tablet's offline mode (`retail.offline`): the
 # service worker and the page it shows when the network is gone. Neither names anyone.

@@ -207,10 +207,11 @@ def messages_export(customer: Customer) -> list[dict]:
 
 
 def messages_erase(customer: Customer) -> None:
-    """Recipients, subjects, bodies and contexts go; a message not yet sent never will be."""
+    """Recipients, subjects, bodies, contexts and attachments go; a message not yet
+    sent never will be."""
     messages = OutboundMessage.objects.filter(customer=customer)
     messages.exclude(state=MessageState.SENT).update(state=MessageState.FAILED)
-    messages.update(to_address="", subject="", body="", context={}, error="")
+    messages.update(to_address="", subject="", body="", context={}, attachments=[], error="")
 
 
 def webhook_bodies_redact(*, subject_type: str, subject_ids: list[int], refs: set[str]) -> int:

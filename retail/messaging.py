@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -89,7 +90,7 @@ class EmailBackend(MessageBackend):
         )
         if html:
             mail.attach_alternative(html, "text/html")
-        for attachment in message.context.get("_attachments", []):
+        for attachment in [*message.attachments, *message.context.get("_attachments", [])]:
             mail.attach(
                 attachment["name"], base64.b64decode(attachment["content"]), attachment["mimetype"]
             )
@@ -119,13 +120,56 @@ def reachable(customer: Customer, channel: str = "email") -> bool:
     return backend is not None and bool(backend.address(customer))
 
 
+#: What `message_send` takes as files: at most this many, this large altogether.
+ATTACHMENTS_MAX = 5
+ATTACHMENTS_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _attachments(attachments: Sequence[tuple[str, bytes | str, str]]) -> list[dict]:
+    """`(filename, content, mimetype)` tuples as stored on the message (content in
+    base64; text content is encoded as UTF-8), checked before anything is written."""
+    stored, size = [], 0
+    if len(attachments) > ATTACHMENTS_MAX:
+        raise MessageError(f"A message carries at most {ATTACHMENTS_MAX} attachments.")
+    for item in attachments:
+        try:
+            name, content, mimetype = item
+        except (TypeError, ValueError):
+            raise MessageError("An attachment is (filename, content, mimetype).") from None
+        name, mimetype = str(name or "").strip(), str(mimetype or "").strip()
+        if not name or "/" in name or "\\" in name or len(name) > 100:
+            raise MessageError("An attachment needs a plain file name of 1 to 100 characters.")
+        if "/" not in mimetype:
+            raise MessageError(f"An attachment's type is like 'text/calendar', not {mimetype!r}.")
+        if isinstance(content, str):
+            content = content.encode()
+        if not isinstance(content, bytes):
+            raise MessageError("An attachment's content is bytes or text.")
+        size += len(content)
+        stored.append(
+            {"name": name, "mimetype": mimetype, "content": base64.b64encode(content).decode()}
+        )
+    if size > ATTACHMENTS_MAX_BYTES:
+        raise MessageError("A message's attachments are too large.")
+    return stored
+
+
 @transaction.atomic
 def message_send(
-    *, customer: Customer, template: str, context: dict, key: str, channel: str = "email"
+    *,
+    customer: Customer,
+    template: str,
+    context: dict,
+    key: str,
+    channel: str = "email",
+    attachments: Sequence[tuple[str, bytes | str, str]] = (),
 ) -> OutboundMessage:
     """Queue a message to a customer through `channel` (a registered backend; e-mail
-    by default); the same `key` is sent and logged once."""
+    by default); the same `key` is sent and logged once. `attachments` are
+    `(filename, content, mimetype)` tuples, kept with the message and sent with it
+    (an `.ics` invitation, a QR image)."""
     backend = backend_for(channel)
+    files = _attachments(attachments)
     if not key or len(key) > KEY_MAX:
         raise MessageError(f"A message key is 1 to {KEY_MAX} characters.")
     if customer.pk is None:
@@ -143,6 +187,7 @@ def message_send(
             "customer": customer,
             "template": template,
             "context": context,
+            "attachments": files,
             "language": customer.language or settings.LANGUAGE_CODE,
             "channel": channel,
             "to_address": backend.address(customer) or "",

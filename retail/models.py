@@ -739,6 +739,8 @@ class OutboundMessage(models.Model):
     template = models.CharField(_("template"), max_length=100)
     key = models.CharField(_("key"), max_length=200, unique=True)
     context = models.JSONField(_("context"), default=dict, blank=True)
+    # Files sent with it: [{"name", "mimetype", "content" (base64)}] (`message_send`).
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
     # How it travels (`retail.messaging` backends: "email" today; an SMS backend can
     # register "sms" and its address, a phone number, lands in `to_address` too).

@@ -67,6 +67,8 @@ urlpatterns = [
     path("hq/customers/", include("retail.rights_urls")),
     # Public (access.PUBLIC_PAGES): the one-click unsubscribe link of marketing e-mails.
     path("unsubscribe/<str:token>/", rights_views.unsubscribe_view, name="unsubscribe"),
+    # Public (access.PUBLIC_PAGES): the signed links of a customer's appointment e-mails.
+    path("appointment/", include("clienteling.appointments.urls")),
     path("hq/audit/", include("retail.audit_urls")),
     path("hq/returns/", include("returns.hq_urls")),
     path("hq/journal/", include("insights.journal_hq_urls")),

@@ -23,7 +23,19 @@ def export(customer: Customer) -> list[dict]:
         .prefetch_related("set_asides__variant")
         .order_by("start", "pk")
     )
-    return [appointment_shape(a) for a in rows]
+    return [{**appointment_shape(a), **_visit(a)} for a in rows]
+
+
+def _visit(appointment: Appointment) -> dict:
+    """What the customer did themselves: checked in, rated the visit."""
+    extra = {}
+    if appointment.checked_in_at:
+        extra["checked_in_at"] = appointment.checked_in_at.isoformat()
+    if appointment.rated_at:
+        extra["rating"] = appointment.rating
+        extra["rating_comment"] = appointment.rating_comment
+        extra["rated_at"] = appointment.rated_at.isoformat()
+    return extra
 
 
 def blocks(customer: Customer) -> dict:
@@ -38,5 +50,6 @@ def blocks(customer: Customer) -> dict:
 
 
 def erase(customer: Customer) -> None:
-    """Past appointments stay (the stores' history), without the person or their note."""
-    Appointment.objects.filter(customer=customer).update(customer=None, note="")
+    """Past appointments stay (the stores' history, a rating's stars too), without the
+    person, their note or their rating's comment."""
+    Appointment.objects.filter(customer=customer).update(customer=None, note="", rating_comment="")

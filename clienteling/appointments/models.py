@@ -224,6 +224,9 @@ class AppointmentState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+#: The customer's rating of a visit.
+RATING_MIN, RATING_MAX = 1, 5
+
 #: States in which an appointment holds its associate's time.
 HOLDING_STATES = (AppointmentState.BOOKED, AppointmentState.CHECKED_IN)
 
@@ -294,6 +297,16 @@ class Appointment(models.Model):
     fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(RATING_MIN), MaxValueValidator(RATING_MAX)],
+        help_text=_("The customer's rating of the visit, 1 to 5, from the thank-you e-mail."),
+    )
+    rating_comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
 
     objects = AppointmentQuerySet.as_manager()
 
@@ -307,6 +320,17 @@ class Appointment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(busy_until__gte=models.F("end")), name="appointment_busy_after_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True)
+                | Q(rating__gte=RATING_MIN, rating__lte=RATING_MAX),
+                name="appointment_rating_range",
+            ),
+            # A kiosk finds an open appointment by its code: one per store at a time.
+            models.UniqueConstraint(
+                fields=["store", "code"],
+                condition=Q(state__in=HOLDING_STATES),
+                name="appointment_open_code_once",
             ),
         ]
         indexes = [

@@ -20,14 +20,18 @@ handler registered with `inventory`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,6 +39,8 @@ from clienteling.appointments import slots as slotting
 from clienteling.appointments import webhooks
 from clienteling.appointments.models import (
     HOLDING_STATES,
+    RATING_MAX,
+    RATING_MIN,
     Appointment,
     AppointmentEvent,
     AppointmentState,
@@ -47,7 +53,7 @@ from inventory import locks
 from inventory import services as stock
 from inventory.models import StockLevel, StockLocation
 from inventory.services import InsufficientStock, StockRequest
-from retail import access, outbox
+from retail import access, limits, outbox
 from retail.models import ApiClient, Customer, Store, User, Variant
 
 CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no 0/O, 1/I, 2/Z, 5/S, 8/B
@@ -166,6 +172,17 @@ def _event(
 
 def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _free_code(store: Store) -> str:
+    """A code no open appointment at the store holds (the constraint
+    `appointment_open_code_once` guards the rare race), with at least one letter, so
+    the kiosk never takes it for a pickup's six digits."""
+    taken = set(Appointment.objects.holding().filter(store=store).values_list("code", flat=True))
+    while True:
+        code = _new_code()
+        if code not in taken and not code.isdigit():
+            return code
 
 
 def _fewest_that_day(store: Store, candidates: Sequence[int], start: dt.datetime) -> int:
@@ -301,7 +318,7 @@ def appointment_book(
                 start=start,
                 end=end,
                 busy_until=end + dt.timedelta(minutes=topic.buffer_minutes),
-                code=_new_code(),
+                code=_free_code(store),
                 note=note,
                 source=source,
                 api_client=api_client,
@@ -522,3 +539,307 @@ def handle_stock_shortage(
             reason=why,
         )
         _event(row.appointment, "set_aside_released", by=by, reason=why)
+
+
+# --- Rescheduling (the customer's signed link, or staff) ----------------------------------
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    start: dt.datetime,
+    by: User | None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Move a booked appointment, before it starts, to another slot of the same topic
+    at the same store. The associate stays when free then; otherwise the qualified
+    free associate with the fewest appointments that day takes it. The items set aside
+    stay reserved (the ledger does not know times: nothing moves in it), and are
+    released at the new end. The same start again: unchanged. Refused (nothing
+    written): an appointment not booked or already started (`not_reschedulable`), a
+    slot not free or not a slot (`slot_unavailable`, with its `reason`)."""
+    appointment = _lock(appointment)
+    now = now or timezone.now()
+    if appointment.state != AppointmentState.BOOKED or appointment.start <= now:
+        raise AppointmentError(
+            "not_reschedulable", _("An appointment can be moved only before it starts.")
+        )
+    start = start.astimezone(dt.UTC)
+    if start == appointment.start:
+        return appointment
+    if start > now + BOOKING_HORIZON:
+        raise _refuse_slot("too_far")
+    store, topic = appointment.store, appointment.topic
+    end = start + dt.timedelta(minutes=topic.minutes)
+    calendar = slotting.load_calendar(
+        store, topic, start, end, exclude_appointment_id=appointment.pk
+    )
+    reason_code = slotting.explain(calendar, start, now=now)
+    if reason_code not in ("free", "taken"):
+        raise _refuse_slot(reason_code)
+    locks.staff_for_update(sorted({*calendar.shifts, appointment.associate_id}))
+    calendar = slotting.load_calendar(
+        store,
+        topic,
+        start,
+        end,
+        associate_ids=calendar.shifts,
+        exclude_appointment_id=appointment.pk,
+    )
+    free = slotting.free_at(calendar, start)
+    if not free:
+        raise _refuse_slot(slotting.explain(calendar, start, now=now))
+    previous = appointment.start
+    if appointment.associate_id not in free:
+        appointment.associate_id = _fewest_that_day(store, free, start)
+    appointment.start, appointment.end = start, end
+    appointment.busy_until = end + dt.timedelta(minutes=topic.buffer_minutes)
+    appointment.save(update_fields=["start", "end", "busy_until", "associate", "updated_at"])
+    _event(
+        appointment,
+        "appointment_rescheduled",
+        by=by,
+        reason=reason
+        or _("moved from %(start)s") % {"start": previous.astimezone(store.tz).isoformat()},
+    )
+    return appointment
+
+
+# --- Check-in at the kiosk ----------------------------------------------------------------
+# The customer types the code from the confirmation, or the kiosk's scanner types its QR
+# (`qr_payload`: the appointment, its code and a signature). Wrong codes are counted per
+# kiosk in the database (`retail.limits`, as pickups' are), after the attempt's
+# transaction has rolled back, and a kiosk that reached the limit takes no code at all.
+
+QR_PREFIX = "AISLEAPT1"
+QR_RE = re.compile(r"^AISLEAPT1:(\d{1,18}):([A-Z0-9]{6}):([0-9a-f]{20})$")
+CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+SCAN_MAX = 64
+DEVICE_SCOPE = "appointment-device"
+GUESS_LIMIT = 10
+GUESS_WINDOW = 600  # seconds
+#: When the customer may check in: from this long before the start until the end.
+CHECK_IN_EARLY = dt.timedelta(minutes=30)
+
+
+def _qr_sign(appointment_id: int, code: str) -> str:
+    return salted_hmac("aisle.appointment.qr", f"{appointment_id}:{code}").hexdigest()[:20]
+
+
+def qr_payload(appointment: Appointment) -> str:
+    """What the confirmation's QR code holds (and a 2D scanner types at the kiosk)."""
+    code = appointment.code
+    return f"{QR_PREFIX}:{appointment.pk}:{code}:{_qr_sign(appointment.pk, code)}"
+
+
+def looks_like_appointment(text: str) -> bool:
+    """Is this what a customer typed or scanned for an appointment: its QR, or six
+    characters of its alphabet with a letter (a pickup code is six digits, an order
+    reference has a dash)?"""
+    text = "".join(str(text or "").split()).upper()
+    return text.startswith(f"{QR_PREFIX}:") or bool(CODE_RE.match(text) and not text.isdigit())
+
+
+def _clean_scan(text) -> str:
+    text = "" if text is None else str(text)
+    return "".join(ch for ch in text if ch > " " and ch != "\x7f" and ch != "-")[: SCAN_MAX * 4]
+
+
+def _device(store: Store, by: User | None) -> str:
+    if by is not None and getattr(by, "is_authenticated", False) and by.pk:
+        return f"user:{by.pk}"
+    return f"store:{store.pk}"
+
+
+def _guess_limit() -> int:
+    return getattr(settings, "AISLE_APPOINTMENT_DEVICE_GUESSES", GUESS_LIMIT)
+
+
+class WrongCheckInCode(AppointmentError):
+    """A code or QR that names no open appointment here: counted against the kiosk."""
+
+    def __init__(self, detail: str):
+        super().__init__("wrong_code", detail, status=400)
+
+
+def appointment_check_in(
+    *, store: Store, text: str, by: User | None, now: dt.datetime | None = None
+) -> Appointment:
+    """The customer checks in at `store`'s kiosk with the appointment's code or QR:
+    the appointment goes to `checked_in` (once: checking in again changes nothing),
+    its assigned associate gets a follow-up task saying so, and the change's webhooks
+    and domain event are recorded. Only on the day, from `CHECK_IN_EARLY` before the
+    start until the end, and only at the appointment's store. Refused with a clear
+    reason (AppointmentError, nothing written); a wrong code also counts against the
+    kiosk (`too_many_codes` once it reached `AISLE_APPOINTMENT_DEVICE_GUESSES` in ten
+    minutes)."""
+    device = _device(store, by)
+    if limits.reached(DEVICE_SCOPE, device, limit=_guess_limit(), window=GUESS_WINDOW):
+        raise AppointmentError(
+            "too_many_codes",
+            _(
+                "Too many wrong appointment codes on this screen. Wait a few minutes or ask an "
+                "associate."
+            ),
+            status=429,
+        )
+    try:
+        return _check_in(store=store, text=text, by=by, now=now or timezone.now())
+    except WrongCheckInCode:
+        limits.hit(DEVICE_SCOPE, device)  # after the rollback: the count stays
+        raise
+
+
+@transaction.atomic
+def _check_in(*, store: Store, text: str, by: User | None, now: dt.datetime) -> Appointment:
+    text = _clean_scan(text)
+    if not text:
+        raise AppointmentInvalid(
+            {"code": [_("Type your appointment code or scan the QR code from your e-mail.")]}
+        )
+    base = Appointment.objects.select_related("store", "topic", "customer")
+    match = QR_RE.match(text)
+    if match:
+        pk, code, signature = int(match[1]), match[2], match[3]
+        if not constant_time_compare(signature, _qr_sign(pk, code)):
+            raise WrongCheckInCode(_("This QR code is not valid: it has been altered."))
+        appointment = base.filter(pk=pk, code=code).first()
+        if appointment is None:
+            raise WrongCheckInCode(_("This QR code is no longer valid. Type your code instead."))
+        if appointment.store_id != store.pk:
+            raise AppointmentError(
+                "not_here",
+                _("This appointment is at %(store)s, not here.") % {"store": appointment.store},
+            )
+    else:
+        code = text.upper()
+        appointment = (
+            base.filter(store=store, code=code, state__in=HOLDING_STATES).first()
+            if CODE_RE.match(code)
+            else None
+        )
+        if appointment is None:
+            raise WrongCheckInCode(
+                _("No appointment here has this code. Check the code in your e-mail.")
+            )
+    appointment = _lock(appointment)
+    if appointment.state == AppointmentState.CHECKED_IN:
+        return appointment
+    if appointment.state != AppointmentState.BOOKED:
+        raise AppointmentError(
+            "not_checkable",
+            _("This appointment was cancelled or is over: an associate can help you."),
+        )
+    tz = store.tz
+    if now < appointment.start - CHECK_IN_EARLY:
+        if appointment.start.astimezone(tz).date() != now.astimezone(tz).date():
+            detail = _("Your appointment is on %(day)s: check in on the day.") % {
+                "day": date_format(appointment.start.astimezone(tz), "DATE_FORMAT")
+            }
+        else:
+            detail = _("Your appointment is at %(time)s: check in from %(from)s.") % {
+                "time": appointment.start.astimezone(tz).strftime("%H:%M"),
+                "from": (appointment.start - CHECK_IN_EARLY).astimezone(tz).strftime("%H:%M"),
+            }
+        raise AppointmentError("too_early", detail)
+    if now >= appointment.end:
+        raise AppointmentError(
+            "too_late", _("The time of this appointment has passed: an associate can help you.")
+        )
+    appointment.state = AppointmentState.CHECKED_IN
+    appointment.checked_in_at = now
+    appointment.save(update_fields=["state", "checked_in_at", "updated_at"])
+    _event(
+        appointment,
+        "appointment_checked_in",
+        by=by,
+        from_state=AppointmentState.BOOKED,
+        to_state=AppointmentState.CHECKED_IN,
+        reason=_("at the kiosk"),
+    )
+    _tell_associate(appointment, now)
+    return appointment
+
+
+def _tell_associate(appointment: Appointment, now: dt.datetime) -> None:
+    """The assigned associate's follow-up task (their home lists it): the customer is here."""
+    from clienteling.services import task_create
+
+    if appointment.customer is None:
+        return
+    tz = appointment.store.tz
+    task_create(
+        customer=appointment.customer,
+        store=appointment.store,
+        title=_("Checked in at the kiosk for %(topic)s at %(time)s: the customer is waiting.")
+        % {
+            "topic": appointment.topic.label,
+            "time": appointment.start.astimezone(tz).strftime("%H:%M"),
+        },
+        due_on=now.astimezone(tz).date(),
+        by=None,
+        assigned_to=appointment.associate,
+        source=f"appointment_checked_in:{appointment.appointment_ref}"[:100],
+        key=f"appointment_checked_in:{appointment.pk}",
+    )
+
+
+# --- The customer's rating (the thank-you e-mail's signed link) ---------------------------
+
+COMMENT_MAX = 1000
+
+
+@transaction.atomic
+def appointment_rate(
+    *, appointment: Appointment, rating, comment: str = "", now: dt.datetime | None = None
+) -> Appointment:
+    """The customer rates a completed visit, 1 to 5 with an optional comment, once: a
+    second rating is refused (`already_rated`) and the first stays. Refused too: an
+    appointment not completed (`not_ratable`), a rating outside 1–5 or a comment too
+    long (`validation_error`)."""
+    errors = {}
+    try:
+        value = int(rating)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not RATING_MIN <= value <= RATING_MAX:
+        errors["rating"] = [_("Choose from 1 to 5 stars.")]
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        errors["comment"] = [_("A comment has at most %(max)s characters.") % {"max": COMMENT_MAX}]
+    if errors:
+        raise AppointmentInvalid(errors)
+    appointment = _lock(appointment)
+    if appointment.state != AppointmentState.COMPLETED:
+        raise AppointmentError("not_ratable", _("Only a visit that took place can be rated."))
+    if appointment.rated_at is not None:
+        raise AppointmentError(
+            "already_rated", _("This visit was rated already: thank you, nothing was changed.")
+        )
+    appointment.rating, appointment.rating_comment = value, comment
+    appointment.rated_at = now or timezone.now()
+    appointment.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
+    _event(appointment, "appointment_rated", by=None, reason=_("%(n)s of 5") % {"n": value})
+    return appointment
+
+
+def move_options(
+    appointment: Appointment, *, days: int = 14, now: dt.datetime | None = None
+) -> list[slotting.Slot]:
+    """The free slots (same store and topic) the appointment could move to, from
+    today (store time) for `days` days, its own slot left out."""
+    now = now or timezone.now()
+    store, topic = appointment.store, appointment.topic
+    first_day = now.astimezone(store.tz).date()
+    start = dt.datetime.combine(first_day, dt.time.min, tzinfo=store.tz)
+    end = start + dt.timedelta(days=days + 1)
+    calendar = slotting.load_calendar(
+        store, topic, start, end, exclude_appointment_id=appointment.pk
+    )
+    return [
+        slot
+        for slot in slotting.slots(calendar, first_day, days, now=now)
+        if slot.start != appointment.start
+    ]

@@ -242,7 +242,7 @@ def test_a_week_of_slots_takes_a_fixed_number_of_queries(store):
             start=start,
             end=start + dt.timedelta(minutes=30),
             busy_until=start + dt.timedelta(minutes=30),
-            code="ABCDEF",
+            code=f"ABC{n:03d}",  # open appointments' codes are unique at a store
             source="api",
         )
     many = _week_queries(store, topic)

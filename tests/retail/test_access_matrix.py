@@ -148,6 +148,7 @@ MATRIX = {
     "orders_store:unlock_code": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "orders_store:link_customer": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "kiosk:check_in": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:appointment_check_in": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "kiosk:aisle": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
     "kiosk:aisle_product": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
     "kiosk:reserve": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
@@ -222,6 +223,16 @@ MATRIX = {
     # Public (access.PUBLIC_PAGES): a marketing e-mail's unsubscribe link; GET changes nothing.
     # A kiosk reaches only /kiosk/, this link included.
     "unsubscribe": row(OK, OK, OK, DENIED, OK, OK),
+    # Public too: an appointment e-mail's signed links (see it, rate the visit; cancel
+    # and move are POST only, with CSRF). A kiosk stays on /kiosk/.
+    "appointment_links:manage": row(OK, OK, OK, DENIED, OK, OK),
+    "appointment_links:rate": row(OK, OK, OK, DENIED, OK, OK),
+    "appointment_links:cancel": row(
+        NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, DENIED, NOT_ALLOWED, NOT_ALLOWED
+    ),
+    "appointment_links:reschedule": row(
+        NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, DENIED, NOT_ALLOWED, NOT_ALLOWED
+    ),
     # Uploaded files (retail.media), here a return photo that does not exist: staff of a
     # store or HQ (with the second factor) are let through to a 404; a kiosk sees only
     # the catalogue's pictures; nobody signed out learns whether a file exists.
@@ -250,6 +261,20 @@ def unsubscribe_kwargs(world, name: str) -> dict:
 
 
 URL_KWARGS["unsubscribe"] = unsubscribe_kwargs
+
+
+def appointment_link_kwargs(world, name: str) -> dict:
+    """A valid signed link to the world's appointment."""
+    from clienteling.appointments import links
+    from clienteling.models import Appointment
+
+    purpose = links.Purpose.RATE if name.endswith(":rate") else links.Purpose.MANAGE
+    return {"token": links.token_for(Appointment.objects.get(appointment_ref="WEB-A1"), purpose)}
+
+
+URL_KWARGS.update(
+    {name: appointment_link_kwargs for name in MATRIX if name.startswith("appointment_links:")}
+)
 URL_KWARGS["returns_hq:csv"] = lambda world, name: {"table": "by_store"}
 URL_KWARGS["insights_hq:csv"] = URL_KWARGS["insights_store:csv"] = lambda world, name: {
     "table": "revenue"
@@ -580,9 +605,17 @@ def test_api_answers_staff_sessions_and_anonymous_without_a_token_with_401_json(
 def test_the_public_pages_answer_anonymous_callers():
     from retail import access
 
-    assert {"unsubscribe"} == access.PUBLIC_PAGES
-    assert all(MATRIX[name]["anonymous"] == OK for name in access.PUBLIC_PAGES)
-    anonymous_ok = {n for n, r in MATRIX.items() if r["anonymous"] == OK}
+    appointment_links = {
+        "appointment_links:manage",
+        "appointment_links:cancel",
+        "appointment_links:reschedule",
+        "appointment_links:rate",
+    }
+    assert {"unsubscribe"} | appointment_links == access.PUBLIC_PAGES
+    # Every public page answers anonymous callers (a POST-only one a GET with 405).
+    assert all(MATRIX[name]["anonymous"] in (OK, NOT_ALLOWED) for name in access.PUBLIC_PAGES)
+    anonymous_ok = {n for n, r in MATRIX.items() if r["anonymous"] in (OK, NOT_ALLOWED)}
+    anonymous_ok -= {"csp_report"}  # POST only, for any caller (access.PUBLIC_REPORTS)
     assert anonymous_ok == access.PUBLIC_PROBES | access.PUBLIC_PAGES | access.PUBLIC_ASSETS
     assert all(MATRIX[name]["anonymous"] == OK for name in access.PUBLIC_ASSETS)
 
