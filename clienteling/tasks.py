@@ -41,3 +41,12 @@ def appointments_release_ended() -> int:
     from clienteling.appointments import services
 
     return services.appointments_release_ended()
+
+
+@shared_task(name="clienteling.tasks.appointments_prepare", ignore_result=True)
+def appointments_prepare() -> int:
+    """Beat, hourly: a follow-up task for the assigned associate to prepare each
+    appointment of tomorrow (once per appointment)."""
+    from clienteling.appointments import associate
+
+    return associate.appointments_prepare()

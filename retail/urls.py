@@ -60,6 +60,7 @@ urlpatterns = [
     path("hq/counts/", include("inventory.hq_urls")),
     path("hq/ship/", include("orders.ship_hq_urls")),
     path("store/clienteling/", include("clienteling.urls")),
+    path("store/appointments/", include("clienteling.appointments.urls")),
     path("store/pickups/", include("orders.urls")),
     path("store/returns/", include("returns.urls")),
     path("hq/pickups/", include("orders.hq_urls")),
