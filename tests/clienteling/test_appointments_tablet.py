@@ -21,8 +21,8 @@ from clienteling.models import (
     Appointment,
     FollowUpTask,
     SalesCredit,
-    SetAside,
     SellingSession,
+    SetAside,
     WorkingException,
     WorkingHours,
 )
