@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clienteling import profile
@@ -50,7 +51,17 @@ from retail.once import applied_once
 from retail.views import store_or_choose
 
 NOTES_SHOWN = 5
-DAYS_AHEAD = 60
+#: How the timeline names each kind of event (others show their code).
+EVENT_LABELS = {
+    "appointment_booked": gettext_lazy("Booked"),
+    "appointment_cancelled": gettext_lazy("Cancelled"),
+    "appointment_reassigned": gettext_lazy("Reassigned"),
+    "appointment_checked_in": gettext_lazy("Customer arrived"),
+    "appointment_completed": gettext_lazy("Completed"),
+    "appointment_no_show": gettext_lazy("No-show"),
+    "set_aside_added": gettext_lazy("Item set aside"),
+    "set_aside_released": gettext_lazy("Item back on the shelf"),
+}
 
 
 def _appointment(store, pk: int) -> Appointment:
@@ -96,7 +107,10 @@ def _detail_context(request, store, appointment: Appointment, **extra) -> dict:
             .select_related("variant__product")
             .order_by("pk")
         ),
-        "events": list(appointment.events.select_related("by").order_by("at", "pk")),
+        "events": [
+            (event, EVENT_LABELS.get(event.kind, event.kind))
+            for event in appointment.events.select_related("by").order_by("at", "pk")
+        ],
         "open": appointment.state in HOLDING_STATES,
         "started": timezone.now() >= appointment.start,
         "is_manager": access.may_lead_team(request.user, store),

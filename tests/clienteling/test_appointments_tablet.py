@@ -423,3 +423,38 @@ def test_working_hours_pages_are_for_managers_only(client, store, associate, man
     )
     assert bad.status_code == 400
     assert WorkingHours.objects.get(associate=ann, weekday=0).starts == dt.time(9)
+
+
+def test_a_manager_saves_a_week_and_deletes_an_exception_after_confirming(client, store, manager):
+    ann = associate_at(store, weekdays=[0])
+    leave = WorkingException.objects.create(
+        associate=ann, kind="leave", starts_on=MONDAY, ends_on=MONDAY
+    )
+    client.force_login(manager)
+    week = {"d1_starts": "10:00", "d1_ends": "18:00", "d1_break_starts": "13:00"}
+
+    half = client.post(reverse("appointments:hours_edit", args=[ann.pk]), week)
+    assert half.status_code == 400  # a break without its end
+    week["d1_break_ends"] = "14:00"
+    saved = client.post(reverse("appointments:hours_edit", args=[ann.pk]), week)
+    assert saved.status_code == 302
+    assert list(WorkingHours.objects.filter(associate=ann).values_list("weekday", flat=True)) == [1]
+
+    confirm = client.get(reverse("appointments:exception_delete", args=[leave.pk]))
+    assert confirm.status_code == 200
+    assert WorkingException.objects.exists()  # asking deletes nothing
+    client.post(reverse("appointments:exception_delete", args=[leave.pk]))
+    assert not WorkingException.objects.exists()
+
+
+def test_the_day_view_navigates_and_says_when_nobody_works(client, store, associate):
+    client.force_login(associate)
+
+    page = client.get(reverse("appointments:day"), {"date": "2030-03-10"})
+    bad = client.get(reverse("appointments:day"), {"date": "10/03/2030"})
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "?date=2030-03-09" in html and "?date=2030-03-11" in html
+    assert "Nobody works here that day" in html
+    assert bad.status_code == 400
