@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clienteling.appointments.models import (
+    Appointment,
     ExceptionKind,
     WorkingException,
     WorkingHours,
@@ -216,3 +218,51 @@ def working_exception_delete(*, exception: WorkingException, store: Store, by: U
         detail={"exception_id": exception.pk, "kind": exception.kind},
     )
     exception.delete()
+
+
+def appointments_outside_hours(
+    associate: User, store: Store, *, now: dt.datetime | None = None, days: int = 90
+) -> list[Appointment]:
+    """The associate's coming appointments at `store` (booked or checked in, within
+    `days`) that their hours no longer cover: a day off, outside the hours, in the
+    break, or during leave. The manager reassigns or moves them. Three queries."""
+    now = now or timezone.now()
+    shifts = {
+        row.weekday: row for row in WorkingHours.objects.filter(associate=associate, store=store)
+    }
+    rows = list(
+        Appointment.objects.holding()
+        .filter(
+            associate=associate, store=store, end__gt=now, start__lt=now + dt.timedelta(days=days)
+        )
+        .select_related("topic", "customer")
+        .order_by("start", "pk")
+    )
+    if not rows:
+        return []
+    absences = list(
+        WorkingException.objects.filter(
+            associate=associate,
+            ends_on__gte=rows[0].start.astimezone(store.tz).date(),
+            starts_on__lte=rows[-1].start.astimezone(store.tz).date(),
+        )
+    )
+    out = []
+    for appointment in rows:
+        start = appointment.start.astimezone(store.tz)
+        end = appointment.end.astimezone(store.tz)
+        day, begins, finishes = start.date(), start.time(), end.time()
+        if end.date() != day:
+            finishes = dt.time.max
+        shift = shifts.get(day.weekday())
+        covered = shift is not None and shift.starts <= begins and finishes <= shift.ends
+        if covered and shift.break_starts is not None:
+            covered = not (begins < shift.break_ends and shift.break_starts < finishes)
+        for absence in absences:
+            if covered and absence.starts_on <= day <= absence.ends_on:
+                covered = absence.starts is not None and not (
+                    begins < absence.ends and absence.starts < finishes
+                )
+        if not covered:
+            out.append(appointment)
+    return out

@@ -491,24 +491,24 @@ def hours_list(request: HttpRequest) -> HttpResponse:
 
 
 def _hours_page(request, store, person, week_form, exception_form, *, status=200, message=""):
+    """An associate's week and exceptions, with the coming appointments they no longer
+    cover (times in the store's zone)."""
     today = store.local_now().date()
-    return render(
-        request,
-        "clienteling/appointments/hours_edit.html",
-        {
-            "store": store,
-            "person": person,
-            "week_form": week_form,
-            "exception_form": exception_form,
-            "exceptions": list(
-                WorkingException.objects.filter(associate=person, ends_on__gte=today).order_by(
-                    "starts_on", "pk"
-                )
-            ),
-            "message": message,
-        },
-        status=status,
-    )
+    context = {
+        "store": store,
+        "person": person,
+        "week_form": week_form,
+        "exception_form": exception_form,
+        "exceptions": list(
+            WorkingException.objects.filter(associate=person, ends_on__gte=today).order_by(
+                "starts_on", "pk"
+            )
+        ),
+        "message": message,
+        "uncovered": hours.appointments_outside_hours(person, store),
+    }
+    with timezone.override(store.tz):
+        return render(request, "clienteling/appointments/hours_edit.html", context, status=status)
 
 
 @area_required(Area.STORE)

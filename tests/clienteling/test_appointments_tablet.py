@@ -361,19 +361,25 @@ def test_the_preparation_page_shows_sizes_items_and_actions(
     assert "check the customer in first" in response.content.decode()
 
 
-def test_the_home_panel_lists_my_appointments_today_in_one_query(
+def test_the_home_panel_and_the_day_view_take_as_many_queries_for_one_or_many(
     client, store, topic, customer, django_assert_max_num_queries
 ):
     anna = associate_at(store)
     book(store, topic, customer, at(10))
     client.force_login(anna)
-    client.get(reverse("appointments:panel"))  # warm the session and store
-    book(store, topic, customer, at(14), ref="A-2")
+    client.get(reverse("appointments:panel"))  # the session and the store, once
 
-    with django_assert_max_num_queries(8):
-        page = client.get(reverse("appointments:panel"))
-
-    assert page.content.decode().count('data-ref="') == 2
+    for size in (1, 4):
+        while Appointment.objects.count() < size:
+            n = Appointment.objects.count()
+            associate_at(store)  # more associates, more rows in the day view
+            book(store, topic, customer, at(11 + n), ref=f"A-{n}")
+        with django_assert_max_num_queries(8):
+            panel = client.get(reverse("appointments:panel"))
+        with django_assert_max_num_queries(16):
+            day = client.get(reverse("appointments:day"), {"date": MONDAY.isoformat()})
+        assert day.content.decode().count('class="task-item" data-ref="') == size
+    assert panel.content.decode().count('data-ref="') >= 1
 
 
 def test_booking_from_the_customer_page(client, store, topic, customer, shelf, associate):
@@ -458,3 +464,24 @@ def test_the_day_view_navigates_and_says_when_nobody_works(client, store, associ
     assert "?date=2030-03-09" in html and "?date=2030-03-11" in html
     assert "Nobody works here that day" in html
     assert bad.status_code == 400
+
+
+def test_appointments_the_new_hours_no_longer_cover_are_listed(store, topic, customer, manager):
+    ann = associate_at(store, pause=((13, 0), (14, 0)))
+    morning = book(store, topic, customer, at(10), ref="A-1")
+    afternoon = book(store, topic, customer, at(15), ref="A-2")
+    assert hours.appointments_outside_hours(ann, store) == []
+
+    hours.working_week_set(
+        associate=ann, store=store, days={0: Day(dt.time(9), dt.time(14))}, by=manager
+    )
+    assert hours.appointments_outside_hours(ann, store) == [afternoon]
+    WorkingException.objects.create(
+        associate=ann,
+        kind="training",
+        starts_on=MONDAY,
+        ends_on=MONDAY,
+        starts=dt.time(9, 30),
+        ends=dt.time(10, 30),
+    )
+    assert hours.appointments_outside_hours(ann, store) == [morning, afternoon]
