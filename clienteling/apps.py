@@ -61,5 +61,6 @@ class ClientelingConfig(AppConfig):
         events.register("stock_replenished", "clienteling.receivers.stock_replenished")
         events.register("order_placed", "clienteling.receivers.order_placed")
         events.register("order_cancelled", "clienteling.receivers.order_cancelled")
+        events.register("appointment_changed", "clienteling.receivers.appointment_changed")
         # HQ's audit alerts ask where a customer was served.
         register_served("clienteling", audit_served_pairs)

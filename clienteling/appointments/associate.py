@@ -34,7 +34,7 @@ from clienteling.appointments.models import (
     SetAsideState,
 )
 from clienteling.appointments.services import AppointmentError, SetAsideInput
-from clienteling.models import FollowUpTask, ServingAction
+from clienteling.models import FollowUpTask, ServingAction, TaskState
 from inventory import services as stock
 from inventory.services import InsufficientStock, StockRequest
 from orders.models import OrderLine, OrderStatus
@@ -324,3 +324,27 @@ def appointments_prepare(*, now: dt.datetime | None = None) -> int:
         )
         created += 1
     return created
+
+
+@transaction.atomic
+def prepare_task_follow(*, appointment_id: int) -> FollowUpTask | None:
+    """The preparation task follows its appointment (the `appointment_changed`
+    receiver, whatever made the change: the tablet, the API, the kiosk): to the new
+    associate when it is reassigned, done once it is cancelled or over. Idempotent;
+    a missing appointment or task is a no-op."""
+    appointment = Appointment.objects.filter(pk=appointment_id).first()
+    if appointment is None:
+        return None
+    task = (
+        FollowUpTask.objects.select_for_update()
+        .filter(key=f"{PREPARE_SOURCE}:{appointment.pk}", state=TaskState.OPEN)
+        .first()
+    )
+    if task is None:
+        return None
+    if appointment.state not in HOLDING_STATES:
+        return clienteling_services.task_complete(task=task, by=None)
+    if task.assigned_to_id != appointment.associate_id:
+        task.assigned_to_id = appointment.associate_id
+        task.save(update_fields=["assigned_to"])
+    return task

@@ -485,3 +485,22 @@ def test_appointments_the_new_hours_no_longer_cover_are_listed(store, topic, cus
         ends=dt.time(10, 30),
     )
     assert hours.appointments_outside_hours(ann, store) == [morning, afternoon]
+
+
+def test_the_preparation_task_follows_a_reassignment_and_ends_with_a_cancellation(
+    store, topic, customer, manager, django_capture_on_commit_callbacks
+):
+    anna = associate_at(store)
+    appointment = book(store, topic, customer, at(15, day=MONDAY + dt.timedelta(days=1)))
+    ben = associate_at(store)
+    with time_machine.travel(at(10), tick=False):
+        tablet.appointments_prepare()
+    assert FollowUpTask.objects.get().assigned_to == anna
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_reassign(appointment=appointment, associate=ben, by=manager)
+    assert FollowUpTask.objects.get().assigned_to == ben
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_cancel(appointment=appointment, by=None)
+    assert FollowUpTask.objects.get().state == "done"
