@@ -504,3 +504,36 @@ def test_the_preparation_task_follows_a_reassignment_and_ends_with_a_cancellatio
     with django_capture_on_commit_callbacks(execute=True):
         services.appointment_cancel(appointment=appointment, by=None)
     assert FollowUpTask.objects.get().state == "done"
+
+
+def test_on_the_page_an_item_out_of_stock_is_refused_and_a_manager_reassigns(
+    client, store, topic, customer, shelf, associate, manager
+):
+    associate_at(store)
+    variant = factories.VariantFactory()
+    factories.give_stock(shelf, variant, 1)
+    appointment = book(store, topic, customer, at(10))
+    client.force_login(associate)
+    url = reverse("appointments:set_aside_add", args=[appointment.pk])
+
+    short = client.post(url, {"sku": variant.sku, "quantity": 2})
+    unknown = client.post(url, {"sku": "NO-SUCH-SKU", "quantity": 1})
+    added = client.post(url, {"sku": variant.sku, "quantity": 1})
+
+    assert short.status_code == 409
+    assert "Not enough units" in short.content.decode()
+    assert unknown.status_code == 400
+    assert added.status_code == 302
+    assert level(shelf, variant).reserved == 1
+    page = client.get(reverse("appointments:detail", args=[appointment.pk]))
+    assert 'id="reassign-form"' not in page.content.decode()  # associates do not reassign
+
+    ben = associate_at(store, first_name="Ben")
+    client.force_login(manager)
+    page = client.get(reverse("appointments:detail", args=[appointment.pk]))
+    assert f'<option value="{ben.pk}">' in page.content.decode()
+    reassigned = client.post(
+        reverse("appointments:reassign", args=[appointment.pk]), {"associate": ben.pk}
+    )
+    assert reassigned.status_code == 302
+    assert Appointment.objects.get().associate == ben
