@@ -248,8 +248,9 @@ def appointment_complete(
             by=by,
             reason=why,
         )
-    if appointment.state == AppointmentState.CHECKED_IN:
-        appointment_start_session(appointment=appointment, by=by)
+    # The visit happened: the associate's session records its last action now (and
+    # starts, when nobody recorded the arrival).
+    appointment_start_session(appointment=appointment, by=by)
     return services.appointment_finish(
         appointment=appointment, outcome=AppointmentState.COMPLETED, by=by
     )
