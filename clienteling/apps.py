@@ -63,5 +63,6 @@ class ClientelingConfig(AppConfig):
         events.register("order_cancelled", "clienteling.receivers.order_cancelled")
         # The customer's appointment e-mails (confirmation, move, cancellation, thanks).
         events.register("appointment_changed", "clienteling.appointments.mail.appointment_mail")
+        events.register("appointment_changed", "clienteling.receivers.appointment_changed")
         # HQ's audit alerts ask where a customer was served.
         register_served("clienteling", audit_served_pairs)

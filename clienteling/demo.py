@@ -16,6 +16,7 @@ from collections import defaultdict
 from django.utils import timezone
 
 from clienteling import ingest, recommendations
+from clienteling.appointments import demo as appointments_demo
 from clienteling.models import BrowsingEvent, VisitorLink
 from retail.demo import DEMO_CUSTOMER, DemoContext
 from retail.models import Customer, Variant
@@ -136,6 +137,7 @@ def seed(ctx: DemoContext) -> None:
     ctx.write(f"  {stored:,} new events stored")
     _identify_some(ctx, rng, sorted(anonymous), visitors)
     _demo_customer(ctx, now, by_product, products)
+    appointments_demo.seed(ctx)
     ctx.step("Recommendations: rebuilding product affinities")
     kept, seconds = recommendations.rebuild_timed()
     ctx.write(f"  {kept:,} product pairs in {seconds:.1f} s")

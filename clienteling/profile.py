@@ -167,6 +167,9 @@ PANEL_VERSIONS = (
     " FROM clienteling_followuptask WHERE customer_id = %(c)s",
     "SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) FROM clienteling_outreach"
     " WHERE customer_id = %(c)s",
+    # Appointments (booked, moved on, reassigned): the panel lists the coming ones.
+    "SELECT COUNT(*) || ':' || COALESCE(CAST(MAX(updated_at) AS TEXT), '')"
+    " FROM clienteling_appointment WHERE customer_id = %(c)s",
 )
 
 

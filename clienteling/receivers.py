@@ -32,6 +32,14 @@ def order_cancelled(payload: dict) -> None:
     attribution.credit_reverse(order_id=int(payload["order_id"]))
 
 
+def appointment_changed(payload: dict) -> None:
+    """`appointment_changed`: the associate's preparation task follows the appointment
+    (reassigned with it, done when it is cancelled or over)."""
+    from clienteling.appointments import associate
+
+    associate.prepare_task_follow(appointment_id=int(payload["appointment_id"]))
+
+
 def stock_replenished(payload: dict) -> None:
     """`stock_replenished` at a store (one SKU, `variant_id`, or many from a stock feed,
     `variant_ids`): a follow-up for the store's customers who wishlisted that SKU, or

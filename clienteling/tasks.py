@@ -50,3 +50,12 @@ def appointments_remind() -> int:
     from clienteling.appointments import mail
 
     return mail.appointments_remind()
+
+
+@shared_task(name="clienteling.tasks.appointments_prepare", ignore_result=True)
+def appointments_prepare() -> int:
+    """Beat, hourly: a follow-up task for the assigned associate to prepare each
+    appointment of tomorrow (once per appointment)."""
+    from clienteling.appointments import associate
+
+    return associate.appointments_prepare()

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clienteling import profile, services
 from clienteling.forms import NoteForm, OutreachForm, TaskForm
-from clienteling.models import FollowUpTask, Note, Outreach, TaskState
+from clienteling.models import Appointment, FollowUpTask, Note, Outreach, TaskState
 from retail import access, fragments
 from retail import services as retail_services
 from retail.access import Area, area_required
@@ -28,6 +28,7 @@ from retail.views import store_or_choose
 PURCHASES_PAGE = 10
 NOTES_SHOWN = 20
 TASKS_SHOWN = 10
+APPOINTMENTS_SHOWN = 5
 
 
 def _customer(request: HttpRequest, pk: int):
@@ -110,6 +111,13 @@ def _panel_context(customer, store, today) -> dict:
             .order_by("-created_at", "-pk")[:5]
         ),
         "outreach_refusal": services.outreach_refusal(customer),
+        # Coming appointments in any store (issue #24), with a link to book another.
+        "appointments": list(
+            Appointment.objects.holding()
+            .filter(customer=customer, end__gt=timezone.now())
+            .select_related("topic", "store", "associate")
+            .order_by("start", "pk")[:APPOINTMENTS_SHOWN]
+        ),
         "today": today,
         "nonce": NONCE_SLOT,
         "outreach_form": OutreachForm(initial={"nonce": NONCE_SLOT}),

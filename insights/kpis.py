@@ -694,3 +694,113 @@ def segments(scope: Scope) -> dict:
     from insights import segments as definitions
 
     return definitions.segment_figures(scope.start, scope.end)
+
+
+# --- Appointments -------------------------------------------------------------------------------
+
+#: An order counts for an appointment from this long before its start ...
+APPOINTMENT_BUY_BEFORE = dt.timedelta(minutes=30)
+#: ... until this long after its end.
+APPOINTMENT_BUY_AFTER = dt.timedelta(hours=24)
+
+
+@kpi(
+    "appointments",
+    _(
+        "Per store, appointments starting in the period (store days): booked (not "
+        "cancelled), completed, no-shows; conversion = completed appointments whose "
+        "customer placed an order (any channel, not cancelled) from 30 minutes before the "
+        "start until 24 hours after the end ÷ completed appointments; value per "
+        "appointment = those orders' total ÷ completed appointments; no-show rate = "
+        "no-shows ÷ (completed + no-shows); booking lead time = median hours from booking "
+        "to start."
+    ),
+)
+def appointments(scope: Scope) -> dict:
+    """Read from the appointments themselves (few rows beside orders) and the orders of
+    their customers around them: three queries whatever the period."""
+    from clienteling.models import Appointment
+    from orders.models import Order, OrderStatus
+    from retail.models import zone_named
+
+    first = dt.datetime.combine(scope.start, dt.time.min, tzinfo=dt.UTC) - dt.timedelta(days=1)
+    last = dt.datetime.combine(scope.end, dt.time.min, tzinfo=dt.UTC) + dt.timedelta(days=2)
+    rows = Appointment.objects.filter(start__gte=first, start__lt=last)
+    if scope.store is not None:
+        rows = rows.filter(store=scope.store)
+    stores = getattr(scope, "stores", None)
+    if stores:
+        rows = rows.filter(store__in=stores)
+    kept = []
+    for row in rows.values(
+        "pk", "store_id", "store__time_zone", "start", "end", "created_at", "state", "customer_id"
+    ):
+        day = row["start"].astimezone(zone_named(row["store__time_zone"])).date()
+        if scope.start <= day <= scope.end and row["state"] != "cancelled":
+            kept.append(row)
+    completed = [r for r in kept if r["state"] == "completed" and r["customer_id"]]
+    orders: dict[int, list[tuple[dt.datetime, Decimal]]] = defaultdict(list)
+    if completed:
+        for customer_id, at, total in (
+            Order.objects.filter(
+                customer_id__in={r["customer_id"] for r in completed},
+                created_at__gte=min(r["start"] for r in completed) - APPOINTMENT_BUY_BEFORE,
+                created_at__lte=max(r["end"] for r in completed) + APPOINTMENT_BUY_AFTER,
+            )
+            .exclude(status=OrderStatus.CANCELLED)
+            .values_list("customer_id", "created_at", "total")
+        ):
+            orders[customer_id].append((at, total))
+    cells: dict = defaultdict(
+        lambda: {
+            "booked": 0,
+            "completed": 0,
+            "no_show": 0,
+            "with_purchase": 0,
+            "value": ZERO,
+            "lead": [],
+        }
+    )
+    for row in kept:
+        cell = cells[row["store_id"]]
+        cell["booked"] += 1
+        cell["lead"].append((row["start"] - row["created_at"]).total_seconds() / 3600)
+        if row["state"] == "no_show":
+            cell["no_show"] += 1
+        if row["state"] != "completed":
+            continue
+        cell["completed"] += 1
+        low, high = row["start"] - APPOINTMENT_BUY_BEFORE, row["end"] + APPOINTMENT_BUY_AFTER
+        bought = [t for at, t in orders.get(row["customer_id"], []) if low <= at <= high]
+        if bought:
+            cell["with_purchase"] += 1
+            cell["value"] += sum(bought, ZERO)
+
+    def summary(cell) -> dict:
+        finished = cell["completed"] + cell["no_show"]
+        return {
+            "booked": cell["booked"],
+            "completed": cell["completed"],
+            "no_shows": cell["no_show"],
+            "with_purchase": cell["with_purchase"],
+            "conversion": _rate(cell["with_purchase"], cell["completed"]),
+            "value": _money(cell["value"]),
+            "value_per_appointment": _money(
+                cell["value"] / cell["completed"] if cell["completed"] else 0
+            ),
+            "no_show_rate": _rate(cell["no_show"], finished),
+            "lead_time_hours": (
+                round(statistics.median(cell["lead"]), 1) if cell["lead"] else None
+            ),
+        }
+
+    total = {"booked": 0, "completed": 0, "no_show": 0, "with_purchase": 0, "value": ZERO}
+    for cell in cells.values():
+        for key in total:
+            total[key] += cell[key]
+    total["lead"] = [h for cell in cells.values() for h in cell["lead"]]
+    codes = _store_codes(cells)
+    return {
+        **summary(total),
+        "by_store": {codes.get(sid, ""): summary(cell) for sid, cell in sorted(cells.items())},
+    }

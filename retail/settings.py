@@ -372,6 +372,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "clienteling.tasks.appointments_remind",
         "schedule": 600.0,
     },
+    # Appointments of tomorrow: a task for their associate to prepare (once each).
+    "clienteling-appointments-prepare": {
+        "task": "clienteling.tasks.appointments_prepare",
+        "schedule": 3600.0,
+    },
     # Pickups: the reminder a day before the hold ends, then expiry (catches up).
     "orders-pickups-sweep": {"task": "orders.tasks.pickups_sweep", "schedule": 900.0},
     "orders-promises-watch": {"task": "orders.tasks.promises_watch", "schedule": 900.0},

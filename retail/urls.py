@@ -60,6 +60,7 @@ urlpatterns = [
     path("hq/counts/", include("inventory.hq_urls")),
     path("hq/ship/", include("orders.ship_hq_urls")),
     path("store/clienteling/", include("clienteling.urls")),
+    path("store/appointments/", include("clienteling.appointments.urls")),
     path("store/pickups/", include("orders.urls")),
     path("store/returns/", include("returns.urls")),
     path("hq/pickups/", include("orders.hq_urls")),
@@ -68,7 +69,7 @@ urlpatterns = [
     # Public (access.PUBLIC_PAGES): the one-click unsubscribe link of marketing e-mails.
     path("unsubscribe/<str:token>/", rights_views.unsubscribe_view, name="unsubscribe"),
     # Public (access.PUBLIC_PAGES): the signed links of a customer's appointment e-mails.
-    path("appointment/", include("clienteling.appointments.urls")),
+    path("appointment/", include("clienteling.appointments.link_urls")),
     path("hq/audit/", include("retail.audit_urls")),
     path("hq/returns/", include("returns.hq_urls")),
     path("hq/journal/", include("insights.journal_hq_urls")),

@@ -760,6 +760,10 @@ def _check_in(*, store: Store, text: str, by: User | None, now: dt.datetime) -> 
         reason=_("at the kiosk"),
     )
     _tell_associate(appointment, now)
+    # The associate serves the customer from now on: what they buy is credited to them.
+    from clienteling.appointments.associate import appointment_start_session
+
+    appointment_start_session(appointment=appointment, by=by)
     return appointment
 
 

@@ -27,6 +27,7 @@ KPIS = (
     "webrooming",
     "showrooming",
     "segments",
+    "appointments",
 )
 #: The KPIs a store's dashboard leaves out: customers belong to the network, not a store.
 NETWORK_ONLY = ("conversion", "clv", "loyalty", "segments")

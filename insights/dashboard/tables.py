@@ -239,6 +239,45 @@ def _segments_table(ctx: Dashboard) -> Table:
     )
 
 
+def _appointments_table(ctx: Dashboard) -> Table:
+    figures = ctx.figures["appointments"]
+    rows = [
+        [
+            code,
+            ctx.store_names.get(code, ""),
+            f["booked"],
+            f["completed"],
+            f["conversion"],
+            f["value_per_appointment"],
+            f["no_show_rate"],
+            f["lead_time_hours"],
+        ]
+        for code, f in figures["by_store"].items()
+        if not isinstance(ctx.scope, RegionScope) or code in ctx.store_names
+    ]
+    title = _("Appointments by store")
+    drawn, note = _largest(rows, lambda r: r[2])
+    return Table(
+        key="appointments",
+        title=title,
+        definition=str(kpis.DEFINITIONS["appointments"]),
+        columns=[
+            (_("Store"), "text"),
+            (pgettext("a store's name", "Name"), "text"),
+            (_("Appointments"), "number"),
+            (_("Completed"), "number"),
+            (_("Conversion"), "percent"),
+            (_("Value per appointment"), "money"),
+            (_("No-show rate"), "percent"),
+            (_("Booking lead time"), "hours"),
+        ],
+        rows=rows,
+        chart=charts.bars(title, [r[0] for r in drawn], [r[2] for r in drawn], fmt=number),
+        empty=_("No appointments in this period for these filters."),
+        note=note,
+    )
+
+
 def _headlines_table(ctx: Dashboard) -> Table:
     return Table(
         key="headlines",
@@ -262,6 +301,7 @@ TABLES: dict[str, tuple[Callable[[Dashboard], Table], bool]] = {
     "fulfilment": (_fulfilment_table, True),
     "reasons": (_reasons_table, True),
     "segments": (_segments_table, False),
+    "appointments": (_appointments_table, True),
 }
 
 

@@ -20,6 +20,7 @@ register = template.Library()
 STORE_NAV = (
     ("home", "retail:store_home", gettext_noop("Home")),
     ("customers", "retail:customer_search", gettext_noop("Customers")),
+    ("appointments", "appointments:day", gettext_noop("Appointments")),
     ("aisle", "aisle:search", gettext_noop("Endless aisle")),
     ("cart", "cart:detail", gettext_noop("Cart")),
     ("sales", "clienteling:my_sales", gettext_noop("My sales")),

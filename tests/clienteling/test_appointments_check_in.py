@@ -175,3 +175,15 @@ def test_an_open_appointments_code_is_unique_at_its_store(store, other_store, bo
 )
 def test_the_kiosk_tells_an_appointment_from_a_pickup(text, appointment):
     assert services.looks_like_appointment(text) is appointment
+
+
+def test_checking_in_at_the_kiosk_starts_the_assigned_associates_selling_session(
+    store, booked, ann
+):
+    from clienteling.models import SellingSession
+
+    check_in(store, booked.code)
+    check_in(store, booked.code, when=at(9, 50))  # again: still one session
+
+    session = SellingSession.objects.get()
+    assert (session.associate, session.customer, session.store) == (ann, booked.customer, store)

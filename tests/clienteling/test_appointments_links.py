@@ -1,4 +1,4 @@
-"""The customer's signed links without signing in (`clienteling.appointments.views`):
+"""The customer's signed links without signing in (`clienteling.appointments.link_views`):
 cancel, move to another free slot (`appointment_reschedule`), rate a completed visit
 once; a tampered link or one used after the start is refused with a clear page and
 nothing changed."""

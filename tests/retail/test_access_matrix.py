@@ -108,6 +108,25 @@ MATRIX = {
     "clienteling:outreach_preview": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "clienteling:outreach_send": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "clienteling:tracking_withdraw": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    # Appointments on the tablet (issue #24): store staff in their current store; the
+    # actions are POST-only (a GET answers 405); working hours are for managers only.
+    "appointments:day": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:day_view": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:panel": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:detail": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:arrive": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:complete": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:no_show": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:cancel": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:reassign": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:set_aside_add": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:set_aside_remove": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:book": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:book_slots": row(LOGIN, OK, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:hours": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:hours_edit": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:exception_add": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
+    "appointments:exception_delete": row(LOGIN, DENIED, REDIRECT, DENIED, DENIED, DENIED),
     # Training at HQ.
     "training_hq:network": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
     "training_hq:network_csv": row(LOGIN, DENIED, DENIED, DENIED, MFA_SETUP, OK),
@@ -292,6 +311,25 @@ def pickup_kwargs(world, name: str) -> dict:
 
 
 URL_KWARGS.update({name: pickup_kwargs for name in MATRIX if name.startswith("orders_store:")})
+
+
+def appointment_kwargs(world, name: str) -> dict:
+    """The world's appointment (WEB-A1 at S01), its associate and their exception."""
+    from clienteling.models import Appointment, WorkingException
+
+    appointment = Appointment.objects.get(appointment_ref="WEB-A1")
+    if name in ("appointments:book", "appointments:book_slots"):
+        return {"customer_pk": world.customer.pk}
+    if name in ("appointments:hours_edit", "appointments:exception_add"):
+        return {"user_pk": appointment.associate_id}
+    if name == "appointments:exception_delete":
+        return {"pk": WorkingException.objects.order_by("pk").first().pk}
+    if name == "appointments:set_aside_remove":
+        return {"pk": appointment.pk, "row": 1}
+    return {"pk": appointment.pk}
+
+
+URL_KWARGS.update({name: appointment_kwargs for name in MATRIX if name.startswith("appointments:")})
 URL_KWARGS.update(
     {name: returns_world.url_kwargs for name in MATRIX if name.startswith("returns_store:")}
 )
