@@ -110,7 +110,7 @@ def test_pickup_journey_from_the_api_to_the_hand_over(page, new_page, shot, worl
     expect(kiosk).to_have_url(re.compile(r"/kiosk/$"))
     kiosk.locator("#kiosk-code").fill(f.pickup_code)
     shot(kiosk, "kiosk-code")
-    kiosk.get_by_role("button", name="Check in").click()
+    kiosk.locator("#check-in").get_by_role("button", name="Check in").click()
     expect(kiosk.get_by_role("heading", level=1)).to_have_text("Thank you, Ada!")
     expect(kiosk.locator("main")).not_to_contain_text("Lovelace")
     shot(kiosk, "kiosk-checked-in")
