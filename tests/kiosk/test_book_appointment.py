@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -192,3 +193,41 @@ def test_only_a_kiosk_books(client, associate, fitting):
     client.force_login(associate)
     assert client.get(reverse("kiosk:book")).status_code == 403
     assert choose(client, fitting).status_code == 403
+
+
+def test_the_idle_reset_forgets_the_booking(kiosk, store, fitting, mei, settings):
+    from retail.sessions import LAST_SEEN_KEY
+
+    choose(kiosk, fitting)
+    prove(kiosk)
+    session = kiosk.session
+    session[LAST_SEEN_KEY] = time.time() - settings.AISLE_KIOSK_IDLE_SECONDS - 5
+    session.save()
+    after = kiosk.get(reverse("kiosk:book_confirm"))
+    assert after.status_code == 302 and after.url == reverse("kiosk:home")
+    # The next customer starts from the topics; Mei's proof is gone.
+    assert kiosk.get(reverse("kiosk:book_confirm")).url == reverse("kiosk:book")
+    choose(kiosk, fitting)
+    assert kiosk.get(reverse("kiosk:book_confirm")).url == reverse("kiosk:book_who")
+    assert not Appointment.objects.exists()
+
+
+def test_the_free_times_take_as_many_queries_for_one_associate_or_many(
+    kiosk, store, fitting, mei, django_assert_max_num_queries
+):
+    from clienteling.models import WorkingHours
+
+    def staff() -> int:
+        return WorkingHours.objects.values("associate").distinct().count()
+
+    kiosk.get(reverse("kiosk:book"))  # the session and the store, once
+    for size in (1, 4):
+        while staff() < size:
+            associate_at(store)
+            services.appointment_book(
+                appointment_ref=f"WEB-{staff()}", customer=mei, store=store, topic=fitting,
+                start=TEN + dt.timedelta(hours=staff()), source="api",
+            )  # fmt: skip
+        with django_assert_max_num_queries(8):
+            page = kiosk.get(reverse("kiosk:book_slots"), {"topic": fitting.pk})
+        assert page.status_code == 200 and 'name="start"' in page.content.decode()
