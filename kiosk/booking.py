@@ -378,11 +378,12 @@ def _refused(request, store, chosen, customer, exc: AppointmentError) -> HttpRes
     times again (the proven profile is kept for a few minutes); a topic no longer
     offered, the topics."""
     topic, start = chosen
-    request.session.pop(SLOT_KEY, None)
     if exc.code == "slot_unavailable":
+        request.session.pop(SLOT_KEY, None)
         message = _("Sorry, this time was just taken. Choose another one.")
         return _slots_page(request, store, topic, start.date(), message=message, status=409)
     if exc.code == "validation_error":
+        request.session.pop(SLOT_KEY, None)
         message = _("This store no longer offers this topic. Choose another one.")
         return _topics_page(request, store, message=message, status=400)
     message = _("We could not book it just now. Please ask an associate for help.")
