@@ -1,10 +1,11 @@
 """Proof that the person at the kiosk owns something: a one-time code sent to the
 e-mail address on file, typed at the kiosk.
 
-Two things are proven this way (`Purpose`): a customer profile (to reserve in one's
-name: the customer types the profile's e-mail) and an order (to start a return: the
-customer types the order's reference and its e-mail). The code goes only to the
-address on file, through the message outbox; it is never shown on screen.
+Three things are proven this way (`Purpose`): a customer profile, to reserve in one's
+name or to book an appointment (each purpose its own code: the customer types the
+profile's e-mail), and an order (to start a return: the customer types the order's
+reference and its e-mail). The code goes only to the address on file, through the
+message outbox; it is never shown on screen.
 
 The pending proof lives in the kiosk's session (a digest of the code, never the code;
 a digest of what the customer typed; the id of what it proves; an expiry; the tries
@@ -49,6 +50,7 @@ class Purpose:
 
 PROFILE = Purpose("profile", SESSION_KEY, "kiosk_code")
 ORDER = Purpose("order", "aisle_kiosk_order_proof", "kiosk_return_code")
+BOOKING = Purpose("booking", "aisle_kiosk_booking_proof", "kiosk_booking_code")
 
 
 class NotProven(Exception):
@@ -179,10 +181,13 @@ def forget(request, purpose: Purpose = PROFILE) -> None:
 # --- A customer profile (reserving in one's name) ----------------------------------------
 
 
-def send_code(request, *, store: Store, email: str) -> None:
+def send_code(
+    request, *, store: Store, email: str, purpose: Purpose = PROFILE, context: dict | None = None
+) -> None:
     """E-mail a one-time code to the profile with this address, if there is one; the
     kiosk's answer is the same either way. Raises ValidationError (a malformed
-    address) or TooManyCodes (this kiosk's hourly limit)."""
+    address) or TooManyCodes (this kiosk's hourly limit). `purpose` says what the
+    profile is proven for (its message says so)."""
     email = clean_email(email)
     customer = (
         Customer.objects.filter(merged_into__isnull=True, email__iexact=email)
@@ -192,15 +197,17 @@ def send_code(request, *, store: Store, email: str) -> None:
     )
     issue(
         request,
-        purpose=PROFILE,
+        purpose=purpose,
         claim=email,
         subject_id=customer.pk if customer else None,
         customer=customer,
-        context={"store": store.name},
+        context={"store": store.name, **(context or {})},
     )
 
 
-def proven_customer(request, *, email: str, code: str) -> Customer:
+def proven_customer(
+    request, *, email: str, code: str, purpose: Purpose = PROFILE, refusal: str = ""
+) -> Customer:
     """The profile whose address received `code` at this kiosk (`forget` it once used).
     Raises NotProven for a wrong, expired or unknown one (after MAX_TRIES, the proof
     is gone), TooManyTries past this kiosk's hourly wrong codes."""
@@ -208,8 +215,10 @@ def proven_customer(request, *, email: str, code: str) -> Customer:
         claim = clean_email(email)
     except ValidationError:
         claim = None
-    subject = check(request, purpose=PROFILE, claim=claim, code=code)
-    customer = Customer.objects.filter(pk=subject, merged_into__isnull=True).first()
+    subject = check(request, purpose=purpose, claim=claim, code=code, refusal=refusal)
+    customer = Customer.objects.filter(
+        pk=subject, merged_into__isnull=True, erased_at__isnull=True
+    ).first()
     if customer is None:
-        raise NotProven()
+        raise NotProven(refusal or None)
     return customer  # the caller `forget`s the proof once the reservation is made

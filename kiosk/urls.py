@@ -1,12 +1,20 @@
 from django.urls import path
 
-from kiosk import views
+from kiosk import booking, views
 
 app_name = "kiosk"
 urlpatterns = [
     path("", views.kiosk_home, name="home"),
     path("check-in/", views.check_in, name="check_in"),
     path("appointment/", views.appointment_check_in, name="appointment_check_in"),
+    path("book/", booking.book, name="book"),
+    path("book/slots/", booking.book_slots, name="book_slots"),
+    path("book/choose/", booking.book_choose, name="book_choose"),
+    path("book/you/", booking.book_who, name="book_who"),
+    path("book/send-code/", booking.book_send_code, name="book_send_code"),
+    path("book/prove/", booking.book_prove, name="book_prove"),
+    path("book/confirm/", booking.book_confirm, name="book_confirm"),
+    path("book/done/", booking.book_done, name="book_done"),
     path("aisle/", views.aisle_search, name="aisle"),
     path("aisle/<str:style_code>/", views.aisle_product, name="aisle_product"),
     path("aisle/<str:style_code>/reserve/", views.reserve, name="reserve"),

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clienteling.appointments import services as appointments
 from clienteling.appointments.services import AppointmentError
 from inventory import aisle
-from kiosk import proof, services
+from kiosk import booking, proof, services
 from orders import pickup
 from orders.models import Order
 from orders.services import OrderError, OutOfStock
@@ -27,6 +27,7 @@ from returns.models import Reason, Return, StartedVia
 @area_required(Area.KIOSK)
 def kiosk_home(request: HttpRequest) -> HttpResponse:
     _forget_return(request)  # the start screen is the next customer's
+    booking.forget(request)
     return render(request, "kiosk/home.html", {"store": access.current_store(request)})
 
 

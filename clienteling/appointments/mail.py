@@ -1,7 +1,7 @@
 """The customer's appointment e-mails: the confirmation (with the check-in code and its
 QR, a calendar file and the signed link to cancel or move it), the same when it is
-moved or cancelled, the reminder the day before, and the thank-you with the signed
-rating link.
+moved or cancelled, a note of who meets them when a manager reassigns it, the reminder
+the day before, and the thank-you with the signed rating link.
 
 They are service messages, not marketing: sent whatever the customer's marketing
 consent, and carrying nothing promotional. Each goes through `retail.messaging`
@@ -11,7 +11,8 @@ consent, and carrying nothing promotional. Each goes through `retail.messaging`
   every appointment change records in its transaction (so a booking through the API,
   the kiosk or the tablet is confirmed alike, and a cancellation, a move or the end
   from any screen is told). Keys: one per appointment for the booking, the
-  cancellation and the thank-you; one per move (its event) for a move.
+  cancellation and the thank-you; one per move or reassignment (its event), and only
+  for the latest one (an older one's e-mail would be stale).
 - `appointments_remind`, the beat's sweep: the reminder once per appointment and
   start time, on the day before while the store is open (a store closed that day
   reminds on its last opening day before), and not for an appointment booked that
@@ -46,6 +47,7 @@ TEMPLATES = {
     "appointment_booked": "appointment_confirmation",
     "appointment_rescheduled": "appointment_confirmation",
     "appointment_cancelled": "appointment_cancelled",
+    "appointment_reassigned": "appointment_reassigned",
     "appointment_completed": "appointment_thanks",
 }
 
@@ -176,6 +178,28 @@ def send_thanks(appointment: Appointment):
     )
 
 
+def send_reassigned(appointment: Appointment, *, event_id: int):
+    """Who meets the customer now (first name only); nothing else changed."""
+    language = _language(appointment)
+    context = _context(appointment, language)
+    del context["qr"], context["code"]
+    return messaging.message_send(
+        customer=appointment.customer,
+        template="appointment_reassigned",
+        context=context,
+        key=f"appointment_reassigned:{appointment.pk}:{event_id}",
+    )
+
+
+def _latest(appointment: Appointment, kind: str) -> int | None:
+    return (
+        AppointmentEvent.objects.filter(appointment=appointment, kind=kind)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def reminder_key(appointment: Appointment) -> str:
     return f"appointment_reminder:{appointment.pk}:{appointment.start:%Y%m%dT%H%MZ}"
 
@@ -205,18 +229,17 @@ def appointment_mail(payload: dict) -> None:
     if kind == "appointment_booked" and appointment.state == AppointmentState.BOOKED:
         send_confirmation(appointment, key=f"appointment_booked:{appointment.pk}")
     elif kind == "appointment_rescheduled" and appointment.state == AppointmentState.BOOKED:
-        latest = (
-            AppointmentEvent.objects.filter(appointment=appointment, kind=kind)
-            .order_by("-pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
+        latest = _latest(appointment, kind)
         if latest == payload.get("event_id"):  # an older move's e-mail would be stale
             send_confirmation(
                 appointment,
                 key=f"appointment_rescheduled:{appointment.pk}:{latest}",
                 moved=True,
             )
+    elif kind == "appointment_reassigned" and appointment.state == AppointmentState.BOOKED:
+        latest = _latest(appointment, kind)
+        if latest is not None and latest == payload.get("event_id"):
+            send_reassigned(appointment, event_id=latest)
     elif kind == "appointment_cancelled" and appointment.state == AppointmentState.CANCELLED:
         send_cancelled(appointment)
     elif kind == "appointment_completed" and appointment.state == AppointmentState.COMPLETED:

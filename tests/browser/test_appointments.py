@@ -3,9 +3,9 @@ browser at 1024×768.
 
 A customer books a fitting through the API with two items to set aside; the
 associate's home shows it; the preparation page shows the customer's journey, sizes
-and the items reserved (ledger rows); the customer arrives (checked in on the tablet:
-the kiosk's check-in is built separately and calls the same selling-session service);
-they buy one of the items at the till and the associate completes the appointment:
+and the items reserved (ledger rows); the customer checks in at the store's kiosk with
+the code from the confirmation, which tells the associate and starts their selling
+session; they buy one of the items at the till and the associate completes the appointment:
 the sale is credited to them, the bought item is marked taken and the other goes back
 to the shelf. The store opens round the clock in a time zone where it is daytime, so
 the first free slot is always today, whenever the test runs."""
@@ -22,7 +22,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from clienteling.models import Appointment, SalesCredit, SetAside
+from clienteling.models import Appointment, SalesCredit, SellingSession, SetAside
 from inventory.models import MovementKind, StockMovement
 from retail.models import OpeningHours
 from tests import factories
@@ -78,6 +78,7 @@ def world(live_server):
         role="associate", home_store=store, email="sam@test.aisle", first_name="Sam"
     )
     works(associate, store, starts=(0, 0), ends=(23, 59))
+    factories.StaffFactory(role="kiosk", home_store=store, email="kiosk@test.aisle")
     topic = offer(TopicFactory(code="fitting", name="Fitting", minutes=30), store)
     _client, key = factories.api_client(
         "appointments:read", "appointments:write", "orders:write", channels=["store", "web"]
@@ -131,7 +132,9 @@ def _till_sale(world) -> None:
     assert placed.status_code == 201, placed.content
 
 
-def test_the_associate_arrives_prepared_and_the_visit_is_credited_to_them(page: Page, shot, world):
+def test_the_associate_arrives_prepared_and_the_visit_is_credited_to_them(
+    page: Page, new_page, shot, world
+):
     booked = _book_first_slot(world)
     appointment = Appointment.objects.get(appointment_ref=booked["appointment_ref"])
     assert appointment.associate == world["associate"]
@@ -158,7 +161,23 @@ def test_the_associate_arrives_prepared_and_the_visit_is_credited_to_them(page: 
     expect(page.locator("#set-asides")).to_contain_text("SHIRT-LINEN-M")
     shot(page, "preparation")
 
-    page.get_by_role("button", name="Customer arrived").click()
+    # The customer checks in at the kiosk with the code from the confirmation e-mail
+    # (the first slot starts within half an hour: check-in is open).
+    kiosk = new_page()
+    sign_in(kiosk, "kiosk@test.aisle", lands="/kiosk/")
+    kiosk.locator("#kiosk-appointment-code").fill(booked["code"])
+    kiosk.locator("#appointment-check-in").get_by_role("button", name="Check in").click()
+    welcome = kiosk.locator("#appointment-checked-in")
+    expect(welcome).to_contain_text("Welcome, Mei!")
+    expect(welcome).to_contain_text("Sam knows you are here")
+    expect(welcome).not_to_contain_text("Lin Chen")
+    shot(kiosk, "kiosk-checked-in")
+    appointment.refresh_from_db()
+    assert appointment.state == "checked_in" and appointment.checked_in_at is not None
+    session = SellingSession.objects.get()
+    assert (session.associate, session.customer) == (world["associate"], world["customer"])
+
+    page.reload()
     expect(page.locator("#appointment-state")).to_have_attribute("data-state", "checked_in")
     shot(page, "checked-in")
 

@@ -235,3 +235,42 @@ def test_a_moved_appointment_is_reminded_of_its_new_time(store, topic, customer,
         )
     assert remind_at(at(9, 0, day=WEDNESDAY)) == 1
     assert OutboundMessage.objects.filter(template="appointment_reminder").count() == 2
+
+
+def test_a_reassignment_tells_the_customer_the_new_associates_first_name_once(
+    store, topic, customer, ann, manager, django_capture_on_commit_callbacks
+):
+    from tests.clienteling.factories import associate_at
+
+    bo = associate_at(store, first_name="Bo", last_name="Westergaard")
+    cy = associate_at(store, first_name="Cy", last_name="Okonkwo")
+    appointment = book(store, topic, customer, at(10))
+    assert appointment.associate == ann
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_reassign(appointment=appointment, associate=bo, by=manager)
+    with django_capture_on_commit_callbacks(execute=True):  # the same associate again
+        services.appointment_reassign(appointment=appointment, associate=bo, by=manager)
+
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == ["mei@example.com"] and "10:00" in email.subject
+    assert "Bo now meets you" in email.body and "Westergaard" not in email.body
+    assert "Fitting" in email.body and "10:00" in email.body
+    assert appointment.code not in email.body  # nothing else changed: no new code
+    # A delivery run twice sends nothing twice (one message per reassignment event).
+    event = appointment.events.get(kind="appointment_reassigned")
+    payload = {"appointment_id": appointment.pk, "event_id": event.pk}
+    appointment_mail.appointment_mail({**payload, "event": "appointment_reassigned"})
+    assert OutboundMessage.objects.filter(template="appointment_reassigned").count() == 1
+
+    # Two reassignments delivered late: only the latest one speaks (no stale name).
+    with django_capture_on_commit_callbacks(execute=False):
+        services.appointment_reassign(appointment=appointment, associate=cy, by=manager)
+        services.appointment_reassign(appointment=appointment, associate=ann, by=manager)
+    for event in appointment.events.filter(kind="appointment_reassigned").order_by("pk")[1:]:
+        payload = {"appointment_id": appointment.pk, "event_id": event.pk}
+        appointment_mail.appointment_mail({**payload, "event": "appointment_reassigned"})
+    later = OutboundMessage.objects.filter(template="appointment_reassigned").order_by("pk")[1:]
+    assert [m.context["associate"] for m in later] == ["Ann"]

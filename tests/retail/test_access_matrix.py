@@ -168,6 +168,16 @@ MATRIX = {
     "orders_store:link_customer": row(LOGIN, REDIRECT, REDIRECT, DENIED, DENIED, DENIED),
     "kiosk:check_in": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "kiosk:appointment_check_in": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    # Booking an appointment at the kiosk (POST-only steps answer a GET with 405);
+    # without a topic, a chosen time or a booking the steps send the kiosk back.
+    "kiosk:book": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
+    "kiosk:book_slots": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:book_choose": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:book_who": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:book_send_code": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:book_prove": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:book_confirm": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
+    "kiosk:book_done": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
     "kiosk:aisle": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
     "kiosk:aisle_product": row(LOGIN, DENIED, DENIED, OK, DENIED, DENIED),
     "kiosk:reserve": row(LOGIN, DENIED, DENIED, REDIRECT, DENIED, DENIED),
