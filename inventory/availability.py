@@ -16,11 +16,10 @@ from inventory.models import LocationKind
 from inventory.sourcing import (
     Method,
     SourcingRequest,
-    load_snapshot,
+    load_snapshot_of_skus,
     nearness,
     plan_sourcing,
 )
-from retail.models import Variant
 
 MAX_SKUS = 50
 
@@ -47,13 +46,10 @@ def network_availability(skus: list[str], store_code: str | None = None, now=Non
     """
     now = now or timezone.now()
     skus = list(dict.fromkeys(skus))
-    variants = {
-        v.sku: v.pk for v in Variant.objects.filter(sku__in=skus, active=True).only("pk", "sku")
-    }
+    variants, snapshot = load_snapshot_of_skus(skus)
     unknown = [sku for sku in skus if sku not in variants]
     if unknown:
         raise UnknownSkus(unknown)
-    snapshot = load_snapshot(variants.values())
     # Plain values per location, read once (model attribute access is the slow part).
     meta = {
         loc.pk: (loc.code, loc.kind, loc.sellable_online, loc.offers_pickup)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -24,7 +25,7 @@ from inventory.models import LocationKind, StockLevel, StockLocation
 from inventory.network import network_parts, network_version
 from inventory.promise import explain
 from retail.hours import closures_between
-from retail.models import Store
+from retail.models import Store, Variant
 
 
 class Method:
@@ -149,15 +150,58 @@ def whole_minute(moment: dt.datetime) -> dt.datetime:
 def load_snapshot(variant_ids) -> Snapshot:
     """The locations come from the process's cache of the network (`inventory.network`);
     one query reads the stock rows of these SKUs."""
+    ids = list(variant_ids)
+    stock = _table(StockLevel)
+    rows = _rows(
+        # Table names from the models, values as parameters.
+        f"SELECT location_id, variant_id, on_hand, reserved, safety_stock FROM {stock} "  # noqa: S608
+        f"WHERE variant_id IN ({_marks(ids)})",
+        ids,
+    )
+    return _snapshot(rows)
+
+
+def load_snapshot_of_skus(skus: list[str]) -> tuple[dict[str, int], Snapshot]:
+    """({sku: variant id} of the active variants among `skus`, their snapshot): one
+    query for both (the API's availability asks by SKU)."""
+    if not skus:
+        return {}, _snapshot([])
+    variant, stock = _table(Variant), _table(StockLevel)
+    rows = _rows(
+        f"SELECT v.sku, v.id, s.location_id, s.on_hand, s.reserved, s.safety_stock "  # noqa: S608
+        f"FROM {variant} v LEFT JOIN {stock} s ON s.variant_id = v.id "
+        f"WHERE v.active AND v.sku IN ({_marks(skus)})",
+        list(skus),
+    )
+    variants = {sku: var for sku, var, *_rest in rows}
+    return variants, _snapshot(
+        (loc, var, on_hand, reserved, safety)
+        for _sku, var, loc, on_hand, reserved, safety in rows
+        if loc is not None
+    )
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values)) or "NULL"
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    """Plain rows: a page asks this for hundreds of stock rows, and the ORM's row
+    machinery cost more than the query itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _snapshot(rows) -> Snapshot:
     locations, hours, known = network_parts()
     memo = _kept_journeys()
     locations = dict(locations)  # callers may leave some out
     available, on_hand_by_key = {}, {}
-    rows = (
-        StockLevel.objects.filter(variant_id__in=list(variant_ids))
-        .order_by()  # the model's ordering joins locations and the whole catalog
-        .values_list("location_id", "variant_id", "on_hand", "reserved", "safety_stock")
-    )
     for loc, var, on_hand, reserved, safety in rows:
         if loc not in locations:
             continue
@@ -349,7 +393,10 @@ def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
             take = {var: min(qty, snapshot.at(here.pk, var)) for var, qty in remaining.items()}
             take = {var: qty for var, qty in take.items() if qty > 0}
             if take:
-                ready = promise.shelf_ready(store, now=now, hours=snapshot.hours)
+                key = ("shelf", store.pk, now)
+                if key not in snapshot.memo:  # the same for every SKU of a page
+                    snapshot.memo[key] = promise.shelf_ready(store, now=now, hours=snapshot.hours)
+                ready = snapshot.memo[key]
                 why = promise.reason(
                     why=promise.Why.SHELF,
                     location=here,
@@ -482,10 +529,13 @@ def _closed_until(store: Store, week, now: dt.datetime, ready: dt.datetime | Non
 def _store_location(store: Store | None, snapshot: Snapshot) -> StockLocation | None:
     if store is None:
         return None
-    for loc in snapshot.locations.values():
-        if loc.store_id == store.pk:
-            return loc
-    return None
+    key = ("here", store.pk)  # its location's pk, kept with the network's journeys
+    if key not in snapshot.memo:
+        snapshot.memo[key] = next(
+            (pk for pk, loc in snapshot.locations.items() if loc.store_id == store.pk), None
+        )
+    # Looked up in this snapshot's locations: a caller may have left it out.
+    return snapshot.locations.get(snapshot.memo[key])
 
 
 def strategy() -> Callable[[SourcingRequest, Snapshot], Plan]:
