@@ -528,6 +528,8 @@ AISLE_PICKUP_CODE_MISSES = env.int("AISLE_PICKUP_CODE_MISSES", default=5)
 # Per kiosk and hour: reservations, and one-time codes e-mailed to prove a profile.
 AISLE_KIOSK_RESERVATIONS_PER_HOUR = env.int("AISLE_KIOSK_RESERVATIONS_PER_HOUR", default=30)
 AISLE_KIOSK_CODES_PER_HOUR = env.int("AISLE_KIOSK_CODES_PER_HOUR", default=10)
+# Per kiosk and ten minutes: wrong appointment codes typed at check-in.
+AISLE_APPOINTMENT_DEVICE_GUESSES = env.int("AISLE_APPOINTMENT_DEVICE_GUESSES", default=10)
 # Per kiosk and hour: appointments booked (by customers who proved their profile).
 AISLE_KIOSK_BOOKINGS_PER_HOUR = env.int("AISLE_KIOSK_BOOKINGS_PER_HOUR", default=20)
 # Per kiosk and hour: wrong one-time codes typed (reserving or starting a return).

@@ -618,7 +618,6 @@ QR_RE = re.compile(r"^AISLEAPT1:(\d{1,18}):([A-Z0-9]{6}):([0-9a-f]{20})$")
 CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 SCAN_MAX = 64
 DEVICE_SCOPE = "appointment-device"
-GUESS_LIMIT = 10
 GUESS_WINDOW = 600  # seconds
 #: When the customer may check in: from this long before the start until the end.
 CHECK_IN_EARLY = dt.timedelta(minutes=30)
@@ -654,7 +653,7 @@ def _device(store: Store, by: User | None) -> str:
 
 
 def _guess_limit() -> int:
-    return getattr(settings, "AISLE_APPOINTMENT_DEVICE_GUESSES", GUESS_LIMIT)
+    return settings.AISLE_APPOINTMENT_DEVICE_GUESSES
 
 
 class WrongCheckInCode(AppointmentError):
