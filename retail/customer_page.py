@@ -32,15 +32,18 @@ renders `retail.fragments.CSRF_SLOT` as its token and gives each reader theirs i
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
 KEY_PREFIX = "aisle:customer-section"
+PREPARE_THRESHOLD = 5  # psycopg's own default
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,7 @@ def _keys(kept: list[Section], customer, store) -> dict[str, str]:
     answers: list = []
     if subqueries:
         select = ", ".join(f"({sql})" for _label, sql in subqueries)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {select}", {"c": customer.pk})
-            answers = list(cursor.fetchone())
+        answers = list(_fetch_one(f"SELECT {select}", {"c": customer.pk}))
     parts: dict[str, list[str]] = {s.label: [] for s in kept}
     for (label, _sql), answer in zip(subqueries, answers, strict=True):
         parts[label].append(str(answer))
@@ -118,3 +119,33 @@ def _keys(kept: list[Section], customer, store) -> dict[str, str]:
         digest = hashlib.sha256("|".join([*parts[section.label], *common]).encode()).hexdigest()
         keys[section.label] = f"{KEY_PREFIX}:{section.label}:{customer.pk}:{store.pk}:{digest[:32]}"
     return keys
+
+
+def _fetch_one(sql: str, params: dict) -> tuple:
+    """One row of `sql`. On PostgreSQL the statement is prepared on the connection:
+    planning the versions (a dozen subqueries, two over every monthly partition of the
+    browsing events) took most of its time, and a prepared statement is planned once
+    per connection (PostgreSQL then keeps a generic plan for `customer_id = $1`).
+    Not behind PgBouncer in transaction mode, where a prepared statement would not
+    outlive the transaction's server connection (`DATABASE_POOLER`). The query is
+    logged where Django logs queries (debug, tests' query counts)."""
+    if connection.vendor != "postgresql" or settings.DATABASE_POOLER == "pgbouncer":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django leaves it off; only server-binding cursors (this one) ever prepare.
+        raw.prepare_threshold = PREPARE_THRESHOLD
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        row = cursor.fetchone()
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {"sql": sql % params, "time": f"{time.monotonic() - started:.3f}"}
+        )
+    return row

@@ -105,3 +105,29 @@ def test_with_nothing_kept_every_section_is_rendered(client, associate, store, s
     html = page(client, customer)
     assert 'data-balance="5.00"' in html
     assert 'id="customer-360"' in html and 'id="customer-returns"' in html
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_versions_are_one_statement_prepared_on_the_connection_unless_behind_pgbouncer(
+    settings,
+):
+    sql = "SELECT (SELECT COUNT(*) FROM retail_store WHERE id = %(c)s)"
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%retail_store WHERE id = $1%"],
+            )
+            return cursor.fetchone()[0]
+
+    settings.DATABASE_POOLER = "pgbouncer"
+    for pk in range(8):
+        assert customer_page._fetch_one(sql, {"c": pk}) == (0,)
+    assert prepared() == 0
+
+    settings.DATABASE_POOLER = ""
+    for pk in range(8):
+        assert customer_page._fetch_one(sql, {"c": pk}) == (0,)
+    assert prepared() == 1
