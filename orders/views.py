@@ -131,6 +131,10 @@ def _detail(request, store, pk, *, status=200, message="", level="info", partial
     for line in lines:
         line.level = stock.get(line.order_line.variant_id)
         line.open = line.quantity - line.picked_quantity
+    timeline = pickup.order_timeline(f.order)
+    # Every discrepancy recorded writes a `receiving_discrepancy` event in the same
+    # transaction: without one in the timeline there is none to read.
+    found = any(event.kind == "receiving_discrepancy" for event in timeline)
     context = {
         "store": store,
         "nav": "pickups",
@@ -140,9 +144,9 @@ def _detail(request, store, pk, *, status=200, message="", level="info", partial
         "all_picked": all(line.open == 0 for line in lines) and bool(lines),
         "pickable": f.state in pickup.PICKABLE
         and not (f.method == "ship_to_store" and f.state == State.RESERVED),
-        "timeline": pickup.order_timeline(f.order),
+        "timeline": timeline,
         "parts": list(pickup.order_parts(store).filter(order=f.order).select_related("location")),
-        "discrepancies": shipping.discrepancies_of(order=f.order),
+        "discrepancies": shipping.discrepancies_of(order=f.order) if found else [],
         "message": message,
         "level": level,
         "now": timezone.now(),
