@@ -14,11 +14,9 @@ from django.utils import timezone
 
 from inventory.models import LocationKind
 from inventory.sourcing import (
-    Method,
-    SourcingRequest,
     load_snapshot_of_skus,
     nearness,
-    plan_sourcing,
+    pickup_promise,
 )
 
 MAX_SKUS = 50
@@ -134,12 +132,8 @@ def _pickup(here, variant_id: int, stock: dict[int, int], meta, snapshot, now) -
     ]
     ready, source = None, None
     if store.pickup_enabled and store.is_open:
-        plan = plan_sourcing(
-            SourcingRequest(method=Method.PICKUP, lines={variant_id: 1}, store=store, now=now),
-            snapshot,
-        )
-        if plan.complete and plan.lines:
-            ready, source = plan.lines[0].ready_by, plan.lines[0].location.code
+        ready, location = pickup_promise(store, variant_id, snapshot, now)
+        source = location.code if location is not None else None
     pickup = {
         "store": here.code,
         "available_here": stock.get(here_pk, 0),

@@ -393,10 +393,7 @@ def default_strategy(request: SourcingRequest, snapshot: Snapshot) -> Plan:
             take = {var: min(qty, snapshot.at(here.pk, var)) for var, qty in remaining.items()}
             take = {var: qty for var, qty in take.items() if qty > 0}
             if take:
-                key = ("shelf", store.pk, now)
-                if key not in snapshot.memo:  # the same for every SKU of a page
-                    snapshot.memo[key] = promise.shelf_ready(store, now=now, hours=snapshot.hours)
-                ready = snapshot.memo[key]
+                ready = _shelf_ready(store, snapshot, now)
                 why = promise.reason(
                     why=promise.Why.SHELF,
                     location=here,
@@ -486,6 +483,42 @@ def _pickup_options(store: Store, snapshot: Snapshot, now: dt.datetime) -> list[
             km, same_area = nearness(loc, store.latitude, store.longitude, store.postcode)
             options.append(Option(loc, ready, leg, km, same_area, loc.country != store.country))
         snapshot.memo[key] = sorted(options, key=_rank)
+    return snapshot.memo[key]
+
+
+def pickup_promise(
+    store: Store, variant_id: int, snapshot: Snapshot, now: dt.datetime
+) -> tuple[dt.datetime | None, StockLocation | None]:
+    """(When one unit of a SKU can be ready for pickup at `store`, the location it
+    comes from), or (None, None): what `plan_sourcing` promises for that one unit.
+    Under the default strategy this asks its rules directly, without building the
+    plan and its explanations (the availability API asks it for every SKU of a call):
+    the store's shelf, else the first-ranked location in the country with the unit,
+    else the first-ranked abroad."""
+    if strategy() is not default_strategy:
+        plan = plan_sourcing(
+            SourcingRequest(method=Method.PICKUP, lines={variant_id: 1}, store=store, now=now),
+            snapshot,
+        )
+        if plan.complete and plan.lines:
+            return plan.lines[0].ready_by, plan.lines[0].location
+        return None, None
+    now = whole_minute(now)
+    here = _store_location(store, snapshot)
+    if here is not None and snapshot.at(here.pk, variant_id) > 0:
+        return _shelf_ready(store, snapshot, now), here
+    options = _pickup_options(store, snapshot, now)
+    for abroad in (False, True):
+        for option in options:
+            if option.abroad == abroad and snapshot.at(option.pk, variant_id) > 0:
+                return option.ready, option.location
+    return None, None
+
+
+def _shelf_ready(store: Store, snapshot: Snapshot, now: dt.datetime) -> dt.datetime | None:
+    key = ("shelf", store.pk, now)
+    if key not in snapshot.memo:  # the same for every SKU of a page
+        snapshot.memo[key] = promise.shelf_ready(store, now=now, hours=snapshot.hours)
     return snapshot.memo[key]
 
 

@@ -131,6 +131,33 @@ def _nearby_is_within_hqs_distance_on_the_product_page(demo):
     assert StockLocation.objects.filter(kind=LocationKind.DC).count() == 2
 
 
+def _one_units_promise_is_the_plans_for_every_store_and_spread_of_stock(demo):
+    """`pickup_promise` (what the availability API asks per SKU) against the full plan,
+    for every demo store and stock spread over every subset of five locations."""
+    import itertools
+
+    from inventory.sourcing import load_snapshot, pickup_promise
+
+    codes = ["S01", "S02", "S03", "DC1", "DC2"]
+    stores = list(Store.objects.filter(code__in=codes))
+    shirt = demo["shirt"].pk
+    for size in range(len(codes) + 1):
+        for held in itertools.combinations(codes, size):
+            _no_stock(demo)
+            stock(demo, **dict.fromkeys(held, 1))
+            snapshot = load_snapshot([shirt])
+            for store in stores:
+                full = plan(demo, Method.PICKUP, store=store.code)
+                expected = (
+                    (full.lines[0].ready_by, full.lines[0].location.code)
+                    if full.complete and full.lines
+                    else (None, None)
+                )
+                ready, location = pickup_promise(store, shirt, snapshot, TUESDAY)
+                got = (ready, location.code if location else None)
+                assert got == expected, (held, store.code)
+
+
 def _no_stock(demo):
     StockLevel.objects.filter(variant=demo["shirt"]).delete()
 
@@ -147,6 +174,7 @@ def test_deliveries_on_the_demo_network(demo):
 def test_pickups_on_the_demo_network(demo):
     for part in (_a_pickup_in_paris_is_sent_from_the_french_dc_not_from_germany,
                  _a_split_takes_the_fewest_parcels,
-                 _nearby_is_within_hqs_distance_on_the_product_page):  # fmt: skip
+                 _nearby_is_within_hqs_distance_on_the_product_page,
+                 _one_units_promise_is_the_plans_for_every_store_and_spread_of_stock):  # fmt: skip
         _no_stock(demo)
         part(demo)
