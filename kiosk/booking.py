@@ -88,6 +88,18 @@ def _chosen(request: HttpRequest, store: Store) -> tuple[Topic, dt.datetime] | N
     return topic, start.astimezone(store.tz)
 
 
+def _slot_kept(request: HttpRequest):
+    """(store, the topic and start chosen, None), or a page to go back to: refused off a
+    kiosk, the start of the booking when nothing valid is kept."""
+    store, refused = _store_or_refuse(request)
+    if refused:
+        return None, None, refused
+    chosen = _chosen(request, store)
+    if chosen is None:
+        return store, None, redirect("kiosk:book")
+    return store, chosen, None
+
+
 def _proven(request: HttpRequest) -> Customer | None:
     proven = request.session.get(WHO_KEY)
     if not isinstance(proven, dict) or proven.get("until", 0) < time.time():
@@ -223,12 +235,9 @@ def _not_proven_message() -> str:
 @area_required(Area.KIOSK)
 @require_GET
 def book_who(request: HttpRequest) -> HttpResponse:
-    store, refused = _store_or_refuse(request)
-    if refused:
-        return refused
-    chosen = _chosen(request, store)
-    if chosen is None:
-        return redirect("kiosk:book")
+    store, chosen, back = _slot_kept(request)
+    if back:
+        return back
     return _who_page(request, store, chosen)
 
 
@@ -237,12 +246,9 @@ def book_who(request: HttpRequest) -> HttpResponse:
 def book_send_code(request: HttpRequest) -> HttpResponse:
     """E-mail a one-time code to the profile with the typed address (if any): the
     kiosk answers the same whether the address is known or not."""
-    store, refused = _store_or_refuse(request)
-    if refused:
-        return refused
-    chosen = _chosen(request, store)
-    if chosen is None:
-        return redirect("kiosk:book")
+    store, chosen, back = _slot_kept(request)
+    if back:
+        return back
     given = {"email": request.POST.get("email", "").strip()[:254]}
     try:
         proof.send_code(request, store=store, email=given["email"], purpose=proof.BOOKING)
@@ -262,12 +268,9 @@ def book_send_code(request: HttpRequest) -> HttpResponse:
 @require_POST
 def book_prove(request: HttpRequest) -> HttpResponse:
     """The customer types the code: the profile is theirs for this booking."""
-    store, refused = _store_or_refuse(request)
-    if refused:
-        return refused
-    chosen = _chosen(request, store)
-    if chosen is None:
-        return redirect("kiosk:book")
+    store, chosen, back = _slot_kept(request)
+    if back:
+        return back
     given = {"email": request.POST.get("email", "").strip()[:254], "code_sent": True}
     try:
         customer = proof.proven_customer(
