@@ -398,3 +398,14 @@ def test_allauths_email_page_may_hide_its_pending_form_and_nothing_else(client, 
     assert policy["style-src-attr"].startswith("'unsafe-hashes' ")
     assert {k: v for k, v in policy.items() if k != "style-src-attr"} == EXPECTED
     assert "style-src-attr" not in directives(client.get("/store/")[HEADER])
+
+
+def test_json_answers_carry_a_policy_that_allows_nothing(client, db):
+    from retail.headers import JSON_POLICY
+
+    answer = client.get("/api/v1/availability/?sku=X")  # 401: no key
+    assert answer["Content-Type"].startswith("application/json")
+    assert answer[HEADER] == JSON_POLICY == "default-src 'none'; frame-ancestors 'none'"
+    assert REPORT_ONLY_HEADER not in answer
+    page = client.get("/accounts/login/")
+    assert directives(page[HEADER]) == EXPECTED
