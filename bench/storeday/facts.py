@@ -85,7 +85,11 @@ def write(path: str, *, base: str, key: str) -> None:
         stocked = [
             (sku, f"{price:.2f}")
             for sku, price in StockLevel.objects.filter(
-                location__store=store, on_hand__gt=F("reserved") + F("safety_stock") + 20
+                location__store=store,
+                on_hand__gt=F("reserved") + F("safety_stock") + 20,
+                # What the web shop may still order (an order for the rest is refused).
+                variant__active=True,
+                variant__product__active=True,
             ).values_list("variant__sku", "variant__price")[:200]
         ]
         customers = list(
